@@ -1,0 +1,1 @@
+console.log('quick start: coming soon');

@@ -1,0 +1,255 @@
+/**
+ * The data model of Event Log: JSON values, instances, events, queries, results and envelopes.
+ *
+ * Everything here is plain data that survives a JSON round trip, so the same types describe the
+ * in-process API, the wire protocol and what adapters store.
+ */
+
+/** A JSON scalar. */
+export type JsonScalar = string | number | boolean | null;
+
+/** Any JSON value. */
+export type JsonValue = JsonScalar | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object, the shape of every payload and metadata. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * A map from event type to payload type, used to type an event log's events.
+ *
+ * @example
+ * type ShopEvents = {
+ *   OrderCreated: { orderId: string; total: number };
+ *   OrderShipped: { orderId: string };
+ * };
+ * const log = createEventLog<ShopEvents>({ adapter: memoryAdapter() });
+ */
+// biome-ignore lint/suspicious/noExplicitAny: payload types are user-defined object types
+export type EventMap = Record<string, any>;
+
+/** An event log instance: a container of streams. Timestamps are ISO 8601 strings in UTC. */
+export interface Instance {
+  id: string;
+  name: string;
+  description?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * A stored event, as every method returns it.
+ *
+ * - `sequence_number` counts per stream from 1 without gaps.
+ * - `global_position` is unique and increasing across the whole store and never reused; within an
+ *   instance, events become visible in position order.
+ * - `timestamp` is always `YYYY-MM-DDTHH:mm:ss.sssZ`.
+ * - `eventId` is present when the caller gave one (it makes the append idempotent).
+ */
+export interface EventRecord<TType extends string = string, TPayload = JsonObject> {
+  id: string;
+  instanceId: string;
+  stream_id: string;
+  event_type: TType;
+  payload: TPayload;
+  metadata: JsonObject;
+  timestamp: string;
+  sequence_number: number;
+  global_position: number;
+  eventId?: string;
+}
+
+/** The event records of an {@link EventMap}: a union discriminated by `event_type`. */
+export type EventRecordOf<E extends EventMap> = {
+  [K in keyof E & string]: EventRecord<K, E[K]>;
+}[keyof E & string];
+
+/**
+ * `expectedVersion` of an append: the stream's last sequence number (`0` or `'no_stream'`: the
+ * stream has no events), `'any'` (no check) or `'stream_exists'` (at least one event).
+ */
+export type ExpectedVersion = number | 'no_stream' | 'any' | 'stream_exists';
+
+/** Fields of one event given to `appendEvent` / `appendEvents`. Both spellings are accepted. */
+export interface NewEventInput<TType extends string = string, TPayload = JsonObject> {
+  streamId?: string;
+  stream_id?: string;
+  eventType?: TType;
+  event_type?: TType;
+  payload?: TPayload;
+  metadata?: JsonObject;
+  /** ISO 8601 with `Z` or an offset, or epoch milliseconds. Defaults to the time of the append. */
+  timestamp?: string | number;
+  /** Makes the append idempotent: appending an eventId the instance holds returns the stored event. */
+  eventId?: string;
+}
+
+/** Typed event inputs for an {@link EventMap}. */
+export type NewEventInputOf<E extends EventMap> = {
+  [K in keyof E & string]: NewEventInput<K, E[K]>;
+}[keyof E & string];
+
+/** Parameters of `appendEvent`. */
+export type AppendEventParams<TEvent extends NewEventInput = NewEventInput> = TEvent & {
+  /** The instance's id or name. */
+  instanceId: string;
+  expectedVersion?: ExpectedVersion;
+  /** Create the instance (id and name both `instanceId`) if it does not exist. */
+  autoCreateInstance?: boolean;
+};
+
+/** Parameters of `appendEvents`. */
+export interface AppendEventsParams<TEvent extends NewEventInput = NewEventInput> {
+  /** The instance's id or name. */
+  instanceId: string;
+  events: TEvent[];
+  /** The stream of events that name none. Defaults to `"default"`. */
+  streamId?: string;
+  stream_id?: string;
+  /** Only when every event goes to one stream. */
+  expectedVersion?: ExpectedVersion;
+  autoCreateInstance?: boolean;
+}
+
+/** Fields that can be updated on an instance. `description: null` removes it. */
+export interface InstanceUpdate {
+  name?: string;
+  description?: string | null;
+}
+
+/** The DSL's comparison operators. */
+export type Operator = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'in' | 'between' | 'exists';
+
+/** One `where` condition: a field comparison, or (extensions) `or` / `not`. */
+export type Condition =
+  | { field: string; operator: Operator; value: unknown }
+  | { or: Condition[] }
+  | { not: Condition };
+
+/** Aggregation types of `reduce`. */
+export type ReduceType = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'collect';
+
+/** Time bucket sizes for `groupBy: [{ field: 'timestamp', interval }]`. */
+export type TimeInterval = 'minute' | 'hour' | 'day' | 'week' | 'month';
+
+/** One `groupBy` entry: a field, or a time bucket of `timestamp`. */
+export type GroupBy = string | { field: string; interval: TimeInterval };
+
+/** A query in the JSON DSL. */
+export interface Query {
+  from: { instance: string; stream?: string };
+  where?: Condition[];
+  select?: string[];
+  orderBy?: { field: string; direction?: 'asc' | 'desc' };
+  limit?: number;
+  offset?: number;
+  reduce?: { type: ReduceType; field?: string; groupBy?: GroupBy[] };
+}
+
+/** A group of a grouped aggregation. `key` maps each canonical group field to its value. */
+export interface AggregationGroup {
+  key: Record<string, JsonValue>;
+  value: JsonValue;
+}
+
+/** The result of `reduce`. */
+export interface Aggregation {
+  type: ReduceType;
+  field?: string;
+  value?: JsonValue;
+  groupBy?: GroupBy[];
+  groups?: AggregationGroup[];
+}
+
+/** The result of a query. `total` counts all matches, ignoring limit and offset. */
+export interface QueryResult<TEvent = Partial<EventRecord>> {
+  events?: TEvent[];
+  aggregation?: Aggregation;
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** Statistics of an instance. */
+export interface InstanceStats {
+  instanceId: string;
+  name: string;
+  eventCount: number;
+  streamCount: number;
+  eventTypes: Record<string, number>;
+  firstEventAt: string | null;
+  lastEventAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The error codes of failed envelopes. */
+export const ERROR_CODES = [
+  'VALIDATION_ERROR',
+  'LIMIT_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'CONFLICT',
+  'STORAGE_ERROR',
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The nine methods of the API document. */
+export const METHODS = [
+  'createInstance',
+  'getInstance',
+  'listInstances',
+  'updateInstance',
+  'deleteInstance',
+  'appendEvent',
+  'appendEvents',
+  'queryEvents',
+  'getInstanceStats',
+] as const;
+
+/** One of {@link METHODS}. */
+export type MethodName = (typeof METHODS)[number];
+
+interface EnvelopeBase<M extends string> {
+  type: `eventLog.${M}`;
+  timestamp: string;
+  requestId: string;
+  message?: string;
+}
+
+/** A successful envelope. */
+export interface SuccessEnvelope<M extends string, D> extends EnvelopeBase<M> {
+  success: true;
+  data: D;
+}
+
+/** A failed envelope: `error` is a sentence a person can act on. */
+export interface FailureEnvelope<M extends string> extends EnvelopeBase<M> {
+  success: false;
+  error: string;
+  code: ErrorCode;
+  details?: Record<string, unknown>;
+}
+
+/** What every EventLog method resolves to: it never rejects. */
+export type Envelope<M extends string, D> = SuccessEnvelope<M, D> | FailureEnvelope<M>;
+
+/** Data of `appendEvent`. `duplicate` is true when the eventId was already stored. */
+export interface AppendEventData<TEvent = EventRecord> {
+  event: TEvent;
+  duplicate?: true;
+}
+
+/** Data of `appendEvents`. */
+export interface AppendEventsData<TEvent = EventRecord> {
+  events: TEvent[];
+  count: number;
+  duplicate?: true;
+}
+
+/** Data of `deleteInstance`. */
+export interface DeleteInstanceData {
+  instance: Instance;
+  deletedEvents: number;
+}
