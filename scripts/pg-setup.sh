@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Makes a PostgreSQL server available for the tests and prints the URL to use.
+# - Installs PostgreSQL from Debian's packages when it is absent (needs root).
+# - Starts the local cluster when it is stopped.
+# - Creates the role `eventlog` (password `eventlog`) and the database `eventlog_test`.
+# Usage: eval "$(bash scripts/pg-setup.sh)"   → exports EVENTLOG_TEST_PG_URL
+set -euo pipefail
+
+log() { echo "pg-setup: $*" >&2; }
+
+if [ -n "${EVENTLOG_TEST_PG_URL:-}" ]; then
+  log "using EVENTLOG_TEST_PG_URL from the environment"
+  echo "export EVENTLOG_TEST_PG_URL='${EVENTLOG_TEST_PG_URL}'"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo -n"; fi
+
+if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  log "PostgreSQL is not installed; installing it from Debian's packages"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >&2
+fi
+
+cluster=$(pg_lsclusters --no-header 2>/dev/null | head -n 1 || true)
+if [ -z "$cluster" ]; then
+  version=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
+  log "creating cluster $version/main"
+  $SUDO pg_createcluster "$version" main >&2
+  cluster=$(pg_lsclusters --no-header | head -n 1)
+fi
+version=$(echo "$cluster" | awk '{print $1}')
+name=$(echo "$cluster" | awk '{print $2}')
+port=$(echo "$cluster" | awk '{print $3}')
+status=$(echo "$cluster" | awk '{print $4}')
+if [ "$status" != "online" ]; then
+  log "starting cluster $version/$name"
+  $SUDO pg_ctlcluster "$version" "$name" start >&2
+fi
+
+psql_su() { $SUDO su postgres -s /bin/sh -c "psql -p $port -v ON_ERROR_STOP=1 -qAt $*"; }
+for _ in $(seq 1 30); do
+  if psql_su "-c 'select 1'" >/dev/null 2>&1; then break; fi
+  sleep 1
+done
+if [ "$(psql_su "-c \"select 1 from pg_roles where rolname='eventlog'\"")" != "1" ]; then
+  log "creating role eventlog"
+  psql_su "-c \"create role eventlog login password 'eventlog' createdb\"" >&2
+fi
+if [ "$(psql_su "-c \"select 1 from pg_database where datname='eventlog_test'\"")" != "1" ]; then
+  log "creating database eventlog_test"
+  psql_su "-c \"create database eventlog_test owner eventlog\"" >&2
+fi
+# Tests use many connections at once (pools in several processes).
+max=$(psql_su "-c 'show max_connections'")
+if [ "$max" -lt 200 ]; then
+  log "raising max_connections to 300 (was $max) and restarting"
+  psql_su "-c 'alter system set max_connections = 300'" >&2
+  $SUDO pg_ctlcluster "$version" "$name" restart >&2
+fi
+echo "export EVENTLOG_TEST_PG_URL='postgres://eventlog:eventlog@127.0.0.1:${port}/eventlog_test'"
