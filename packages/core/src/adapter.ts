@@ -203,6 +203,12 @@ export interface StorageAdapter {
    */
   transaction?<T>(fn: (tx: AdapterTransaction) => Promise<T>): Promise<T>;
 
+  /**
+   * Resolves once the store is usable (connected, migrated); rejects with `STORAGE_ERROR` when it
+   * cannot be. Optional: adapters that open synchronously may omit it.
+   */
+  ready?(): Promise<void>;
+
   /** Releases connections, timers and watchers. Idempotent. */
   close(): Promise<void>;
 }

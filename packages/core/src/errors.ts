@@ -89,6 +89,12 @@ export function storageError(message: string, cause?: unknown, statement?: strin
 /** Turns anything thrown into an EventLogError; unknown errors become `STORAGE_ERROR`. */
 export function toEventLogError(error: unknown): EventLogError {
   if (EventLogError.isInstance(error)) return error;
-  const text = error instanceof Error ? error.message : String(error);
+  let text: string;
+  try {
+    text = error instanceof Error ? error.message : String(error);
+  } catch {
+    // Objects without a prototype (or with a throwing toString) cannot be stringified.
+    text = `an error that cannot be printed (${Object.prototype.toString.call(error)})`;
+  }
   return storageError(`The storage backend failed: ${text}`, error);
 }

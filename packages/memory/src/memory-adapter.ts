@@ -1,0 +1,429 @@
+/**
+ * The in-memory StorageAdapter: instances, streams and events in arrays and maps, queries answered
+ * by the core evaluator (the reference oracle every other adapter is compared with).
+ *
+ * Every mutating method does all its work synchronously after its checks, so interleaved async
+ * callers can never observe or produce a half-applied append.
+ */
+
+import {
+  type AdapterCapabilities,
+  type AdapterTransaction,
+  type AppendOutcome,
+  type AppendRequest,
+  type CommitSignal,
+  compileCondition,
+  copyEvent,
+  copyJson,
+  EventLogError,
+  type EventRecord,
+  evaluateQuery,
+  type Instance,
+  type InstancePatch,
+  type InstanceStats,
+  instanceNotFound,
+  type KeyValueStore,
+  type Limits,
+  type NewInstance,
+  planAppend,
+  type QueryNode,
+  type QueryResult,
+  type ReadAfterRequest,
+  STORAGE_ADAPTER_CONTRACT,
+  type StorageAdapter,
+  storageError,
+  type Unsubscribe,
+} from '@eventlog/core';
+import { MemoryKv } from './memory-kv.js';
+
+/** Options of {@link memoryAdapter}. */
+export interface MemoryAdapterOptions {
+  /**
+   * Called when a `watch` listener throws. The commit that triggered it has already succeeded and
+   * the other listeners still run. Default: the error is ignored.
+   */
+  onListenerError?: (error: unknown, signal: CommitSignal) => void;
+}
+
+/** Everything stored for one instance. */
+interface InstanceState {
+  instance: Instance;
+  /** Creation order, to list instances created at the same instant in a stable order. */
+  readonly order: number;
+  /** All events in `global_position` order. */
+  readonly events: EventRecord[];
+  /** Each stream's events in order; a stream's version is its length (sequences have no gaps). */
+  readonly streams: Map<string, EventRecord[]>;
+  readonly eventIds: Map<string, EventRecord>;
+  readonly eventTypes: Map<string, number>;
+  firstEventAt: string | null;
+  lastEventAt: string | null;
+}
+
+const CAPABILITIES: Readonly<AdapterCapabilities> = Object.freeze({
+  persistent: false,
+  crossProcess: false,
+  transactions: true,
+  queryPushdown: false,
+});
+
+const EMPTY: readonly EventRecord[] = Object.freeze([]);
+
+function copyInstance(instance: Instance): Instance {
+  const out: Instance = {
+    id: instance.id,
+    name: instance.name,
+    createdAt: instance.createdAt,
+    updatedAt: instance.updatedAt,
+  };
+  if (instance.description !== undefined) out.description = instance.description;
+  return out;
+}
+
+function alreadyExists(message: string, details: Record<string, unknown>): EventLogError {
+  return new EventLogError('ALREADY_EXISTS', message, { details });
+}
+
+/** Index of the first event with `global_position > after` (events are in position order). */
+function firstAfter(events: readonly EventRecord[], after: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((events[mid] as EventRecord).global_position > after) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+class MemoryAdapter implements StorageAdapter {
+  readonly contract = STORAGE_ADAPTER_CONTRACT;
+  readonly name = 'memory';
+  readonly capabilities: Readonly<AdapterCapabilities> = CAPABILITIES;
+  readonly kv: KeyValueStore;
+
+  private readonly byId = new Map<string, InstanceState>();
+  private readonly byName = new Map<string, InstanceState>();
+  private readonly listeners = new Set<(signal: CommitSignal) => void>();
+  private readonly kvStore: MemoryKv;
+  /** The last global position handed out, for the whole adapter; never reused. */
+  private position = 0;
+  private created = 0;
+  private closed = false;
+
+  constructor(private readonly options: MemoryAdapterOptions) {
+    this.kvStore = new MemoryKv(() => this.assertOpen());
+    this.kv = this.kvStore.store;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw storageError('The memory adapter is closed: create a new memoryAdapter() to store events again.');
+    }
+  }
+
+  private resolve(ref: string): InstanceState | undefined {
+    return this.byId.get(ref) ?? this.byName.get(ref);
+  }
+
+  private stateOf(id: string): InstanceState {
+    const state = this.byId.get(id);
+    if (state === undefined) throw instanceNotFound(id);
+    return state;
+  }
+
+  private newState(instance: Instance): InstanceState {
+    return {
+      instance,
+      order: this.created++,
+      events: [],
+      streams: new Map(),
+      eventIds: new Map(),
+      eventTypes: new Map(),
+      firstEventAt: null,
+      lastEventAt: null,
+    };
+  }
+
+  private register(state: InstanceState): void {
+    this.byId.set(state.instance.id, state);
+    this.byName.set(state.instance.name, state);
+  }
+
+  private notify(signal: CommitSignal): void {
+    if (this.listeners.size === 0) return;
+    // A snapshot, so listeners that (un)subscribe while being called do not disturb this round.
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(signal);
+      } catch (error) {
+        try {
+          this.options.onListenerError?.(error, signal);
+        } catch {
+          // The error reporter failing must not fail a commit that already happened either.
+        }
+      }
+    }
+  }
+
+  /** Readiness: the memory store is usable at once, until closed. */
+  async ready(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async createInstance(input: NewInstance): Promise<Instance> {
+    this.assertOpen();
+    const { id, name } = input;
+    if (this.byName.has(name)) {
+      throw alreadyExists(
+        `An instance named "${name}" already exists. Choose another name, or use the existing instance.`,
+        {
+          name,
+        },
+      );
+    }
+    if (this.byId.has(name)) {
+      throw alreadyExists(
+        `An instance whose id is "${name}" already exists, so "${name}" cannot name another instance (references accept ids and names). Choose another name.`,
+        { name },
+      );
+    }
+    if (this.byId.has(id) || this.byName.has(id)) {
+      throw alreadyExists(`An instance with id or name "${id}" already exists. Choose another id.`, { id });
+    }
+    const instance: Instance = { id, name, createdAt: input.createdAt, updatedAt: input.createdAt };
+    if (input.description !== undefined) instance.description = input.description;
+    this.register(this.newState(instance));
+    return copyInstance(instance);
+  }
+
+  async resolveInstance(ref: string): Promise<Instance | undefined> {
+    this.assertOpen();
+    const state = this.resolve(ref);
+    return state === undefined ? undefined : copyInstance(state.instance);
+  }
+
+  async listInstances(): Promise<Instance[]> {
+    this.assertOpen();
+    const states = [...this.byId.values()];
+    states.sort((a, b) =>
+      a.instance.createdAt === b.instance.createdAt
+        ? a.order - b.order
+        : a.instance.createdAt < b.instance.createdAt
+          ? -1
+          : 1,
+    );
+    return states.map((s) => copyInstance(s.instance));
+  }
+
+  async updateInstance(id: string, patch: InstancePatch): Promise<Instance> {
+    this.assertOpen();
+    const state = this.stateOf(id);
+    const current = state.instance;
+    const name = patch.name;
+    if (name !== undefined && name !== current.name) {
+      if (this.byName.has(name)) {
+        throw alreadyExists(`An instance named "${name}" already exists. Choose another name.`, { name });
+      }
+      const owner = this.byId.get(name);
+      if (owner !== undefined && owner !== state) {
+        throw alreadyExists(
+          `An instance whose id is "${name}" already exists, so "${name}" cannot name another instance (references accept ids and names). Choose another name.`,
+          { name },
+        );
+      }
+    }
+    // Build the new record first and swap it in, so a failure leaves the old one intact.
+    const next: Instance = { ...current, updatedAt: patch.updatedAt };
+    if (name !== undefined) next.name = name;
+    if (patch.description === null) delete next.description;
+    else if (patch.description !== undefined) next.description = patch.description;
+    if (next.name !== current.name) {
+      this.byName.delete(current.name);
+      this.byName.set(next.name, state);
+    }
+    state.instance = next;
+    return copyInstance(next);
+  }
+
+  async deleteInstance(id: string): Promise<{ instance: Instance; deletedEvents: number }> {
+    this.assertOpen();
+    const state = this.stateOf(id);
+    this.byId.delete(id);
+    this.byName.delete(state.instance.name);
+    this.notify({ kind: 'delete', instanceId: id });
+    return { instance: copyInstance(state.instance), deletedEvents: state.events.length };
+  }
+
+  async append(request: AppendRequest): Promise<AppendOutcome> {
+    this.assertOpen();
+    let state = this.resolve(request.instance);
+    let create = false;
+    if (state === undefined) {
+      if (!request.autoCreate) throw instanceNotFound(request.instance);
+      // Registered only once the plan succeeds: the creation belongs to the append's transaction.
+      state = this.newState({
+        id: request.instance,
+        name: request.instance,
+        createdAt: request.now,
+        updatedAt: request.now,
+      });
+      create = true;
+    }
+
+    const existing = new Map<string, EventRecord>();
+    for (const e of request.events) {
+      if (e.eventId === undefined) continue;
+      const stored = state.eventIds.get(e.eventId);
+      if (stored !== undefined) existing.set(e.eventId, stored);
+    }
+    const versions = new Map<string, number>();
+    for (const e of request.events) {
+      if (!versions.has(e.streamId)) versions.set(e.streamId, state.streams.get(e.streamId)?.length ?? 0);
+    }
+    const plan = planAppend(request, existing, versions);
+    if (plan.kind === 'duplicate') return { events: plan.events.map(copyEvent), duplicate: true };
+
+    // Build every record before touching the store, so nothing is half-applied if a copy fails.
+    const instanceId = state.instance.id;
+    const stored: EventRecord[] = new Array(plan.rows.length);
+    const returned: EventRecord[] = new Array(plan.rows.length);
+    let position = this.position;
+    for (let i = 0; i < plan.rows.length; i++) {
+      const { event, sequence } = plan.rows[i] as (typeof plan.rows)[number];
+      position++;
+      const record: EventRecord = {
+        id: event.id,
+        instanceId,
+        stream_id: event.streamId,
+        event_type: event.eventType,
+        payload: copyJson(event.payload),
+        metadata: copyJson(event.metadata),
+        timestamp: event.timestamp,
+        sequence_number: sequence,
+        global_position: position,
+      };
+      if (event.eventId !== undefined) record.eventId = event.eventId;
+      stored[i] = record;
+      // The caller's own (validated) objects go back; the store keeps its private copies.
+      returned[i] = { ...record, payload: event.payload, metadata: event.metadata };
+    }
+
+    // Commit: from here on nothing can fail.
+    if (create) this.register(state);
+    this.position = position;
+    for (const record of stored) {
+      state.events.push(record);
+      let stream = state.streams.get(record.stream_id);
+      if (stream === undefined) {
+        stream = [];
+        state.streams.set(record.stream_id, stream);
+      }
+      stream.push(record);
+      if (record.eventId !== undefined) state.eventIds.set(record.eventId, record);
+      state.eventTypes.set(record.event_type, (state.eventTypes.get(record.event_type) ?? 0) + 1);
+      const ts = record.timestamp;
+      if (state.firstEventAt === null || ts < state.firstEventAt) state.firstEventAt = ts;
+      if (state.lastEventAt === null || ts > state.lastEventAt) state.lastEventAt = ts;
+    }
+    this.notify({ kind: 'append', instanceId, position });
+    return { events: returned, duplicate: false };
+  }
+
+  async query(instanceId: string, query: QueryNode, limits: Limits): Promise<QueryResult> {
+    this.assertOpen();
+    const state = this.stateOf(instanceId);
+    if (query.stream === undefined) return evaluateQuery(state.events, query, limits);
+    // The stream's own array: the evaluator never scans the instance's other streams.
+    return evaluateQuery(state.streams.get(query.stream) ?? EMPTY, { ...query, stream: undefined }, limits);
+  }
+
+  async stats(instanceId: string): Promise<InstanceStats> {
+    this.assertOpen();
+    const state = this.stateOf(instanceId);
+    const eventTypes: Record<string, number> = {};
+    for (const [type, count] of state.eventTypes) {
+      // defineProperty keeps an event type named "__proto__" as an ordinary key.
+      Object.defineProperty(eventTypes, type, {
+        value: count,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    const { instance } = state;
+    return {
+      instanceId: instance.id,
+      name: instance.name,
+      eventCount: state.events.length,
+      streamCount: state.streams.size,
+      eventTypes,
+      firstEventAt: state.firstEventAt,
+      lastEventAt: state.lastEventAt,
+      createdAt: instance.createdAt,
+      updatedAt: instance.updatedAt,
+    };
+  }
+
+  async readAfter(request: ReadAfterRequest): Promise<EventRecord[]> {
+    this.assertOpen();
+    const state = this.stateOf(request.instanceId);
+    const source = request.stream === undefined ? state.events : (state.streams.get(request.stream) ?? EMPTY);
+    const predicate = request.where === undefined ? undefined : compileCondition(request.where);
+    const out: EventRecord[] = [];
+    for (let i = firstAfter(source, request.after); i < source.length && out.length < request.limit; i++) {
+      const record = source[i] as EventRecord;
+      if (predicate === undefined || predicate(record)) out.push(copyEvent(record));
+    }
+    return out;
+  }
+
+  async headPosition(instanceId: string): Promise<number> {
+    this.assertOpen();
+    const events = this.stateOf(instanceId).events;
+    return events.length === 0 ? 0 : (events[events.length - 1] as EventRecord).global_position;
+  }
+
+  watch(listener: (signal: CommitSignal) => void): Unsubscribe {
+    this.assertOpen();
+    // A wrapper, so the same function watched twice is two subscriptions, each removed once.
+    const entry = (signal: CommitSignal) => listener(signal);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  transaction<T>(fn: (tx: AdapterTransaction) => Promise<T>): Promise<T> {
+    return this.kvStore.transaction(fn);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.byId.clear();
+    this.byName.clear();
+    this.kvStore.clear();
+  }
+}
+
+/**
+ * Creates an in-memory storage adapter: fast, dependency-free, and gone when the process exits.
+ * It answers queries with the core evaluator, so it is the reference every other adapter is
+ * compared with. Use it for tests, prototypes and short-lived tools; use `@eventlog/sqlite` or
+ * `@eventlog/postgres` when data must survive a restart or be shared between processes.
+ *
+ * Capabilities: `persistent: false`, `crossProcess: false`, `transactions: true` (key-value writes
+ * in {@link StorageAdapter.transaction} commit together; `driver` is `undefined`),
+ * `queryPushdown: false`.
+ *
+ * @example
+ * import { createEventLog } from '@eventlog/core';
+ * import { memoryAdapter } from '@eventlog/memory';
+ *
+ * const log = createEventLog({ adapter: memoryAdapter() });
+ */
+export function memoryAdapter(options: MemoryAdapterOptions = {}): StorageAdapter {
+  return new MemoryAdapter(options);
+}
