@@ -1,0 +1,75 @@
+/**
+ * Options of {@link sqliteAdapter} and their defaults.
+ */
+
+import type { CommitSignal } from '@eventlog/core';
+
+/** Options of `sqliteAdapter`. */
+export interface SqliteAdapterOptions {
+  /** The database file (created when missing; its directory must exist), or `':memory:'`. */
+  file: string;
+  /**
+   * `'full'` (default): `synchronous=FULL`, an acknowledged append survives a power loss.
+   * `'normal'`: `synchronous=NORMAL`, faster commits; in WAL mode a power loss may lose the last
+   * commits (never corrupts the file), a process crash loses nothing.
+   */
+  durability?: 'full' | 'normal';
+  /** How long a statement waits for another process's lock before failing, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /**
+   * How often, in ms, the adapter checks whether another process committed (`PRAGMA data_version`),
+   * only while something watches. Default 50.
+   */
+  pollIntervalMs?: number;
+  /**
+   * Called when a `watch` listener throws. The commit already succeeded and other listeners still
+   * run. Default: the error is ignored.
+   */
+  onListenerError?: (error: unknown, signal: CommitSignal) => void;
+}
+
+/** Options with their defaults applied. */
+export interface ResolvedSqliteOptions {
+  file: string;
+  memory: boolean;
+  durability: 'full' | 'normal';
+  busyTimeoutMs: number;
+  pollIntervalMs: number;
+  onListenerError: ((error: unknown, signal: CommitSignal) => void) | undefined;
+}
+
+function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(
+      `sqliteAdapter: ${name} must be a non-negative integer (milliseconds), got ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
+/** Checks the options and applies the defaults. */
+export function resolveOptions(options: SqliteAdapterOptions): ResolvedSqliteOptions {
+  if (
+    typeof options !== 'object' ||
+    options === null ||
+    typeof options.file !== 'string' ||
+    options.file === ''
+  ) {
+    throw new TypeError("sqliteAdapter: pass { file: './events.db' } (a path) or { file: ':memory:' }.");
+  }
+  const durability = options.durability ?? 'full';
+  if (durability !== 'full' && durability !== 'normal') {
+    throw new TypeError(
+      `sqliteAdapter: durability must be 'full' or 'normal', got ${JSON.stringify(durability)}.`,
+    );
+  }
+  return {
+    file: options.file,
+    memory: options.file === ':memory:',
+    durability,
+    busyTimeoutMs: nonNegativeInteger(options.busyTimeoutMs, 'busyTimeoutMs', 5000),
+    pollIntervalMs: Math.max(1, nonNegativeInteger(options.pollIntervalMs, 'pollIntervalMs', 50)),
+    onListenerError: options.onListenerError,
+  };
+}

@@ -1,0 +1,20 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeAdapter } from '@eventlog/conformance';
+import { sqliteAdapter } from './sqlite-adapter.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eventlog-sqlite-conformance-'));
+
+describeAdapter({
+  name: 'sqlite (file)',
+  create: () => sqliteAdapter({ file: join(dir, 'conformance.db') }),
+  // Other processes' commits are seen by polling PRAGMA data_version every 50 ms.
+  signalTimeoutMs: 3000,
+  teardown: () => rmSync(dir, { recursive: true, force: true }),
+});
+
+describeAdapter({
+  name: 'sqlite (:memory:)',
+  create: () => sqliteAdapter({ file: ':memory:' }),
+});
