@@ -1,0 +1,371 @@
+/**
+ * One append transaction for a group of calls to one instance reference.
+ *
+ * Round trips, pipelined on one reserved connection:
+ * 1. `begin`; resolve the reference and take the instance's advisory lock; read the last sequence
+ *    number of every stream of the group and the stored events holding the group's eventIds. The
+ *    reads are separate statements after the lock, so (READ COMMITTED) their snapshot includes
+ *    everything committed by the previous lock holder.
+ * 2. The insert of every accepted call's events (one `unnest` statement) and `commit`.
+ * Then the adapter signals the commit (local watchers at once, other processes by NOTIFY).
+ *
+ * Between the two, each call is decided on its own with core's `planAppend` against the versions
+ * left by the calls before it, so a conflicting call fails alone. Positions come from an uncached
+ * sequence inside the lock, and the lock is held until commit: within an instance, positions
+ * become visible in increasing order.
+ */
+
+import {
+  type AppendOutcome,
+  type AppendRequest,
+  type EventRecord,
+  eventIdsOf,
+  instanceNotFound,
+  type NewEvent,
+  planAppend,
+  storageError,
+  versionConflict,
+} from '@eventlog/core';
+import type postgres from 'postgres';
+import type { Pending } from './append-coalescer.js';
+import type { PostgresAdapterHooks } from './options.js';
+import { type PgClient, PREPARED } from './pg-client.js';
+import { isServerError, isUniqueViolation, wrapDriverError } from './pg-errors.js';
+import { type EventRow, toEventRecord } from './rows.js';
+import { STREAM_SEQUENCE_KEY } from './schema.js';
+import type { Statements } from './statements.js';
+
+/** A queued append call. */
+export type PendingAppend = Pending<AppendRequest, AppendOutcome>;
+
+/** What the writer needs from the adapter. */
+export interface AppendWriterContext {
+  sql: PgClient;
+  statements: Statements;
+  schema: string;
+  /** The seed of instance lock keys (known once the adapter is open). */
+  lockSeed(): number;
+  hooks: PostgresAdapterHooks;
+  /** Called after a commit with the highest position written, before the calls are settled. */
+  onCommitted(instanceId: string, position: number): void;
+}
+
+type Reserved = Awaited<ReturnType<PgClient['reserve']>>;
+
+const RETRY = Symbol('retry');
+const FALLBACK = Symbol('fallback');
+/** Renames and deletes racing with an append make it start over; this many times at most. */
+const MAX_ATTEMPTS = 100;
+
+interface VersionRow {
+  id: string;
+  stream: string;
+  version: number | null;
+}
+
+type Decision =
+  | { pending: PendingAppend; kind: 'insert'; start: number; count: number }
+  | { pending: PendingAppend; kind: 'duplicate'; events: EventRecord[] }
+  | { pending: PendingAppend; kind: 'error'; error: unknown };
+
+/** Runs groups of appends; its {@link AppendWriter.run} is the coalescer's runner. */
+export class AppendWriter {
+  readonly #ctx: AppendWriterContext;
+
+  constructor(context: AppendWriterContext) {
+    this.#ctx = context;
+  }
+
+  /** Appends the group in one transaction, settling every call it does not return (deferred). */
+  run = async (ref: string, group: PendingAppend[]): Promise<PendingAppend[]> => {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      let conn: Reserved;
+      try {
+        conn = await this.#ctx.sql.reserve();
+      } catch (error) {
+        throw wrapDriverError(error, 'getting a connection to append');
+      }
+      let outcome: PendingAppend[] | typeof RETRY | typeof FALLBACK;
+      try {
+        outcome = await this.#attempt(conn, ref, group);
+      } catch (error) {
+        // Never hand a connection back to the pool inside a transaction (a hook may have thrown).
+        await rollback(conn);
+        throw error;
+      } finally {
+        conn.release();
+      }
+      if (outcome === FALLBACK) {
+        // The group's insert failed: retry each call alone, so one call's failure stays its own.
+        for (const pending of group) {
+          try {
+            // Alone, a call is never deferred: no earlier call of its group claimed its eventIds.
+            await this.run(ref, [pending]);
+          } catch (error) {
+            pending.reject(error);
+          }
+        }
+        return [];
+      }
+      if (outcome !== RETRY) return outcome;
+    }
+    throw storageError(
+      `Appending to "${ref}" kept racing with renames or deletes of the instance (${MAX_ATTEMPTS} attempts); retry later.`,
+    );
+  };
+
+  async #attempt(
+    conn: Reserved,
+    ref: string,
+    group: PendingAppend[],
+  ): Promise<PendingAppend[] | typeof RETRY | typeof FALLBACK> {
+    const S = this.#ctx.statements;
+    const streams = [...new Set(group.flatMap((p) => p.request.events.map((e) => e.streamId)))];
+    const eventIds = group.flatMap((p) => eventIdsOf(p.request));
+
+    const [begin, lock, facts, stored] = await Promise.allSettled([
+      conn.unsafe('begin').execute(),
+      conn.unsafe<Array<{ id: string }>>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
+      conn.unsafe<VersionRow[]>(S.streamVersions, [ref, streams], PREPARED).execute(),
+      eventIds.length > 0
+        ? conn.unsafe<EventRow[]>(S.eventsByEventId, [ref, eventIds], PREPARED).execute()
+        : Promise.resolve([] as EventRow[]),
+    ]);
+    for (const r of [begin, lock, facts, stored]) {
+      if (r.status === 'rejected') {
+        await rollback(conn);
+        throw wrapDriverError(r.reason, `appending to "${ref}" (locking the instance and reading versions)`);
+      }
+    }
+    const lockedId = (lock as PromiseFulfilledResult<Array<{ id: string }>>).value[0]?.id;
+    const versionRows = (facts as PromiseFulfilledResult<VersionRow[]>).value;
+    const storedRows = (stored as PromiseFulfilledResult<EventRow[]>).value;
+
+    let instanceId = versionRows[0]?.id;
+    if (instanceId === undefined) {
+      const creator = group.find((p) => p.request.autoCreate);
+      if (creator === undefined) {
+        await rollback(conn);
+        for (const p of group) p.reject(instanceNotFound(p.request.instance));
+        return [];
+      }
+      // The lock was taken on the reference itself, the id the new instance gets; if the
+      // reference named an instance that was deleted meanwhile, start over with the right lock.
+      if (lockedId !== ref) return rollbackAnd(conn, RETRY);
+      const [catalog, created] = await Promise.allSettled([
+        conn.unsafe(S.lockCatalog, [this.#ctx.schema], PREPARED).execute(),
+        conn
+          .unsafe<Array<{ id: string }>>(S.autoCreateInstance, [ref, creator.request.now], PREPARED)
+          .execute(),
+      ]);
+      if (catalog.status === 'rejected' || created.status === 'rejected') {
+        await rollback(conn);
+        const reason =
+          catalog.status === 'rejected' ? catalog.reason : (created as PromiseRejectedResult).reason;
+        throw wrapDriverError(reason, `creating the instance "${ref}"`);
+      }
+      // Someone created an instance with this id or name meanwhile: start over and use it.
+      if (created.value.length === 0) return rollbackAnd(conn, RETRY);
+      instanceId = ref;
+    } else if (instanceId !== lockedId) {
+      // Renamed or deleted between resolving and locking: the lock is not this instance's.
+      return rollbackAnd(conn, RETRY);
+    }
+
+    const versions = new Map<string, number>();
+    for (const row of versionRows) if (row.version !== null) versions.set(row.stream, row.version);
+    const storedById = new Map<string, EventRecord>();
+    for (const row of storedRows) storedById.set(row.event_id as string, toEventRecord(row));
+
+    // Decide each call against the versions the calls before it leave.
+    const decisions: Decision[] = [];
+    const deferred: PendingAppend[] = [];
+    const rows: Array<{ event: NewEvent; sequence: number }> = [];
+    const claimed = new Set<string>();
+    for (const pending of group) {
+      const ids = eventIdsOf(pending.request);
+      if (ids.some((id) => claimed.has(id))) {
+        deferred.push(pending);
+        continue;
+      }
+      const held = new Map<string, EventRecord>();
+      for (const id of ids) {
+        const record = storedById.get(id);
+        if (record !== undefined) held.set(id, record);
+      }
+      try {
+        const plan = planAppend(pending.request, held, versions);
+        if (plan.kind === 'duplicate') {
+          decisions.push({ pending, kind: 'duplicate', events: plan.events });
+        } else {
+          decisions.push({ pending, kind: 'insert', start: rows.length, count: plan.rows.length });
+          for (const row of plan.rows) {
+            rows.push(row);
+            versions.set(row.event.streamId, row.sequence);
+          }
+          for (const id of ids) claimed.add(id);
+        }
+      } catch (error) {
+        decisions.push({ pending, kind: 'error', error });
+      }
+    }
+
+    if (rows.length === 0) {
+      // Nothing to write (duplicates and conflicts only): an auto-created instance goes too.
+      await rollback(conn);
+      settle(decisions, '', new Map(), []);
+      return deferred;
+    }
+
+    const info = { instanceId, requests: decisions.length, events: rows.length };
+    const insert = conn
+      .unsafe<Array<{ global_position: number; id: string }>>(
+        S.insertEvents,
+        insertParams(instanceId, rows),
+        PREPARED,
+      )
+      .execute();
+    const hold = this.#ctx.hooks.beforeAppendCommit;
+    if (hold !== undefined) {
+      await insert.catch(() => {});
+      await hold(info);
+    }
+    const commit = conn.unsafe('commit').execute();
+    const [inserted, committed] = await Promise.allSettled([insert, commit]);
+    if (inserted.status === 'rejected') {
+      const error = inserted.reason;
+      if (!isServerError(error)) throw unknownOutcome(ref, error);
+      // The server refused the insert and the transaction rolled back.
+      if (group.length > 1) return FALLBACK;
+      if (isUniqueViolation(error, STREAM_SEQUENCE_KEY)) {
+        // Someone wrote the stream without our lock. Without an exact expectedVersion the call
+        // must still succeed: start over. With one, it is a version conflict.
+        const expected = group[0]?.request.expectedVersion;
+        if (expected === undefined || expected.check.kind !== 'exact') return RETRY;
+        const streamId = group[0]?.request.events[0]?.streamId as string;
+        const actual = await this.#currentVersion(instanceId, streamId);
+        group[0]?.reject(versionConflict({ streamId, expectedVersion: expected.raw, actualVersion: actual }));
+        return [];
+      }
+      throw wrapDriverError(error, `appending to "${ref}"`, S.insertEvents);
+    }
+    if (committed.status === 'rejected') throw unknownOutcome(ref, committed.reason);
+
+    const positions = new Map<string, number>();
+    let head = 0;
+    for (const row of inserted.value) {
+      positions.set(row.id, row.global_position);
+      if (row.global_position > head) head = row.global_position;
+    }
+    this.#ctx.onCommitted(instanceId, head);
+    this.#ctx.hooks.onAppendCommit?.(info);
+    settle(decisions, instanceId, positions, rows);
+    return deferred;
+  }
+
+  async #currentVersion(instanceId: string, streamId: string): Promise<number> {
+    try {
+      const [row] = await this.#ctx.sql.unsafe<Array<{ version: number }>>(
+        this.#ctx.statements.streamVersion,
+        [instanceId, streamId],
+        PREPARED,
+      );
+      return row?.version ?? 0;
+    } catch (error) {
+      throw wrapDriverError(error, 'reading a stream version');
+    }
+  }
+}
+
+function insertParams(
+  instanceId: string,
+  rows: Array<{ event: NewEvent; sequence: number }>,
+): postgres.ParameterOrJSON<never>[] {
+  const n = rows.length;
+  const ids = new Array<string>(n);
+  const streams = new Array<string>(n);
+  const sequences = new Array<number>(n);
+  const types = new Array<string>(n);
+  const payloads = new Array<string>(n);
+  const metadata = new Array<string>(n);
+  const timestamps = new Array<string>(n);
+  const eventIds = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const { event, sequence } = rows[i] as { event: NewEvent; sequence: number };
+    ids[i] = event.id;
+    streams[i] = event.streamId;
+    sequences[i] = sequence;
+    types[i] = event.eventType;
+    payloads[i] = JSON.stringify(event.payload);
+    metadata[i] = JSON.stringify(event.metadata);
+    timestamps[i] = event.timestamp;
+    eventIds[i] = event.eventId ?? null;
+  }
+  return [
+    instanceId,
+    ids,
+    streams,
+    sequences,
+    types,
+    payloads,
+    metadata,
+    timestamps,
+    eventIds,
+  ] as postgres.ParameterOrJSON<never>[];
+}
+
+function settle(
+  decisions: Decision[],
+  instanceId: string,
+  positions: ReadonlyMap<string, number>,
+  rows: Array<{ event: NewEvent; sequence: number }>,
+): void {
+  for (const decision of decisions) {
+    if (decision.kind === 'error') decision.pending.reject(decision.error);
+    else if (decision.kind === 'duplicate')
+      decision.pending.resolve({ events: decision.events, duplicate: true });
+    else {
+      const events = rows
+        .slice(decision.start, decision.start + decision.count)
+        .map(({ event, sequence }) =>
+          newRecord(event, instanceId, sequence, positions.get(event.id) as number),
+        );
+      decision.pending.resolve({ events, duplicate: false });
+    }
+  }
+}
+
+function newRecord(event: NewEvent, instanceId: string, sequence: number, position: number): EventRecord {
+  const record: EventRecord = {
+    id: event.id,
+    instanceId,
+    stream_id: event.streamId,
+    event_type: event.eventType,
+    payload: event.payload,
+    metadata: event.metadata,
+    timestamp: event.timestamp,
+    sequence_number: sequence,
+    global_position: position,
+  };
+  if (event.eventId !== undefined) record.eventId = event.eventId;
+  return record;
+}
+
+function unknownOutcome(ref: string, error: unknown) {
+  return wrapDriverError(
+    error,
+    `committing an append to "${ref}" (the connection failed, so the events may or may not have been stored; read the stream before retrying)`,
+  );
+}
+
+async function rollback(conn: Reserved): Promise<void> {
+  await conn
+    .unsafe('rollback')
+    .execute()
+    .catch(() => {});
+}
+
+async function rollbackAnd<T>(conn: Reserved, value: T): Promise<T> {
+  await rollback(conn);
+  return value;
+}

@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { EventLogError } from '@eventlog/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS_FOLDER, MIGRATIONS_TABLE, postgresAdapter } from './index.js';
+import { loadMigrations } from './migrator.js';
+import { describePostgres, dropSchema, uniqueSchema } from './test/pg-env.js';
+
+describe('postgres migrations on disk', () => {
+  it('given the package, when its migrations are loaded, then the folder sits beside src and dist and is published', async () => {
+    expect(existsSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`)).toBe(true);
+    const migrations = await loadMigrations();
+    expect(migrations.length).toBeGreaterThan(0);
+    expect(migrations[0]?.statements.some((s) => /CREATE TABLE "events"/.test(s))).toBe(true);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      files: string[];
+    };
+    expect(pkg.files).toContain('drizzle');
+  });
+});
+
+describePostgres('postgres migrations on open', (url) => {
+  const schemas: string[] = [];
+  const fresh = () => {
+    const schema = uniqueSchema('el_mig');
+    schemas.push(schema);
+    return schema;
+  };
+
+  afterAll(async () => {
+    for (const schema of schemas) await dropSchema(url, schema);
+  });
+
+  it('given a new schema, when six adapters open it at once, then each opens and every migration is applied once', async () => {
+    const schema = fresh();
+    const adapters = Array.from({ length: 6 }, () => postgresAdapter({ url, schema, max: 2 }));
+    try {
+      await Promise.all(adapters.map((a) => a.ready()));
+      const sql = adapters[0]?.sql;
+      const rows = await sql?.unsafe<Array<{ tag: string }>>(
+        `select tag from "${schema}".${MIGRATIONS_TABLE} order by idx`,
+      );
+      expect(rows?.map((r) => r.tag)).toEqual((await loadMigrations()).map((m) => m.tag));
+      const tables = await sql?.unsafe<Array<{ table_name: string }>>(
+        `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
+        [schema],
+      );
+      expect(tables?.map((t) => t.table_name)).toEqual([MIGRATIONS_TABLE, 'events', 'instances', 'kv']);
+    } finally {
+      await Promise.all(adapters.map((a) => a.close()));
+    }
+  });
+
+  it('given a schema migrated by a newer version, when an adapter opens it, then it refuses with a clear message', async () => {
+    const schema = fresh();
+    const first = postgresAdapter({ url, schema });
+    await first.ready();
+    await first.sql.unsafe(
+      `insert into "${schema}".${MIGRATIONS_TABLE} (idx, tag, hash) values (9999, '9999_from_the_future', 'x')`,
+    );
+    await first.close();
+
+    const second = postgresAdapter({ url, schema });
+    try {
+      const error = await second.ready().catch((e: unknown) => e);
+      expect(EventLogError.isInstance(error) && error.code).toBe('STORAGE_ERROR');
+      expect((error as Error).message).toMatch(/newer version of @eventlog\/postgres.*9999_from_the_future/);
+      // Every call reports it, not only ready().
+      await expect(second.listInstances()).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('given migrate: false, when the schema is not current, then opening fails, and once migrated it opens', async () => {
+    const schema = fresh();
+    const strict = postgresAdapter({ url, schema, migrate: false });
+    const error = await strict.ready().catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/not up to date.*migrate: false/);
+    await strict.close();
+
+    const migrating = postgresAdapter({ url, schema });
+    await migrating.ready();
+    await migrating.close();
+
+    const again = postgresAdapter({ url, schema, migrate: false });
+    await expect(again.ready()).resolves.toBeUndefined();
+    await again.close();
+  });
+
+  it('given the database is unreachable, when opening, then ready() rejects with STORAGE_ERROR and a later call tries again', async () => {
+    const unreachable = postgresAdapter({
+      url: 'postgres://eventlog:eventlog@127.0.0.1:1/eventlog_test',
+      schema: fresh(),
+      connectTimeoutSeconds: 2,
+    });
+    try {
+      const error = await unreachable.ready().catch((e: unknown) => e);
+      expect(EventLogError.isInstance(error) && error.code).toBe('STORAGE_ERROR');
+      const again = await unreachable.ready().catch((e: unknown) => e);
+      expect(EventLogError.isInstance(again) && again.code).toBe('STORAGE_ERROR');
+    } finally {
+      await unreachable.close();
+    }
+  });
+});

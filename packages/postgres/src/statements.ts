@@ -1,0 +1,124 @@
+/**
+ * The adapter's fixed SQL, built once per schema. postgres.js prepares each text once per
+ * connection, so the hot paths (append, read, head) run as prepared statements.
+ */
+
+import { EVENT_COLUMNS, INSTANCE_COLUMNS } from './rows.js';
+import { quoteIdent } from './sql-names.js';
+
+/** The fixed statements of one schema. */
+export type Statements = ReturnType<typeof buildStatements>;
+
+/**
+ * Builds the statements for `schema`.
+ *
+ * Lock keys: an instance's appends and deletes take `pg_advisory_xact_lock(hashtextextended(id,
+ * $seed))` (one-bigint key space; `$seed` is derived from the schema so schemas do not contend);
+ * instance creation and renames take the two-int key `(hashtext('eventlog.catalog'),
+ * hashtext(schema))`; migrations take `(hashtext('eventlog.migrate'), hashtext(schema))`.
+ */
+export function buildStatements(schema: string) {
+  const s = quoteIdent(schema);
+  const instances = `${s}.instances`;
+  const events = `${s}.events`;
+  const kv = `${s}.kv`;
+  // An instance reference: its id first, then its name (SPEC §3).
+  const resolveId = `(select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1)`;
+
+  return {
+    /** $1 schema → the seed of instance lock keys. */
+    lockSeed: `select hashtext('eventlog.instance.' || $1)::int8 as seed`,
+
+    /**
+     * $1 reference, $2 seed. Resolves the reference (falling back to the reference itself, the id an
+     * auto-created instance gets) and takes that id's append lock.
+     */
+    lockInstanceRef: `select k.id, pg_advisory_xact_lock(hashtextextended(k.id, $2)) is null as locked
+      from (select coalesce(${resolveId}, $1) as id) k`,
+
+    /** $1 id, $2 seed. */
+    lockInstanceId: `select pg_advisory_xact_lock(hashtextextended($1, $2)) is null as locked`,
+
+    /** $1 schema. Serializes instance creation and renames (uniqueness of names against ids). */
+    lockCatalog: `select pg_advisory_xact_lock(hashtext('eventlog.catalog'), hashtext($1)) is null as locked`,
+
+    /**
+     * $1 reference, $2 streams. One row per stream with the instance id and the stream's last
+     * sequence number (null when empty); no rows when the instance does not exist. Each version
+     * is one backward step of the (instance, stream, sequence) index.
+     */
+    streamVersions: `select i.id, s.stream, (select e.sequence_number from ${events} e
+        where e.instance_id = i.id and e.stream_id = s.stream
+        order by e.sequence_number desc limit 1) as version
+      from ${resolveId} i
+      cross join unnest($2::text[]) as s(stream)`,
+
+    /** $1 reference, $2 eventIds: the stored events holding them. */
+    eventsByEventId: `select ${EVENT_COLUMNS} from ${events}
+      where instance_id = ${resolveId} and event_id = any($2::text[])`,
+
+    /** $1 id = name, $2 now. Inserts nothing when the id or name is taken as an id or a name. */
+    autoCreateInstance: `insert into ${instances} (id, name, created_at, updated_at)
+      select $1, $1, $2, $2 where not exists (select 1 from ${instances} where id = $1 or name = $1)
+      on conflict do nothing returning id`,
+
+    /** $1 instance id, $2.. column arrays, in event order. Returns positions in that order. */
+    insertEvents: `insert into ${events}
+        (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id)
+      select u.id, $1, u.stream_id, u.seq, u.event_type, u.payload::jsonb, u.metadata::jsonb, u.ts, u.event_id
+      from unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+        with ordinality as u(id, stream_id, seq, event_type, payload, metadata, ts, event_id, ord)
+      order by u.ord
+      returning global_position, id`,
+
+    /** $1 instance id, $2 stream: the stream's last sequence number. */
+    streamVersion: `select coalesce(max(sequence_number), 0) as version from ${events}
+      where instance_id = $1 and stream_id = $2`,
+
+    /** $1 channel, $2 payloads: one notification each. */
+    notifyMany: `select count(pg_notify($1, p)) as sent from unnest($2::text[]) as p`,
+    selectInstanceById: `select ${INSTANCE_COLUMNS} from ${instances} where id = $1`,
+    resolveInstance: `select ${INSTANCE_COLUMNS} from ${instances}
+      where id = $1 or name = $1 order by (id = $1) desc limit 1`,
+    listInstances: `select ${INSTANCE_COLUMNS} from ${instances} order by created_at, ord`,
+    /** $1 id, $2 name: an instance whose id or name is either. */
+    instanceTaken: `select ${INSTANCE_COLUMNS} from ${instances} where id = $1 or name = $1 or id = $2 or name = $2`,
+    /** $1 name, $2 id: another instance using `name` as its id or name. */
+    nameTakenByOther: `select id from ${instances} where (id = $1 or name = $1) and id <> $2 limit 1`,
+    insertInstance: `insert into ${instances} (id, name, description, created_at, updated_at)
+      values ($1, $2, $3, $4, $4) returning ${INSTANCE_COLUMNS}`,
+    /** $1 id, $2 set name?, $3 name, $4 set description?, $5 description, $6 updatedAt. */
+    updateInstance: `update ${instances} set
+        name = case when $2::boolean then $3 else name end,
+        description = case when $4::boolean then $5 else description end,
+        updated_at = $6
+      where id = $1 returning ${INSTANCE_COLUMNS}`,
+    deleteEvents: `with d as (delete from ${events} where instance_id = $1 returning 1) select count(*) as n from d`,
+    deleteInstance: `delete from ${instances} where id = $1 returning ${INSTANCE_COLUMNS}`,
+
+    headPosition: `select coalesce(max(global_position), 0) as head from ${events} where instance_id = $1`,
+
+    statsTotals: `select count(*) as events, count(distinct stream_id) as streams,
+        min(timestamp) as first, max(timestamp) as last
+      from ${events} where instance_id = $1`,
+    statsTypes: `select event_type, count(*) as n from ${events} where instance_id = $1 group by event_type`,
+
+    kvGet: `select value, version from ${kv} where namespace = $1 and key = $2`,
+    kvList: `select key, value, version from ${kv} where namespace = $1 order by key`,
+    /** $1 ns, $2 key, $3 value (JSON text). */
+    kvUpsert: `insert into ${kv} (namespace, key, value, version) values ($1, $2, $3::text::jsonb, 1)
+      on conflict (namespace, key) do update set value = excluded.value, version = ${kv}.version + 1
+      returning version`,
+    kvInsertNew: `insert into ${kv} (namespace, key, value, version) values ($1, $2, $3::text::jsonb, 1)
+      on conflict (namespace, key) do nothing returning version`,
+    /** $4 expected version. */
+    kvUpdateIf: `update ${kv} set value = $3::text::jsonb, version = version + 1
+      where namespace = $1 and key = $2 and version = $4 returning version`,
+    kvDelete: `delete from ${kv} where namespace = $1 and key = $2 returning version`,
+    kvDeleteIf: `delete from ${kv} where namespace = $1 and key = $2 and version = $3 returning version`,
+    kvVersion: `select version from ${kv} where namespace = $1 and key = $2`,
+
+    /** Changes whenever any transaction of the database commits: the watch poll compares it. */
+    snapshot: `select pg_current_snapshot()::text as snapshot`,
+  };
+}
