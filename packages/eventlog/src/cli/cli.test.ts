@@ -1,0 +1,204 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { connect } from '@eventlog/client';
+import type { EventRecord } from '@eventlog/core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { openEventLog } from '../open-event-log.js';
+
+const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const dir = mkdtempSync(join(tmpdir(), 'eventlog-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Starts the real bin on the TypeScript sources. */
+function start(args: string[]): {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+} {
+  const env = { ...process.env };
+  delete env.EVENTLOG_URL;
+  delete env.EVENTLOG_TOKEN;
+  const child = spawn(process.execPath, ['--conditions=@eventlog/source', '--import', TSX, CLI, ...args], {
+    cwd: dir,
+    env,
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk) => {
+    out += String(chunk);
+  });
+  child.stderr?.on('data', (chunk) => {
+    err += String(chunk);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs the bin to completion. */
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = start(args);
+  const code = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('eventlog serve', () => {
+  it('given --port 0 and a token, when started, then it prints "listening", answers clients, and stops on SIGTERM', async () => {
+    const serve = start(['serve', '--url', 'memory:', '--port', '0', '--token', 'tok']);
+    await until(() => serve.stdout().includes('listening'));
+    const url = /ws:\/\/[^\s]+/.exec(serve.stdout())?.[0] as string;
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+
+    const client = connect(url, { token: 'tok' });
+    try {
+      expect(await client.eventLog.createInstance('remote', 'over the wire')).toMatchObject({
+        success: true,
+      });
+      expect(
+        await client.eventLog.appendEvent({ instanceId: 'remote', eventType: 'hello', payload: { n: 1 } }),
+      ).toMatchObject({ success: true, data: { event: { global_position: 1 } } });
+    } finally {
+      await client.close();
+    }
+    // The CLI itself as a client of the server.
+    const stats = await run(['stats', 'remote', '--url', url, '--token', 'tok']);
+    expect(stats.code).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({
+      name: 'remote',
+      eventCount: 1,
+      eventTypes: { hello: 1 },
+    });
+    const refused = await run(['stats', 'remote', '--url', url]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/VALIDATION_ERROR: Unauthorized/);
+
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(serve.stderr()).toContain('stopped');
+  });
+});
+
+describe('eventlog export / import', () => {
+  it('given an instance, when exported and imported (resuming a partial import), then the copy has the same events once', async () => {
+    const url = `sqlite:${join(dir, 'roundtrip.db')}`;
+    const log = await openEventLog(url);
+    await log.createInstance('src');
+    const appended = await log.appendEvents({
+      instanceId: 'src',
+      events: Array.from({ length: 30 }, (_, i) => ({
+        streamId: `s${i % 3}`,
+        eventType: i % 2 === 0 ? 'even' : 'odd',
+        payload: { i, nested: { text: `é ${i}\n"q"` } },
+        metadata: { source: 'test' },
+        timestamp: Date.parse('2024-01-01T00:00:00Z') + i * 1000,
+        eventId: `ev-${i}`,
+      })),
+    });
+    expect(appended.success).toBe(true);
+    await log.close();
+
+    const file = join(dir, 'src.ndjson');
+    const exported = await run(['export', file, '--instance', 'src', '--url', url]);
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ events: 30, instances: 1 });
+    expect(exported.stderr).toMatch(/export: 30 events/);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(30);
+
+    // An interrupted import: only the first 10 lines made it.
+    writeFileSync(join(dir, 'part.ndjson'), `${lines.slice(0, 10).join('\n')}\n`);
+    const partial = await run(['import', 'part.ndjson', '--instance', 'dst', '--create', '--url', url]);
+    expect(partial.code).toBe(0);
+    expect(JSON.parse(partial.stdout)).toMatchObject({ appended: 10, duplicates: 0 });
+
+    // The re-run over the whole file, in batches that straddle the first run's end.
+    const full = await run(['import', file, '--instance', 'dst', '--batch-size', '7', '--url', url]);
+    expect(full.code).toBe(0);
+    expect(JSON.parse(full.stdout)).toMatchObject({ lines: 30, appended: 20, duplicates: 10 });
+    expect(full.stderr).toMatch(/import: 30 events \(20 appended, 10 already stored\)/);
+
+    const check = await openEventLog(url);
+    try {
+      const read = async (instance: string) => {
+        const res = await check.queryEvents({ from: { instance }, limit: 1000 });
+        if (!res.success) throw new Error(res.error);
+        return (res.data.result.events as EventRecord[]).map(
+          ({ stream_id, event_type, payload, metadata, timestamp, sequence_number, eventId }) => ({
+            stream_id,
+            event_type,
+            payload,
+            metadata,
+            timestamp,
+            sequence_number,
+            eventId,
+          }),
+        );
+      };
+      expect(await read('dst')).toEqual(await read('src'));
+    } finally {
+      await check.close();
+    }
+  });
+});
+
+describe('eventlog tail -f, append and failures', () => {
+  it('given tail -f on a store, when another process appends, then the new event is printed', async () => {
+    const url = `sqlite:${join(dir, 'tail.db')}`;
+    const log = await openEventLog(url);
+    try {
+      await log.appendEvent({
+        instanceId: 'feed',
+        autoCreateInstance: true,
+        eventType: 'old',
+        payload: { n: 1 },
+      });
+      await log.appendEvent({ instanceId: 'feed', eventType: 'old', payload: { n: 2 } });
+      const tail = start(['tail', 'feed', '-f', '-n', '1', '--url', url]);
+      await until(() => tail.stdout().includes('\n'));
+      expect(JSON.parse(tail.stdout().trim())).toMatchObject({ event_type: 'old', payload: { n: 2 } });
+
+      // Another process: the CLI's own append.
+      const appended = await run(['append', 'feed', '--type', 'new', '--payload', '{"n":3}', '--url', url]);
+      expect(appended.code).toBe(0);
+      expect(JSON.parse(appended.stdout)).toMatchObject({ event: { event_type: 'new', global_position: 3 } });
+      await until(() => tail.stdout().trim().split('\n').length === 2);
+      const printed = tail
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as EventRecord);
+      expect(printed.map((e) => e.global_position)).toEqual([2, 3]);
+
+      tail.child.kill('SIGINT');
+      expect(await tail.exited).toBe(0);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('given a missing instance, when a command fails, then the envelope error is on stderr with a non-zero exit', async () => {
+    const result = await run(['stats', 'missing', '--url', `sqlite:${join(dir, 'tail.db')}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^eventlog: NOT_FOUND: Instance "missing" was not found/);
+    expect(result.stdout).toBe('');
+  });
+});

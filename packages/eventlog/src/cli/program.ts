@@ -1,0 +1,58 @@
+/**
+ * The `eventlog` command line: builds the commander program and runs it.
+ */
+
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import { appendCommand } from './commands/append-command.js';
+import { exportCommand } from './commands/export-command.js';
+import { importCommand } from './commands/import-command.js';
+import { instancesCommand } from './commands/instances-command.js';
+import { queryCommand, statsCommand } from './commands/query-command.js';
+import { serveCommand } from './commands/serve-command.js';
+import { tailCommand } from './commands/tail-command.js';
+
+const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/**
+ * Builds the `eventlog` program: `serve`, `instances`, `append`, `query`, `tail`, `stats`,
+ * `import`, `export`. Every command but `serve` works on a store URL or a `ws://` server URL
+ * (`--url`, default `$EVENTLOG_URL`, else `sqlite:./eventlog.db`).
+ */
+export function buildProgram(): Command {
+  const program = new Command('eventlog')
+    .description(
+      'Event Log: serve a store over WebSocket, or work with instances and events in a store (sqlite:…, postgres://…, memory:) or on a server (ws://…).',
+    )
+    .version(version)
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Every command takes --url (default: $EVENTLOG_URL, else sqlite:./eventlog.db) and, for ws:// URLs,
+--token (default: $EVENTLOG_TOKEN). Results are JSON on stdout; failures print "eventlog: CODE: message"
+on stderr and exit non-zero.
+
+Examples:
+  eventlog serve --url sqlite:./events.db --port 4000
+  eventlog instances create audit-log -d "Who changed what"
+  eventlog append audit-log --type login --payload '{"user":"u1"}' --url ws://127.0.0.1:4000
+  eventlog query '{"from":{"instance":"audit-log"},"reduce":{"type":"count","groupBy":["event_type"]}}'
+  eventlog tail audit-log -f
+  eventlog export backup.ndjson --instance audit-log && eventlog import backup.ndjson --instance copy --create`,
+    );
+  serveCommand(program);
+  instancesCommand(program);
+  appendCommand(program);
+  queryCommand(program);
+  tailCommand(program);
+  statsCommand(program);
+  importCommand(program);
+  exportCommand(program);
+  return program;
+}
+
+/** Runs the CLI with `process.argv`-style arguments. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  await buildProgram().parseAsync([...argv]);
+}

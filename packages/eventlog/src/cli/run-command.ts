@@ -1,0 +1,58 @@
+/**
+ * Running a command: open the target, run, close, and turn failures into stderr and an exit code.
+ */
+
+import type { Command } from 'commander';
+import { describeFailure, usageError } from './output.js';
+import { openTarget, type Target, type TargetOptions } from './target.js';
+
+/** Reports a failure on stderr and sets the exit code. */
+export function reportFailure(error: unknown): void {
+  const { text, exitCode } = describeFailure(error);
+  process.stderr.write(`eventlog: ${text}\n`);
+  process.exitCode = exitCode;
+}
+
+/**
+ * Opens the target the options name, runs `fn` with it, and closes it, whatever happens. A
+ * failure is printed on stderr (`eventlog: CODE: message`) with a non-zero exit code.
+ */
+export async function withTarget(
+  options: TargetOptions,
+  fn: (target: Target) => Promise<void>,
+): Promise<void> {
+  let target: Target | undefined;
+  try {
+    target = await openTarget(options);
+    await fn(target);
+  } catch (error) {
+    reportFailure(error);
+  } finally {
+    await target?.close().catch(() => undefined);
+  }
+}
+
+/** Parses an integer option, or fails with a usage error naming it. */
+export function integerOption(value: string, name: string, min = 0): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw usageError(`${name} must be an integer ≥ ${min}, got "${value}".`);
+  }
+  return n;
+}
+
+/** Adds `--url` and `--token` to a command. */
+export function targetOptions(command: Command): Command {
+  return command
+    .option(
+      '--url <url>',
+      'store URL or ws:// server URL (default: $EVENTLOG_URL, else sqlite:./eventlog.db)',
+    )
+    .option('--token <secret>', 'the server token, for ws:// URLs (default: $EVENTLOG_TOKEN)');
+}
+
+/** The target options of a command, with the token's environment default. */
+export function targetOf(options: TargetOptions): TargetOptions {
+  const token = options.token ?? process.env.EVENTLOG_TOKEN;
+  return { ...(options.url === undefined ? {} : { url: options.url }), ...(token ? { token } : {}) };
+}

@@ -1,0 +1,230 @@
+/**
+ * `createEventLogServer`: serves an {@link EventLog} over WebSocket with the API document's wire
+ * protocol (see the package README for the protocol).
+ */
+
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '@eventlog/client';
+import type { EventLog, EventMap } from '@eventlog/core';
+import { WebSocketServer } from 'ws';
+import { ServerConnection } from './server-connection.js';
+import { type TokenCheck, tokenCheck } from './token.js';
+
+/** Options of {@link createEventLogServer}. */
+export interface EventLogServerOptions {
+  /** The log to serve. The server does not close it. */
+  log: EventLog<EventMap> | EventLog;
+  /** The TCP port; 0 picks a free one (read it from `address.port`). */
+  port: number;
+  /** The interface to listen on. Default `127.0.0.1` (this machine only); `0.0.0.0` for all. */
+  host?: string;
+  /**
+   * When set, every request must carry this token: as `Authorization: Bearer <token>` on the
+   * WebSocket upgrade, or as a `token` field in each request. Others get a `VALIDATION_ERROR`
+   * envelope with `details.reason: 'unauthorized'`; the socket stays open.
+   */
+  token?: string;
+  /**
+   * The largest message accepted, in bytes. Larger ones get a `LIMIT_EXCEEDED` envelope, up to
+   * twice this size; beyond that the frame cannot be skipped and the connection is closed with
+   * code 1009. Default 32 MiB.
+   */
+  maxMessageBytes?: number;
+  /** Outgoing bytes buffered per connection before subscriptions wait and reading pauses. Default 1 MiB. */
+  highWaterMarkBytes?: number;
+  /** Requests served at once per connection; more wait unread in the socket. Default 32. */
+  maxInFlight?: number;
+  /** Subscriptions per connection. Default 100. */
+  maxSubscriptions?: number;
+  /** Events read per page by subscriptions. Default 500. */
+  pageSize?: number;
+  /** Ping interval; a connection that answers no ping between two is terminated. Default 30,000 ms; 0 disables. */
+  heartbeatMs?: number;
+  /** How long `close()` waits for requests in flight before terminating connections. Default 5,000 ms. */
+  closeTimeoutMs?: number;
+}
+
+/** Where a server listens. */
+export interface EventLogServerAddress {
+  host: string;
+  port: number;
+  /** `ws://host:port`, ready for `connect(url)`. */
+  url: string;
+}
+
+/** A running server. */
+export interface EventLogServer {
+  readonly address: EventLogServerAddress;
+  /** Open connections. */
+  readonly connections: number;
+  /**
+   * Stops accepting connections, ends subscriptions, lets requests in flight finish (up to
+   * `closeTimeoutMs`), closes every connection with code 1001, then the listener. Idempotent.
+   * Clients reconnect by themselves if a server comes back at the same address.
+   */
+  close(): Promise<void>;
+}
+
+function positiveInteger(value: number | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new TypeError(`createEventLogServer: ${name} must be an integer ≥ ${min}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * Starts a WebSocket server for an event log and resolves once it accepts connections.
+ *
+ * A request `{ type: 'eventLog.<method>', requestId, params }` gets the envelope with the same
+ * `type` and `requestId` (core's `dispatch`); `eventLog.subscribe` pushes events on the same
+ * socket. A malformed, oversized or unauthenticated message gets an error envelope; the
+ * connection stays open.
+ *
+ * @throws TypeError for bad options; rejects when the port cannot be bound (`EADDRINUSE`, …)
+ * @example
+ * const log = await openEventLog('sqlite:./events.db');
+ * const server = await createEventLogServer({ log, port: 4000 });
+ * console.log(`listening on ${server.address.url}`);
+ * // later
+ * await server.close();
+ * await log.close();
+ */
+export async function createEventLogServer(options: EventLogServerOptions): Promise<EventLogServer> {
+  if (typeof options !== 'object' || options === null || typeof options.log?.store !== 'object') {
+    throw new TypeError(
+      'createEventLogServer needs options { log, port, host?, token? } with an EventLog as log.',
+    );
+  }
+  if (options.port === undefined)
+    throw new TypeError('createEventLogServer needs a port (0 picks a free one).');
+  const port = positiveInteger(options.port, 'port', 0, 0);
+  if (port > 65535) throw new TypeError(`createEventLogServer: port must be at most 65535, got ${port}.`);
+  const host = options.host ?? '127.0.0.1';
+  const maxMessageBytes = positiveInteger(
+    options.maxMessageBytes,
+    'maxMessageBytes',
+    DEFAULT_MAX_MESSAGE_BYTES,
+  );
+  const heartbeatMs = positiveInteger(options.heartbeatMs, 'heartbeatMs', 30_000, 0);
+  const closeTimeoutMs = positiveInteger(options.closeTimeoutMs, 'closeTimeoutMs', 5000, 0);
+  const token: TokenCheck | undefined = options.token === undefined ? undefined : tokenCheck(options.token);
+  const settings = {
+    log: options.log as EventLog<EventMap>,
+    maxMessageBytes,
+    highWaterMarkBytes: positiveInteger(options.highWaterMarkBytes, 'highWaterMarkBytes', 1024 * 1024),
+    maxInFlight: positiveInteger(options.maxInFlight, 'maxInFlight', 32),
+    maxSubscriptions: positiveInteger(options.maxSubscriptions, 'maxSubscriptions', 100),
+    pageSize: positiveInteger(options.pageSize, 'pageSize', 500),
+    token,
+  };
+
+  const http: Server = createServer((_request, response) => {
+    response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
+    response.end('This is an Event Log server: connect with a WebSocket client (@eventlog/client).\n');
+  });
+  // Frames up to twice the limit are read and answered with LIMIT_EXCEEDED; ws closes on larger ones.
+  const wss = new WebSocketServer({
+    server: http,
+    maxPayload: maxMessageBytes * 2,
+    perMessageDeflate: false,
+  });
+  const connections = new Set<ServerConnection>();
+  let closing: Promise<void> | undefined;
+
+  wss.on('connection', (ws, request: IncomingMessage) => {
+    if (closing !== undefined) {
+      ws.close(1001, 'server shutting down');
+      return;
+    }
+    const authenticated = token?.matchesHeader(request.headers.authorization) ?? false;
+    const connection = new ServerConnection(ws, settings, authenticated);
+    connections.add(connection);
+    ws.on('close', () => connections.delete(connection));
+  });
+  wss.on('error', () => {
+    // errors of the listening socket surface through the http server
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      http.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      http.off('error', onError);
+      resolve();
+    };
+    http.once('error', onError);
+    http.once('listening', onListening);
+    http.listen(port, host);
+  });
+  http.on('error', () => {
+    // after listening, errors of single connections are handled per connection
+  });
+
+  const heartbeat =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          for (const connection of connections) {
+            if (!connection.alive && !connection.isPaused) {
+              connection.terminate();
+              continue;
+            }
+            connection.alive = false;
+            connection.ping();
+          }
+        }, heartbeatMs)
+      : undefined;
+  heartbeat?.unref();
+
+  const info = http.address() as AddressInfo;
+  const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  const address: EventLogServerAddress = {
+    host: info.address,
+    port: info.port,
+    url: `ws://${shownHost}:${info.port}`,
+  };
+
+  return {
+    address,
+    get connections() {
+      return connections.size;
+    },
+    close() {
+      if (closing === undefined) {
+        closing = (async () => {
+          if (heartbeat !== undefined) clearInterval(heartbeat);
+          const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+          const open = [...connections];
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            Promise.all(open.map((c) => c.shutdown())),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, closeTimeoutMs);
+            }),
+          ]);
+          clearTimeout(timer);
+          // Give clients a moment to answer the close handshake, then cut what is left.
+          await new Promise<void>((resolve) => {
+            const poll = setInterval(() => {
+              if (connections.size === 0) done();
+            }, 10);
+            const limit = setTimeout(done, 1000);
+            function done() {
+              clearInterval(poll);
+              clearTimeout(limit);
+              resolve();
+            }
+          });
+          for (const connection of connections) connection.terminate();
+          await new Promise<void>((resolve) => wss.close(() => resolve()));
+          http.closeAllConnections();
+          await stopped;
+        })();
+      }
+      return closing;
+    },
+  };
+}
