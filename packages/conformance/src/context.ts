@@ -77,6 +77,8 @@ export function loose(log: EventLog): LooseEventLog {
 /** Holds the context between registration (synchronous) and `beforeAll` (async). */
 export interface ContextHolder {
   current: ConformanceContext | undefined;
+  /** The suite's options, known when tests are registered (before the adapter exists). */
+  readonly options: DescribeAdapterOptions;
 }
 
 /** Reads the context, failing clearly when `beforeAll` did not set it (the adapter failed to open). */

@@ -37,6 +37,7 @@ import { registerReduceTests } from './groups/reduce.js';
 import { registerSelectTests } from './groups/select.js';
 import { registerStatsTests } from './groups/stats.js';
 import { registerTransactionTests } from './groups/transaction.js';
+import { registerLiveSubscriptionTests } from './live/describe-live.js';
 import { type DescribeAdapterOptions, GROUP_NAMES, type GroupName } from './options.js';
 
 const REGISTRARS: Record<GroupName, (holder: ContextHolder) => void> = {
@@ -58,6 +59,18 @@ const REGISTRARS: Record<GroupName, (holder: ContextHolder) => void> = {
   kv: registerKvTests,
   transaction: registerTransactionTests,
   differential: registerDifferentialTests,
+  liveSubscriptions: (holder) => {
+    const rx = holder.options.rx;
+    if (rx === undefined) return;
+    registerLiveSubscriptionTests(
+      () => {
+        if (holder.current === undefined)
+          throw new Error('The suite has no adapter: creating it failed in beforeAll.');
+        return holder.current;
+      },
+      { rx },
+    );
+  },
 };
 
 /** Checks `disable`: known group names, each with a non-empty reason. */
@@ -129,7 +142,7 @@ function buildContext(options: DescribeAdapterOptions, adapter: StorageAdapter):
 export function describeAdapter(options: DescribeAdapterOptions): void {
   checkDisabled(options);
   describe(`conformance: ${options.name}`, () => {
-    const holder: ContextHolder = { current: undefined };
+    const holder: ContextHolder = { current: undefined, options };
 
     beforeAll(async () => {
       const adapter = await options.create();
@@ -151,7 +164,11 @@ export function describeAdapter(options: DescribeAdapterOptions): void {
     });
 
     for (const group of GROUP_NAMES) {
-      const reason = options.disable?.[group];
+      const reason =
+        options.disable?.[group] ??
+        (group === 'liveSubscriptions' && options.rx === undefined
+          ? 'no rx option: pass { rx: { liveEvents, liveQuery, projection } } from @eventlog/rx to run it'
+          : undefined);
       if (reason === undefined) {
         describe(group, () => REGISTRARS[group](holder));
       } else {

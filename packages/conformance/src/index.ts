@@ -59,6 +59,7 @@ export {
 export { ALL_FILTER_LABELS, FILTER_EVENTS, REDUCE_EVENTS } from './fixtures.js';
 export { MIN_DIFFERENTIAL_QUERIES } from './groups/differential.js';
 export { failingAdapter } from './groups/errors.js';
+export * from './live/index.js';
 export {
   type DescribeAdapterOptions,
   type DifferentialOptions,

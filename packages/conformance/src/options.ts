@@ -3,6 +3,7 @@
  */
 
 import type { Limits, StorageAdapter } from '@eventlog/core';
+import type { LiveRxApi } from './live/live-rx-api.js';
 
 /** The test groups of the suite, in the order they run. Each is one `describe`. */
 export const GROUP_NAMES = [
@@ -24,6 +25,7 @@ export const GROUP_NAMES = [
   'kv',
   'transaction',
   'differential',
+  'liveSubscriptions',
 ] as const;
 
 /** One of {@link GROUP_NAMES}. */
@@ -82,4 +84,11 @@ export interface DescribeAdapterOptions {
   signalTimeoutMs?: number;
   /** Runs after the adapter is closed: drop a test schema, delete a file. */
   teardown?: () => void | Promise<void>;
+  /**
+   * `{ liveEvents, liveQuery, projection }` from `@eventlog/rx`, for the `liveSubscriptions` group
+   * (SPEC §5 over this adapter). The suite takes them as an option so that it does not depend on
+   * `@eventlog/rx` (whose own tests use the suite). Without it the group is reported as skipped,
+   * with that reason.
+   */
+  rx?: LiveRxApi;
 }

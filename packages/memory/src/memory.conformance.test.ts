@@ -3,6 +3,7 @@
  */
 
 import { describeAdapter } from '@eventlog/conformance';
+import { liveEvents, liveQuery, projection } from '@eventlog/rx';
 import { memoryAdapter } from './index.js';
 
-describeAdapter({ name: 'memory', create: () => memoryAdapter() });
+describeAdapter({ name: 'memory', create: () => memoryAdapter(), rx: { liveEvents, liveQuery, projection } });

@@ -4,6 +4,7 @@
  */
 
 import { describeAdapter } from '@eventlog/conformance';
+import { liveEvents, liveQuery, projection } from '@eventlog/rx';
 import { postgresAdapter } from './index.js';
 import { describePostgres, dropSchema, uniqueSchema } from './test/pg-env.js';
 
@@ -12,6 +13,7 @@ describePostgres('postgres conformance', (url) => {
   describeAdapter({
     name: 'postgres',
     create: () => postgresAdapter({ url, schema }),
+    rx: { liveEvents, liveQuery, projection },
     teardown: () => dropSchema(url, schema),
   });
 });

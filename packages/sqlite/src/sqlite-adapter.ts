@@ -370,7 +370,8 @@ class SqliteAdapter implements StorageAdapter {
         this.emit({ kind: 'unknown', instanceId: null });
       }
     }, this.options.pollIntervalMs);
-    this.poller.unref();
+    // Not unref'd: like a socket, an active watcher (a live subscription, `tail -f`) keeps the
+    // process running until it is released or the adapter is closed.
   }
 
   private stopPolling(): void {

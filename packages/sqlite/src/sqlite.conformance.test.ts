@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeAdapter } from '@eventlog/conformance';
+import { liveEvents, liveQuery, projection } from '@eventlog/rx';
 import { sqliteAdapter } from './sqlite-adapter.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-sqlite-conformance-'));
@@ -11,6 +12,7 @@ describeAdapter({
   create: () => sqliteAdapter({ file: join(dir, 'conformance.db') }),
   // Other processes' commits are seen by polling PRAGMA data_version every 50 ms.
   signalTimeoutMs: 3000,
+  rx: { liveEvents, liveQuery, projection },
   teardown: () => rmSync(dir, { recursive: true, force: true }),
 });
 

@@ -1,0 +1,141 @@
+import { instrument } from '@eventlog/conformance';
+import { type CommitSignal, createEventLog, type EventRecord, type StorageAdapter } from '@eventlog/core';
+import { memoryAdapter } from '@eventlog/memory';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { liveEvents } from './live-events.js';
+
+/** Overrides some adapter methods, delegating the rest. */
+function override(adapter: StorageAdapter, methods: Partial<StorageAdapter>): StorageAdapter {
+  return new Proxy(adapter, {
+    get(target, property) {
+      if (Object.hasOwn(methods, property)) return methods[property as keyof StorageAdapter];
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+async function seeded(count: number) {
+  const adapter = memoryAdapter();
+  const log = createEventLog({ adapter });
+  const { id } = await log.store.createInstance(`i-${count}`);
+  if (count > 0) {
+    await log.store.appendEvents({
+      instanceId: id,
+      events: Array.from({ length: count }, (_, i) => ({ eventType: 't', payload: { n: i + 1 } })),
+    });
+  }
+  return { adapter, log, id };
+}
+
+const n = (e: EventRecord) => (e.payload as { n: number }).n;
+
+describe('liveEvents', () => {
+  it('given the store instead of the log, and onCaughtUp, then it reports the end of the catch-up and of each live read', async () => {
+    const { log, id } = await seeded(4);
+    const caughtUp: number[] = [];
+    const got: number[] = [];
+    const sub = liveEvents(log.store, {
+      instance: id,
+      pageSize: 3,
+      onCaughtUp: (p) => caughtUp.push(p),
+    }).subscribe((e) => got.push(n(e)));
+    await expect.poll(() => caughtUp.length).toBe(1);
+    expect(got).toEqual([1, 2, 3, 4]);
+    const head = await log.store.headPosition(id);
+    expect(caughtUp).toEqual([head]);
+    const { event } = await log.store.appendEvent({ instanceId: id, eventType: 't', payload: { n: 5 } });
+    await expect.poll(() => caughtUp.at(-1)).toBe(event.global_position);
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    sub.unsubscribe();
+    await log.close();
+  });
+
+  it('given a subscriber that takes 3 of a backlog, then it stops reading and releases its watcher', async () => {
+    const { adapter, log, id } = await seeded(10);
+    const probe = instrument(adapter);
+    const first = await firstValueFrom(
+      liveEvents(probe.log, { instance: id, pageSize: 5 }).pipe(take(3), toArray()),
+    );
+    expect(first.map(n)).toEqual([1, 2, 3]);
+    expect(probe.counters.watchers).toBe(0);
+    expect(probe.counters.readAfter).toBe(1);
+    await log.close();
+  });
+
+  it('given only "unknown" signals (another process wrote), then events still arrive, and a deletion completes it through NOT_FOUND', async () => {
+    const { adapter, log, id } = await seeded(2);
+    const blind = override(adapter, {
+      watch: (listener: (signal: CommitSignal) => void) =>
+        adapter.watch(() => listener({ kind: 'unknown', instanceId: null })),
+    });
+    const got: number[] = [];
+    let completed = false;
+    liveEvents(createEventLog({ adapter: blind }), { instance: id }).subscribe({
+      next: (e) => got.push(n(e)),
+      complete: () => {
+        completed = true;
+      },
+    });
+    await expect.poll(() => got).toEqual([1, 2]);
+    await log.store.appendEvent({ instanceId: id, eventType: 't', payload: { n: 3 } });
+    await expect.poll(() => got).toEqual([1, 2, 3]);
+    await log.store.deleteInstance(id);
+    await expect.poll(() => completed).toBe(true);
+    await log.close();
+  });
+
+  it('given an adapter that returns events out of order, then it errors instead of emitting them', async () => {
+    const { adapter, log, id } = await seeded(3);
+    const broken = override(adapter, {
+      readAfter: async (request) => (await adapter.readAfter(request)).reverse(),
+    });
+    const got: number[] = [];
+    const error = await new Promise<unknown>((resolve) => {
+      liveEvents(createEventLog({ adapter: broken }), { instance: id }).subscribe({
+        next: (e) => got.push(n(e)),
+        error: resolve,
+      });
+    });
+    expect(error).toMatchObject({ code: 'STORAGE_ERROR', message: expect.stringMatching(/out of order/) });
+    expect(got).toEqual([]);
+    await log.close();
+  });
+
+  it('given a closed log, a bad page size or no options, then it errors at subscription', async () => {
+    const { log, id } = await seeded(0);
+    await expect(firstValueFrom(liveEvents(log, { instance: id, pageSize: 0 }))).rejects.toThrow(/pageSize/);
+    await expect(firstValueFrom(liveEvents(log, undefined as never))).rejects.toThrow(/options/);
+    await log.close();
+    await expect(firstValueFrom(liveEvents(log, { instance: id }))).rejects.toMatchObject({
+      code: 'STORAGE_ERROR',
+    });
+  });
+
+  it('given a read that fails, then the error reaches the subscriber and the watcher is released', async () => {
+    const { adapter, log, id } = await seeded(1);
+    let watchers = 0;
+    const failing = override(adapter, {
+      readAfter: async () => {
+        throw new Error('disk on fire');
+      },
+      watch: (listener: (signal: CommitSignal) => void) => {
+        watchers++;
+        const release = adapter.watch(listener);
+        return () => {
+          watchers--;
+          release();
+        };
+      },
+    });
+    await expect(
+      firstValueFrom(liveEvents(createEventLog({ adapter: failing }), { instance: id })),
+    ).rejects.toMatchObject({
+      code: 'STORAGE_ERROR',
+      message: expect.stringMatching(/disk on fire/),
+    });
+    expect(watchers).toBe(0);
+    await log.close();
+  });
+});
