@@ -4,7 +4,6 @@
  */
 
 export * from './open-event-log.js';
-export { EventFollower, type EventFollowerOptions, type FollowEnd } from './server/event-follower.js';
 export {
   createEventLogServer,
   type EventLogServer,

@@ -5,9 +5,9 @@
  */
 
 import { connect, type RemoteEventLog } from '@eventlog/client';
-import type { Condition, EventRecord } from '@eventlog/core';
+import { type Condition, type EventRecord, toEventLogError } from '@eventlog/core';
+import { LiveReader } from '@eventlog/rx';
 import { DEFAULT_EVENTLOG_URL, openEventLog } from '../open-event-log.js';
-import { EventFollower } from '../server/event-follower.js';
 import { CliError, unwrap } from './output.js';
 
 /** Options every command takes. */
@@ -81,9 +81,10 @@ async function openLocalTarget(url: string): Promise<Target> {
       const ended = new Promise<FollowOutcome>((resolve) => {
         settle = resolve;
       });
-      const follower = new EventFollower({
+      const follower = new LiveReader({
         store: log.store,
-        instanceId: instance.id,
+        instance: instance.id,
+        pageSize: Math.min(500, log.store.limits.maxQueryLimit),
         stream: params.stream,
         where: params.where,
         after: params.after,
@@ -94,7 +95,11 @@ async function openLocalTarget(url: string): Promise<Target> {
           settle(
             end.kind === 'deleted'
               ? end
-              : { kind: 'error', message: end.error.message, code: end.error.code },
+              : {
+                  kind: 'error',
+                  message: toEventLogError(end.error).message,
+                  code: toEventLogError(end.error).code,
+                },
           ),
       });
       follower.start();

@@ -17,8 +17,8 @@ import {
   toEventLogError,
   validateReadAfter,
 } from '@eventlog/core';
+import { LiveReader } from '@eventlog/rx';
 import type { WebSocket } from 'ws';
-import { EventFollower } from './event-follower.js';
 import type { TokenCheck } from './token.js';
 import { type ErrorEnvelope, errorEnvelope, readFrame } from './wire-message.js';
 
@@ -45,7 +45,7 @@ export class ServerConnection {
   private paused = false;
   private closing = false;
   private subscriptionSeq = 0;
-  private readonly subscriptions = new Map<string, EventFollower>();
+  private readonly subscriptions = new Map<string, LiveReader>();
   private lastFlush: Promise<void> = Promise.resolve();
   private readonly idleWaiters: Array<() => void> = [];
 
@@ -317,13 +317,13 @@ export class ServerConnection {
     }
     this.subscriptionSeq += 1;
     const subscriptionId = `s${this.subscriptionSeq}`;
-    const follower = new EventFollower({
+    const follower = new LiveReader({
       store,
-      instanceId,
+      instance: instanceId,
       stream: params.stream as string | undefined,
       where: params.where as never,
       after,
-      pageSize: this.settings.pageSize,
+      pageSize: Math.max(1, Math.min(this.settings.pageSize, store.limits.maxQueryLimit)),
       deliver: async (page: readonly EventRecord[]) => {
         for (const event of page) {
           if (!this.subscriptions.has(subscriptionId)) return;
@@ -340,8 +340,9 @@ export class ServerConnection {
           timestamp: new Date().toISOString(),
         };
         if (end.kind === 'error') {
-          message.code = end.error.code;
-          message.error = end.error.message;
+          const error = toEventLogError(end.error);
+          message.code = error.code;
+          message.error = error.message;
         }
         this.send(message);
       },
