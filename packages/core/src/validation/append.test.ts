@@ -544,6 +544,20 @@ describe('validateAppendEvents', () => {
     );
   });
 
+  it('given an event whose prototype holds an unknown enumerable key, when validated, then VALIDATION_ERROR as for appendEvent', () => {
+    const event = Object.assign(Object.create({ colour: 'red' }) as object, { eventType: 'A' });
+    expectError(
+      () => validateAppendEvents({ ...base, events: [event] }, ctx()),
+      'VALIDATION_ERROR',
+      'events[0].colour',
+    );
+    const params = Object.assign(Object.create({ colour: 'red' }) as object, {
+      instanceId: 'audit',
+      eventType: 'A',
+    });
+    expectError(() => validateAppendEvent(params, ctx()), 'VALIDATION_ERROR', 'colour');
+  });
+
   it('given a 10,000-event batch, when validated, then it takes a few milliseconds per thousand events', () => {
     const events = Array.from({ length: 10_000 }, (_, i) => ({
       streamId: `order-${i % 100}`,

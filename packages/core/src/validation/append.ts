@@ -114,17 +114,10 @@ function isValidName(value: unknown, plural: string): boolean {
 }
 
 /**
- * A fast check of one event's shape, without zod's per-object work: its fields when it
- * certainly passes {@link newEventInputSchema}, else undefined (zod then decides and reports).
- * It must never accept what the schema rejects.
+ * Reads the event fields of an object whose keys were checked, each once (so a getter cannot hand
+ * later steps a value that was not checked); undefined when a name field is not a valid name.
  */
-function fastEventShape(input: unknown): EventShape | undefined {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
-  const record = input as Record<string, unknown>;
-  for (const key in record) {
-    if (Object.hasOwn(record, key) && record[key] !== undefined && !EVENT_KEYS.has(key)) return undefined;
-  }
-  // Each field is read once, so a getter cannot hand later steps a value that was not checked.
+function readEventFields(record: Record<string, unknown>): EventShape | undefined {
   const shape: EventShape = {
     streamId: record.streamId as string | undefined,
     stream_id: record.stream_id as string | undefined,
@@ -144,6 +137,67 @@ function fastEventShape(input: unknown): EventShape | undefined {
   ) {
     return undefined;
   }
+  return shape;
+}
+
+/**
+ * True when the object has an enumerable key outside `allowed` whose value is not undefined. Like
+ * the schemas' catch-all, inherited enumerable keys count too; allowed keys are not read here.
+ */
+function hasUnknownKey(record: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  for (const key in record) {
+    if (!allowed.has(key) && record[key] !== undefined) return true;
+  }
+  return false;
+}
+
+/**
+ * A fast check of one event's shape, without zod's per-object work: its fields when it
+ * certainly passes {@link newEventInputSchema}, else undefined (zod then decides and reports).
+ * It must never accept what the schema rejects.
+ */
+function fastEventShape(input: unknown): EventShape | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const record = input as Record<string, unknown>;
+  if (hasUnknownKey(record, EVENT_KEYS)) return undefined;
+  return readEventFields(record);
+}
+
+/** The params of `appendEvent` after the shape check. */
+interface AppendEventShape extends EventShape {
+  instanceId: string;
+  expectedVersion?: ExpectedVersion | undefined;
+  autoCreateInstance?: boolean | undefined;
+}
+
+const APPEND_EVENT_KEYS = new Set([...EVENT_KEYS, 'instanceId', 'expectedVersion', 'autoCreateInstance']);
+
+function isExpectedVersion(value: unknown): value is ExpectedVersion {
+  return typeof value === 'number'
+    ? Number.isSafeInteger(value) && value >= 0
+    : value === 'no_stream' || value === 'any' || value === 'stream_exists';
+}
+
+/**
+ * The same fast check for the params of `appendEvent` (single appends are hot too): the params
+ * when they certainly pass {@link appendEventParamsSchema}, else undefined (zod decides).
+ */
+function fastAppendEventShape(input: unknown): AppendEventShape | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const record = input as Record<string, unknown>;
+  if (hasUnknownKey(record, APPEND_EVENT_KEYS)) return undefined;
+  const instanceId = record.instanceId;
+  const expectedVersion = record.expectedVersion;
+  const autoCreateInstance = record.autoCreateInstance;
+  if (typeof instanceId !== 'string' || !isValidName(instanceId, 'instance ids and names')) return undefined;
+  if (expectedVersion !== undefined && !isExpectedVersion(expectedVersion)) return undefined;
+  if (autoCreateInstance !== undefined && typeof autoCreateInstance !== 'boolean') return undefined;
+  const fields = readEventFields(record);
+  if (fields === undefined) return undefined;
+  const shape = fields as AppendEventShape;
+  shape.instanceId = instanceId;
+  shape.expectedVersion = expectedVersion;
+  shape.autoCreateInstance = autoCreateInstance;
   return shape;
 }
 
@@ -253,7 +307,7 @@ function versionOf(expected: ExpectedVersion | undefined): AppendRequest['expect
  * // { instance: 'audit', autoCreate: false, now, events: [{ streamId: 'default', … }] }
  */
 export function validateAppendEvent(raw: unknown, ctx: AppendContext): AppendRequest {
-  const params = parseWith(appendEventParamsSchema, raw);
+  const params = fastAppendEventShape(raw) ?? parseWith(appendEventParamsSchema, raw);
   const event = buildEvent(params, '', DEFAULT_STREAM, ctx, ctx.newId ?? randomId, { bytes: 0 });
   const request: AppendRequest = {
     instance: params.instanceId,

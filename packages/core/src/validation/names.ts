@@ -26,12 +26,20 @@ export function codePointLength(value: string): number {
 }
 
 /**
+ * Printable ASCII with at least one character other than a space: no control characters, no lone
+ * surrogates, not whitespace-only. With at most `maxNameLength` units, such a name is always fine.
+ */
+const PLAIN_NAME = /^ *[\x21-\x7e][\x20-\x7e]*$/;
+
+/**
  * What is wrong with a name, or undefined when it is fine. `plural` names the kind in messages
  * (`stream ids`).
  *
  * @example nameProblem('  ', 'stream ids') // 'must not be only whitespace; stream ids are …'
  */
 export function nameProblem(value: string, plural: string): string | undefined {
+  // The common case (appends check several names per event) without building the message.
+  if (value.length <= RULES.maxNameLength && PLAIN_NAME.test(value)) return undefined;
   const rule = `${plural} are strings of 1–${RULES.maxNameLength} characters without control characters`;
   if (value.length === 0) return `must not be empty; ${rule}`;
   if (!isWellFormed(value)) return `contains a lone surrogate (invalid Unicode); ${rule}`;

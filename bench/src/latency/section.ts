@@ -1,0 +1,251 @@
+/**
+ * Live latency: the time from an append (its `sentAt`, taken just before `appendEvent`) to the
+ * moment a subscriber in the parent process holds the event, on SQLite and PostgreSQL, with the
+ * appender in the same process or in a child process. Probes are appended one at a time, a few
+ * milliseconds apart; the first `WARM_UP` of each configuration are not counted.
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EventLog, EventRecord } from '@eventlog/core';
+import type { BenchConfig } from '../config.js';
+import { epochMs, percentile, settle } from '../measure.js';
+import { PgDatabases } from '../postgres/databases.js';
+import { type LatencyRow, latencyTable, type Table, type TargetCheck } from '../report.js';
+import { expectSuccess } from '../side.js';
+import { appendProbes, openLog, type Probe, type StoreSpec } from './probes.js';
+import { primitivesFactory, type SubscriberFactory, subscriberFactory } from './subscriber.js';
+
+const WARM_UP = 20;
+const CHILD = fileURLToPath(new URL('./child-appender.ts', import.meta.url));
+
+export interface LatencySectionResult {
+  tables: Table[];
+  skipped: string[];
+}
+
+/**
+ * Runs the child appender with the same loader and conditions as this process; resolves with the
+ * durations of its appends.
+ */
+function runChild(args: object): Promise<number[]> {
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@eventlog/source', '--import', tsx, CHILD, JSON.stringify(args)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code !== 0) {
+        reject(new Error(`the appending child exited with ${code ?? signal}`));
+        return;
+      }
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve((JSON.parse(line) as { durations: number[] }).durations);
+      } catch {
+        reject(new Error(`the appending child printed no durations: ${line.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/** Subscribes, runs `append`, and collects the latency of every probe after the warm-up. */
+async function measure(
+  log: EventLog,
+  instanceId: string,
+  factory: SubscriberFactory,
+  total: number,
+  append: () => Promise<number[]>,
+): Promise<Samples> {
+  const head = await log.store.headPosition(instanceId);
+  const samples: number[] = [];
+  let received = 0;
+  let last = -1;
+  let outOfOrder = 0;
+  let resolveDone!: () => void;
+  let rejectDone!: (error: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  done.catch(() => undefined); // observed below; a failure while appending must not go unhandled
+  const subscription = factory.subscribe(
+    log,
+    instanceId,
+    head,
+    (event: EventRecord) => {
+      const probe = event.payload as unknown as Probe;
+      const latency = epochMs() - probe.sentAt;
+      if (probe.i <= last) outOfOrder++;
+      last = probe.i;
+      if (probe.i >= WARM_UP) samples.push(latency);
+      if (++received >= total) resolveDone();
+    },
+    rejectDone,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await settle(100);
+    const durations = (await append()).slice(WARM_UP);
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), 15_000);
+    });
+    if ((await Promise.race([done, timeout])) === 'timeout') {
+      throw new Error(
+        `only ${received} of ${total} probes reached the subscriber within 15 s of the last append`,
+      );
+    }
+    if (outOfOrder > 0) throw new Error(`${outOfOrder} probes arrived out of order or twice`);
+    return { latency: samples, append: durations };
+  } finally {
+    clearTimeout(timer);
+    subscription.stop();
+  }
+}
+
+/** Per probe after the warm-up: append → subscriber latency, and the `appendEvent` call itself. */
+interface Samples {
+  latency: number[];
+  append: number[];
+}
+
+/** Samples of one case, or why there are none. */
+type CaseResult = Samples | { missing: string };
+
+/**
+ * Measures one case with the factory; when that subscriber fails (e.g. `liveEvents` while
+ * `@eventlog/rx` is being written), says so in `notes` and measures again with the primitives.
+ */
+async function measureCase(
+  label: string,
+  factory: SubscriberFactory,
+  notes: string[],
+  log: (line: string) => void,
+  run: (factory: SubscriberFactory) => Promise<Samples>,
+): Promise<CaseResult> {
+  try {
+    return await run(factory);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`latency ${label}: failed with ${factory.mechanism}: ${message}`);
+    if (factory.subscribe === fallback.subscribe) return { missing: message.slice(0, 120) };
+    notes.push(`${label}: ${factory.mechanism} failed (${message}); measured with the primitives instead`);
+    try {
+      return await run(fallback);
+    } catch (again) {
+      return { missing: (again instanceof Error ? again.message : String(again)).slice(0, 120) };
+    }
+  }
+}
+
+const fallback = primitivesFactory('fallback after a failure');
+
+/** In-process and cross-process latency on one store. */
+async function measureStore(
+  name: string,
+  spec: StoreSpec,
+  config: BenchConfig,
+  factory: SubscriberFactory,
+  notes: string[],
+  log: (line: string) => void,
+): Promise<{ inProcess: CaseResult; crossProcess: CaseResult }> {
+  const eventLog = openLog(spec);
+  try {
+    const created = expectSuccess(await eventLog.createInstance('latency'), 'createInstance');
+    const instanceId = created.data.instance.id;
+    const total = WARM_UP + config.latencySamples;
+    log(`latency ${name}: in-process, ${config.latencySamples} probes`);
+    const inProcess = await measureCase(`${name} in-process`, factory, notes, log, (f) =>
+      measure(eventLog, instanceId, f, total, () =>
+        appendProbes(eventLog, instanceId, total, config.latencyIntervalMs),
+      ),
+    );
+    log(`latency ${name}: across processes, ${config.latencySamples} probes`);
+    const crossProcess = await measureCase(`${name} across processes`, factory, notes, log, (f) =>
+      measure(eventLog, instanceId, f, total, () =>
+        runChild({ store: spec, instanceId, count: total, intervalMs: config.latencyIntervalMs }),
+      ),
+    );
+    return { inProcess, crossProcess };
+  } finally {
+    await eventLog.close();
+  }
+}
+
+export async function runLatencySection(
+  config: BenchConfig,
+  checks: TargetCheck[],
+  log: (line: string) => void,
+): Promise<LatencySectionResult> {
+  const factory = await subscriberFactory();
+  log(`latency: subscriber = ${factory.mechanism}`);
+  const rows: LatencyRow[] = [];
+  const skipped: string[] = [];
+  const caseNotes: string[] = [];
+
+  const dir = mkdtempSync(join(tmpdir(), 'eventlog-bench-latency-'));
+  try {
+    const sqlite = await measureStore(
+      'sqlite',
+      { kind: 'sqlite', file: join(dir, 'latency.db') },
+      config,
+      factory,
+      caseNotes,
+      log,
+    );
+    rows.push(
+      { label: 'SQLite, in-process', samples: sqlite.inProcess, targetP99Ms: 5 },
+      { label: 'SQLite, across processes', samples: sqlite.crossProcess, targetP99Ms: 100 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  let pgMissing: string | undefined;
+  if (config.pgUrl === undefined)
+    pgMissing = 'no PostgreSQL URL (set EVENTLOG_BENCH_PG_URL or EVENTLOG_TEST_PG_URL)';
+  const dbs = config.pgUrl === undefined ? undefined : new PgDatabases(config.pgUrl);
+  try {
+    if (dbs !== undefined) pgMissing = await dbs.problem();
+    if (dbs !== undefined && pgMissing === undefined) {
+      const url = await dbs.create();
+      const pg = await measureStore('postgres', { kind: 'postgres', url }, config, factory, caseNotes, log);
+      await dbs.drop(url);
+      rows.push(
+        { label: 'PostgreSQL, in-process', samples: pg.inProcess, targetP99Ms: 5 },
+        { label: 'PostgreSQL, across processes', samples: pg.crossProcess, targetP99Ms: 20 },
+      );
+    }
+  } finally {
+    await dbs?.close().catch(() => undefined);
+  }
+  if (pgMissing !== undefined) {
+    skipped.push(`PostgreSQL latency skipped: ${pgMissing}`);
+    rows.push(
+      { label: 'PostgreSQL, in-process', samples: { missing: 'skipped' }, targetP99Ms: 5 },
+      { label: 'PostgreSQL, across processes', samples: { missing: 'skipped' }, targetP99Ms: 20 },
+    );
+  }
+
+  const notes = [
+    `subscriber: ${factory.mechanism}`,
+    `${config.latencySamples} probes per case (after ${WARM_UP} warm-up probes), appended one at a time ${config.latencyIntervalMs} ms apart with appendEvent; latency = time the subscriber holds the event − time just before appendEvent (both processes read the same wall clock), so it includes the commit; the appendEvent column is the append call alone, commit included`,
+    'adapters at their defaults: SQLite durability FULL, other processes’ commits noticed by polling PRAGMA data_version every 50 ms; PostgreSQL LISTEN/NOTIFY wake-ups',
+    ...caseNotes,
+  ];
+  return {
+    tables: [latencyTable('latency', 'Live latency: append → subscriber', rows, notes, checks, percentile)],
+    skipped,
+  };
+}
