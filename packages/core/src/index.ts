@@ -1,4 +1,5 @@
 export * from './adapter.js';
+export * from './aggregate.js';
 export * from './append-plan.js';
 export * from './dsl/ast.js';
 export * from './dsl/evaluate.js';

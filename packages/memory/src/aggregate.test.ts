@@ -1,0 +1,151 @@
+import { aggregateStream, createEventLog, type Decider, EventLogError, handleCommand } from '@eventlog/core';
+import { describe, expect, it } from 'vitest';
+import { memoryAdapter } from './index.js';
+
+type CounterEvents = { Incremented: { by: number }; Reset: { reason?: string } };
+type Counter = { value: number; resets: number };
+type Command = { kind: 'add'; by: number } | { kind: 'reset' } | { kind: 'noop' } | { kind: 'refuse' };
+
+const counter: Decider<Counter, Command, CounterEvents> = {
+  initialState: () => ({ value: 0, resets: 0 }),
+  evolve: (state, event) =>
+    event.event_type === 'Incremented'
+      ? { ...state, value: state.value + event.payload.by }
+      : { value: 0, resets: state.resets + 1 },
+  decide: (command, state) => {
+    switch (command.kind) {
+      case 'add':
+        return { eventType: 'Incremented', payload: { by: command.by } };
+      case 'reset':
+        return state.value === 0 ? [] : { eventType: 'Reset', payload: { reason: 'manual' } };
+      case 'noop':
+        return undefined;
+      case 'refuse':
+        throw new Error('refused by the decider');
+    }
+  },
+};
+
+function setup() {
+  return createEventLog<CounterEvents>({ adapter: memoryAdapter() });
+}
+
+describe('aggregateStream', () => {
+  it('given a missing instance, then it is the initial state at version 0', async () => {
+    const log = setup();
+    const result = await aggregateStream(log, { instance: 'nope', streamId: 's', ...counter });
+    expect(result).toEqual({ state: { value: 0, resets: 0 }, version: 0 });
+  });
+
+  it('given more events than a page, when rebuilt, then every event of the stream (and only it) is folded', async () => {
+    const log = setup();
+    const events = Array.from({ length: 25 }, (_, i) => ({
+      eventType: 'Incremented' as const,
+      payload: { by: i },
+    }));
+    await log.store.appendEvents({ instanceId: 'c', autoCreateInstance: true, streamId: 'a', events });
+    await log.store.appendEvents({ instanceId: 'c', streamId: 'b', events: events.slice(0, 3) });
+    const result = await aggregateStream(log.store, {
+      instance: 'c',
+      streamId: 'a',
+      pageSize: 7,
+      ...counter,
+    });
+    expect(result).toEqual({ state: { value: 300, resets: 0 }, version: 25 });
+  });
+});
+
+describe('handleCommand', () => {
+  it('given commands, when handled, then events are stored and the new state and version come back', async () => {
+    const log = setup();
+    const first = await handleCommand(log, {
+      instance: 'counters',
+      streamId: 'c-1',
+      decider: counter,
+      command: { kind: 'add', by: 5 },
+      autoCreateInstance: true,
+    });
+    expect(first.state).toEqual({ value: 5, resets: 0 });
+    expect(first.version).toBe(1);
+    expect(first.events.map((e) => e.event_type)).toEqual(['Incremented']);
+    const second = await handleCommand(log, {
+      instance: 'counters',
+      streamId: 'c-1',
+      decider: counter,
+      command: { kind: 'reset' },
+    });
+    expect(second).toMatchObject({ state: { value: 0, resets: 1 }, version: 2 });
+  });
+
+  it('given a decision with no events, then nothing is written', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    for (const command of [{ kind: 'noop' }, { kind: 'reset' }] as const) {
+      const result = await handleCommand(log, {
+        instance: 'counters',
+        streamId: 'c',
+        decider: counter,
+        command,
+      });
+      expect(result).toEqual({ state: { value: 0, resets: 0 }, version: 0, events: [] });
+    }
+    expect((await log.store.getInstanceStats('counters')).eventCount).toBe(0);
+  });
+
+  it('given a decider that refuses, then its error propagates and nothing is written', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    await expect(
+      handleCommand(log, {
+        instance: 'counters',
+        streamId: 'c',
+        decider: counter,
+        command: { kind: 'refuse' },
+      }),
+    ).rejects.toThrow('refused by the decider');
+    expect((await log.store.getInstanceStats('counters')).eventCount).toBe(0);
+  });
+
+  it('given 10 racing commands with retries, then all succeed and none is lost', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        handleCommand(log, {
+          instance: 'counters',
+          streamId: 'hot',
+          decider: counter,
+          command: { kind: 'add', by: 1 },
+          maxRetries: 10,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const final = await aggregateStream(log, { instance: 'counters', streamId: 'hot', ...counter });
+    expect(final).toEqual({ state: { value: 10, resets: 0 }, version: 10 });
+  });
+
+  it('given racing commands without retries, then the losers fail with CONFLICT and only winners are stored', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, () =>
+        handleCommand(log, {
+          instance: 'counters',
+          streamId: 'hot',
+          decider: counter,
+          command: { kind: 'add', by: 1 },
+          maxRetries: 0,
+        }),
+      ),
+    );
+    const failed = outcomes.filter((o) => o.status === 'rejected');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const f of failed) {
+      const reason = (f as PromiseRejectedResult).reason;
+      expect(EventLogError.isInstance(reason) && reason.code).toBe('CONFLICT');
+    }
+    const stored = await aggregateStream(log, { instance: 'counters', streamId: 'hot', ...counter });
+    expect(stored.version).toBe(outcomes.length - failed.length);
+  });
+});
