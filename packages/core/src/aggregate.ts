@@ -29,10 +29,9 @@ export interface Decider<State, Command, E extends EventMap = EventMap> extends 
 }
 
 /** An event produced by a decider: an event input without a stream. */
-export type AggregateEvent<E extends EventMap = EventMap> = Omit<
-  NewEventInputOf<E>,
-  'streamId' | 'stream_id'
->;
+export type AggregateEvent<E extends EventMap = EventMap> = {
+  [K in keyof E & string]: Omit<NewEventInput<K, E[K]>, 'streamId' | 'stream_id'>;
+}[keyof E & string];
 
 /** Where a stream lives. */
 export interface StreamRef {
