@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 eval "$(bash scripts/pg-setup.sh)"
 echo "test-all: PostgreSQL at ${EVENTLOG_TEST_PG_URL}"
-npx biome check .
+npx turbo run lint
 npx turbo run typecheck
 npx turbo run test --concurrency=1
