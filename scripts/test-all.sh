@@ -9,4 +9,7 @@ eval "$(bash scripts/pg-setup.sh)"
 echo "test-all: PostgreSQL at ${EVENTLOG_TEST_PG_URL}"
 npx turbo run lint
 npx turbo run typecheck
+npx turbo run build --concurrency=1
+node scripts/check-exports.mjs
+node packages/eventlog/dist/cli.js --help >/dev/null
 npx turbo run test --concurrency=1

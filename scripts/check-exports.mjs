@@ -1,0 +1,34 @@
+// After `pnpm build`: every package's exports["."] must resolve to an ES module (SPEC §2), and the
+// pinned names must be there. Imports each built entry the way Node does, without the source
+// condition.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const pinned = {
+  core: ['createEventLog', 'EventLogError'],
+  memory: ['memoryAdapter'],
+  sqlite: ['sqliteAdapter'],
+  postgres: ['postgresAdapter'],
+  sql: ['createQueryCompiler'],
+  conformance: ['describeAdapter'],
+  rx: ['liveEvents', 'liveQuery', 'projection'],
+  client: ['connect'],
+  eventlog: ['openEventLog', 'createEventLogServer'],
+};
+let failed = false;
+for (const [dir, names] of Object.entries(pinned)) {
+  const root = join(import.meta.dirname, '..', 'packages', dir);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const entry = pkg.exports?.['.']?.import ?? pkg.exports?.['.']?.default;
+  try {
+    const mod = await import(pathToFileURL(join(root, entry)).href);
+    const missing = names.filter((n) => !(n in mod));
+    if (missing.length > 0) throw new Error(`missing exports: ${missing.join(', ')}`);
+    console.log(`ok   ${pkg.name} → ${entry}`);
+  } catch (error) {
+    failed = true;
+    console.error(`FAIL ${pkg.name} → ${entry}: ${error.message}`);
+  }
+}
+process.exit(failed ? 1 : 0);
