@@ -1,18 +1,27 @@
 /**
  * One append transaction for a group of calls to one instance reference.
  *
- * Round trips, pipelined on one reserved connection:
- * 1. `begin`; resolve the reference and take the instance's advisory lock; read the last sequence
- *    number of every stream of the group and the stored events holding the group's eventIds. The
- *    reads are separate statements after the lock, so (READ COMMITTED) their snapshot includes
- *    everything committed by the previous lock holder.
- * 2. The insert of every accepted call's events (one `unnest` statement) and `commit`.
- * Then the adapter signals the commit (local watchers at once, other processes by NOTIFY).
+ * **Unconditional groups** (no call has eventIds or a version check, the common case) need no
+ * facts from the database before their insert, so the whole transaction goes in one round trip:
+ * `begin`; resolve the reference and take the instance's advisory lock; insert every call's
+ * events, numbering each stream on from its last sequence number (a separate statement after the
+ * lock, so, READ COMMITTED, its snapshot includes everything the previous holder of the lock
+ * committed); `commit`. When the insert finds nothing to write into (the instance is missing, must
+ * be auto-created, or was renamed meanwhile) it writes nothing and the group takes the general
+ * path.
  *
+ * **The general path**, two round trips pipelined on one reserved connection:
+ * 1. `begin`; resolve the reference and take the instance's advisory lock; read the last sequence
+ *    number of every stream of the group and the stored events holding the group's eventIds
+ *    (separate statements after the lock, as above).
+ * 2. The insert of every accepted call's events (one statement) and `commit`.
  * Between the two, each call is decided on its own with core's `planAppend` against the versions
- * left by the calls before it, so a conflicting call fails alone. Positions come from an uncached
- * sequence inside the lock, and the lock is held until commit: within an instance, positions
- * become visible in increasing order.
+ * left by the calls before it, so a conflicting call fails alone.
+ *
+ * Either way the events travel as one JSON parameter (see `event-rows.ts`), positions come from an
+ * uncached sequence inside the lock, and the lock is held until commit: within an instance,
+ * positions become visible in increasing order. Then the adapter signals the commit (local
+ * watchers at once, other processes by NOTIFY).
  */
 
 import {
@@ -26,9 +35,9 @@ import {
   storageError,
   versionConflict,
 } from '@eventlog/core';
-import type postgres from 'postgres';
 import type { Pending } from './append-coalescer.js';
-import type { PostgresAdapterHooks } from './options.js';
+import { encodeEvents } from './event-rows.js';
+import type { AppendTransactionInfo, PostgresAdapterHooks } from './options.js';
 import { type PgClient, PREPARED } from './pg-client.js';
 import { isServerError, isUniqueViolation, wrapDriverError } from './pg-errors.js';
 import { type EventRow, toEventRecord } from './rows.js';
@@ -46,16 +55,34 @@ export interface AppendWriterContext {
   /** The seed of instance lock keys (known once the adapter is open). */
   lockSeed(): number;
   hooks: PostgresAdapterHooks;
-  /** Called after a commit with the highest position written, before the calls are settled. */
-  onCommitted(instanceId: string, position: number): void;
+  /**
+   * Called after a commit with the highest position written, before the calls are settled;
+   * `listened` tells whether some process was listening when the transaction looked (a NOTIFY is
+   * due then, see `CommitNotifier`).
+   */
+  onCommitted(instanceId: string, position: number, listened: boolean): void;
 }
 
 type Reserved = Awaited<ReturnType<PgClient['reserve']>>;
 
 const RETRY = Symbol('retry');
 const FALLBACK = Symbol('fallback');
+/** The unconditional path wrote nothing: take the general path. */
+const GENERAL = Symbol('general');
 /** Renames and deletes racing with an append make it start over; this many times at most. */
 const MAX_ATTEMPTS = 100;
+
+/** What `lockInstanceRef` returns: the locked id, and whether anyone listens. */
+interface LockRow {
+  id: string;
+  listened: boolean;
+}
+
+/** A row the inserts return: positions (and, from the one-round-trip insert, sequence numbers). */
+interface InsertedRow {
+  global_position: number;
+  sequence_number?: number;
+}
 
 interface VersionRow {
   id: string;
@@ -119,16 +146,116 @@ export class AppendWriter {
     ref: string,
     group: PendingAppend[],
   ): Promise<PendingAppend[] | typeof RETRY | typeof FALLBACK> {
+    if (group.every(isUnconditional)) {
+      const outcome = await this.#attemptUnconditional(conn, ref, group);
+      if (outcome !== GENERAL) return outcome;
+    }
+    return this.#attemptChecked(conn, ref, group);
+  }
+
+  /** The one-round-trip transaction of an unconditional group (see the module comment). */
+  async #attemptUnconditional(
+    conn: Reserved,
+    ref: string,
+    group: PendingAppend[],
+  ): Promise<PendingAppend[] | typeof RETRY | typeof FALLBACK | typeof GENERAL> {
+    const S = this.#ctx.statements;
+    const hold = this.#ctx.hooks.beforeAppendCommit;
+    const events = group.flatMap((p) => p.request.events);
+    const encoded = encodeEvents(events);
+    const [begin, lock, insert, early] = await Promise.allSettled([
+      conn.unsafe('begin').execute(),
+      conn.unsafe<LockRow[]>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
+      conn
+        .unsafe<InsertedRow[]>(
+          S.appendUnconditional,
+          [ref, encoded.rows as never, encoded.stream, encoded.timestamp, encoded.streams],
+          PREPARED,
+        )
+        .execute(),
+      // A hook that holds the transaction open runs between the insert and the commit.
+      hold === undefined ? conn.unsafe('commit').execute() : Promise.resolve(undefined),
+    ]);
+    for (const r of [begin, lock]) {
+      if (r.status === 'rejected') {
+        await rollback(conn);
+        throw wrapDriverError(r.reason, `appending to "${ref}" (locking the instance)`);
+      }
+    }
+    if (insert.status === 'rejected') {
+      const error = insert.reason;
+      if (!isServerError(error)) throw unknownOutcome(ref, error);
+      // The server refused the insert and the transaction rolled back (or will, below).
+      await rollback(conn);
+      // Someone wrote a stream without our lock: unconditional calls must still succeed.
+      if (isUniqueViolation(error, STREAM_SEQUENCE_KEY)) return RETRY;
+      if (group.length > 1) return FALLBACK;
+      throw wrapDriverError(error, `appending to "${ref}"`, S.appendUnconditional);
+    }
+    const inserted = insert.value;
+    if (inserted.length === 0) {
+      // Nothing written: the general path creates the instance, reports it missing, or retries.
+      if (hold !== undefined) await rollback(conn);
+      else if (early.status === 'rejected') throw unknownOutcome(ref, early.reason);
+      return GENERAL;
+    }
+    const locked = (lock as PromiseFulfilledResult<LockRow[]>).value[0] as LockRow;
+    const instanceId = locked.id;
+    const info = { instanceId, requests: group.length, events: events.length };
+    let committed = early;
+    if (hold !== undefined) {
+      await hold(info);
+      [committed] = await Promise.allSettled([conn.unsafe('commit').execute()]);
+    }
+    if (committed?.status === 'rejected') throw unknownOutcome(ref, committed.reason);
+
+    const ordered = inEventOrder(ref, inserted, events.length);
+    const decisions: Decision[] = [];
+    let start = 0;
+    for (const pending of group) {
+      decisions.push({ pending, kind: 'insert', start, count: pending.request.events.length });
+      start += pending.request.events.length;
+    }
+    const rows = events.map((event, k) => ({ event, sequence: ordered[k]?.sequence_number as number }));
+    this.#committed(info, locked.listened, ordered, decisions, rows);
+    return [];
+  }
+
+  /** Signals a commit, then settles its calls; `inserted` is in event order, aligned with `rows`. */
+  #committed(
+    info: AppendTransactionInfo,
+    listened: boolean,
+    inserted: readonly InsertedRow[],
+    decisions: Decision[],
+    rows: Array<{ event: NewEvent; sequence: number }>,
+  ): void {
+    const positions = inserted.map((row) => row.global_position);
+    const head = positions[positions.length - 1] as number;
+    try {
+      this.#ctx.hooks.onAppendCommit?.({ ...info, position: head });
+    } catch {
+      // Instrumentation must not turn a committed append into a failed one.
+    }
+    this.#ctx.onCommitted(info.instanceId, head, listened);
+    settle(decisions, info.instanceId, positions, rows);
+  }
+
+  /** The general path (see the module comment). */
+  async #attemptChecked(
+    conn: Reserved,
+    ref: string,
+    group: PendingAppend[],
+  ): Promise<PendingAppend[] | typeof RETRY | typeof FALLBACK> {
     const S = this.#ctx.statements;
     const streams = [...new Set(group.flatMap((p) => p.request.events.map((e) => e.streamId)))];
     const eventIds = group.flatMap((p) => eventIdsOf(p.request));
 
     const [begin, lock, facts, stored] = await Promise.allSettled([
       conn.unsafe('begin').execute(),
-      conn.unsafe<Array<{ id: string }>>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
+      conn.unsafe<LockRow[]>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
       conn.unsafe<VersionRow[]>(S.streamVersions, [ref, streams], PREPARED).execute(),
       eventIds.length > 0
-        ? conn.unsafe<EventRow[]>(S.eventsByEventId, [ref, eventIds], PREPARED).execute()
+        ? conn.unsafe<EventRow[]>(S.eventsByEventId, [eventIds], PREPARED).execute()
         : Promise.resolve([] as EventRow[]),
     ]);
     for (const r of [begin, lock, facts, stored]) {
@@ -137,7 +264,8 @@ export class AppendWriter {
         throw wrapDriverError(r.reason, `appending to "${ref}" (locking the instance and reading versions)`);
       }
     }
-    const lockedId = (lock as PromiseFulfilledResult<Array<{ id: string }>>).value[0]?.id;
+    const locked = (lock as PromiseFulfilledResult<LockRow[]>).value[0];
+    const lockedId = locked?.id;
     const versionRows = (facts as PromiseFulfilledResult<VersionRow[]>).value;
     const storedRows = (stored as PromiseFulfilledResult<EventRow[]>).value;
 
@@ -213,15 +341,19 @@ export class AppendWriter {
     if (rows.length === 0) {
       // Nothing to write (duplicates and conflicts only): an auto-created instance goes too.
       await rollback(conn);
-      settle(decisions, '', new Map(), []);
+      settle(decisions, '', [], []);
       return deferred;
     }
 
     const info = { instanceId, requests: decisions.length, events: rows.length };
+    const encoded = encodeEvents(
+      rows.map((r) => r.event),
+      rows.map((r) => r.sequence),
+    );
     const insert = conn
-      .unsafe<Array<{ global_position: number; id: string }>>(
+      .unsafe<InsertedRow[]>(
         S.insertEvents,
-        insertParams(instanceId, rows),
+        [instanceId, encoded.rows as never, encoded.stream, encoded.timestamp],
         PREPARED,
       )
       .execute();
@@ -251,15 +383,8 @@ export class AppendWriter {
     }
     if (committed.status === 'rejected') throw unknownOutcome(ref, committed.reason);
 
-    const positions = new Map<string, number>();
-    let head = 0;
-    for (const row of inserted.value) {
-      positions.set(row.id, row.global_position);
-      if (row.global_position > head) head = row.global_position;
-    }
-    this.#ctx.onCommitted(instanceId, head);
-    this.#ctx.hooks.onAppendCommit?.(info);
-    settle(decisions, instanceId, positions, rows);
+    const ordered = inEventOrder(ref, inserted.value, rows.length);
+    this.#committed(info, locked?.listened === true, ordered, decisions, rows);
     return deferred;
   }
 
@@ -277,47 +402,17 @@ export class AppendWriter {
   }
 }
 
-function insertParams(
-  instanceId: string,
-  rows: Array<{ event: NewEvent; sequence: number }>,
-): postgres.ParameterOrJSON<never>[] {
-  const n = rows.length;
-  const ids = new Array<string>(n);
-  const streams = new Array<string>(n);
-  const sequences = new Array<number>(n);
-  const types = new Array<string>(n);
-  const payloads = new Array<string>(n);
-  const metadata = new Array<string>(n);
-  const timestamps = new Array<string>(n);
-  const eventIds = new Array<string | null>(n);
-  for (let i = 0; i < n; i++) {
-    const { event, sequence } = rows[i] as { event: NewEvent; sequence: number };
-    ids[i] = event.id;
-    streams[i] = event.streamId;
-    sequences[i] = sequence;
-    types[i] = event.eventType;
-    payloads[i] = JSON.stringify(event.payload);
-    metadata[i] = JSON.stringify(event.metadata);
-    timestamps[i] = event.timestamp;
-    eventIds[i] = event.eventId ?? null;
-  }
-  return [
-    instanceId,
-    ids,
-    streams,
-    sequences,
-    types,
-    payloads,
-    metadata,
-    timestamps,
-    eventIds,
-  ] as postgres.ParameterOrJSON<never>[];
+/** True when a call needs no facts before its insert: no eventIds, no version check. */
+function isUnconditional(pending: PendingAppend): boolean {
+  const { request } = pending;
+  if (request.expectedVersion !== undefined && request.expectedVersion.check.kind !== 'any') return false;
+  return request.events.every((e) => e.eventId === undefined);
 }
 
 function settle(
   decisions: Decision[],
   instanceId: string,
-  positions: ReadonlyMap<string, number>,
+  positions: readonly number[],
   rows: Array<{ event: NewEvent; sequence: number }>,
 ): void {
   for (const decision of decisions) {
@@ -325,14 +420,38 @@ function settle(
     else if (decision.kind === 'duplicate')
       decision.pending.resolve({ events: decision.events, duplicate: true });
     else {
-      const events = rows
-        .slice(decision.start, decision.start + decision.count)
-        .map(({ event, sequence }) =>
-          newRecord(event, instanceId, sequence, positions.get(event.id) as number),
-        );
+      const events = new Array<EventRecord>(decision.count);
+      for (let k = 0; k < decision.count; k++) {
+        const { event, sequence } = rows[decision.start + k] as { event: NewEvent; sequence: number };
+        events[k] = newRecord(event, instanceId, sequence, positions[decision.start + k] as number);
+      }
       decision.pending.resolve({ events, duplicate: false });
     }
   }
+}
+
+/**
+ * The inserted rows in event order. The inserts insert in event order and draw each position as
+ * they insert a row, so event order is position order; RETURNING gives rows in that order too, and
+ * sorting is only a safeguard. Throws when the count is not the number of events sent (it cannot
+ * happen: every event is inserted, or the statement fails).
+ */
+function inEventOrder(
+  ref: string,
+  inserted: readonly InsertedRow[],
+  expected: number,
+): readonly InsertedRow[] {
+  if (inserted.length !== expected) {
+    throw storageError(
+      `Appending to "${ref}" stored ${inserted.length} events instead of ${expected}; read the stream before retrying.`,
+    );
+  }
+  for (let k = 1; k < inserted.length; k++) {
+    if ((inserted[k] as InsertedRow).global_position < (inserted[k - 1] as InsertedRow).global_position) {
+      return [...inserted].sort((a, b) => a.global_position - b.global_position);
+    }
+  }
+  return inserted;
 }
 
 function newRecord(event: NewEvent, instanceId: string, sequence: number, position: number): EventRecord {

@@ -1,14 +1,18 @@
 /**
  * Sends the wake-up NOTIFYs of this process's commits to other processes, off the append path.
  *
- * - It uses a connection of its own with `synchronous_commit = off`: a NOTIFY runs in a transaction
- *   that gets an xid, and waiting for its WAL flush would cost an fsync per append. Losing one
- *   (a crash right after the append's commit) costs a delay: watchers poll as a fallback.
+ * - Only for commits that found a listener: append transactions test the schema's listener lock
+ *   (see `lockInstanceRef` in statements.ts and `CommitWatcher`), and most appends happen while no
+ *   process listens, so they cost nothing here.
+ * - After the commit, never inside the append transaction: a transaction that notifies holds the
+ *   database's notification lock through its commit's WAL flush, which would serialize every
+ *   notifying commit of the database. Alone in its transaction a NOTIFY writes no WAL of its own;
+ *   `synchronous_commit = off` makes sure its commit never waits for a flush. Losing one (a crash
+ *   right after the append's commit) costs a delay: watchers poll as a fallback.
+ * - On a connection of its own, so the append's connection goes back to the pool at once.
  * - It coalesces: while one NOTIFY statement runs, later commits accumulate (the highest position
  *   per instance) and go together in the next statement, so a burst of commits costs a few
  *   statements, not one each.
- * - It notifies after the append committed (the caller calls it then), so a woken reader finds
- *   the events.
  */
 
 import postgres from 'postgres';

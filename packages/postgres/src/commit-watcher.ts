@@ -9,12 +9,17 @@
  * - a slow poll compares `pg_current_snapshot()`, which changes whenever any transaction
  *   commits, and signals `unknown` when it moved.
  * The listening connection and the poll exist only while someone watches.
+ *
+ * Committers notify only while some connection holds the schema's listener lock, so registering is
+ * three steps (see the README, "Only while someone listens"): take the listener lock (shared, for
+ * the session), LISTEN, pass the listener barrier (which waits for the append transactions that
+ * may have found the lock free), and only then signal `unknown`, whose read finds their commits.
  */
 
 import type { CommitSignal, Unsubscribe } from '@eventlog/core';
 import postgres from 'postgres';
 import type { ResolvedOptions } from './options.js';
-import type { PgClient } from './pg-client.js';
+import { type PgClient, PREPARED } from './pg-client.js';
 import { quoteIdent } from './sql-names.js';
 
 /** What a notification carries. */
@@ -32,6 +37,11 @@ export interface CommitWatcherContext {
   channel: string;
   /** `select pg_current_snapshot()::text as snapshot`. */
   snapshotStatement: string;
+  /**
+   * What a listening connection runs before and after its LISTEN: take the schema's listener lock
+   * (shared, for the session), then pass the listener barrier. See `CommitNotifier`.
+   */
+  registerStatements: readonly [lock: string, barrier: string];
 }
 
 /** Delivers commit signals to watchers. */
@@ -42,6 +52,8 @@ export class CommitWatcher {
   readonly #heads = new Map<string, number>();
   #client: PgClient | undefined;
   #listening = false;
+  /** The connection whose registration (lock, LISTEN, barrier) is running. */
+  #registering: PgClient | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastSnapshot: string | undefined;
   #polling = false;
@@ -136,10 +148,21 @@ export class CommitWatcher {
   }
 
   async #listen(client: PgClient): Promise<void> {
+    // One registration at a time per connection (the poll retries while it is not listening).
+    if (this.#registering === client) return;
+    this.#registering = client;
+    const [lock, barrier] = this.#ctx.registerStatements;
     try {
+      // Committers notify only while a listener holds the listener lock, so: the lock, then
+      // LISTEN, then the barrier, which waits for the append transactions that may have found the
+      // lock free; the read that the `unknown` signal below triggers sees their commits.
+      await client.unsafe(lock, [], PREPARED);
       await client.unsafe(`listen ${quoteIdent(this.#ctx.channel)}`);
+      await client.unsafe(barrier, [], PREPARED);
     } catch {
       return;
+    } finally {
+      if (this.#registering === client) this.#registering = undefined;
     }
     if (this.#client !== client) return;
     this.#listening = true;

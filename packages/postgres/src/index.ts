@@ -10,7 +10,12 @@
  */
 
 export { MIGRATIONS_FOLDER, MIGRATIONS_TABLE } from './migrator.js';
-export type { AppendTransactionInfo, PostgresAdapterHooks, PostgresAdapterOptions } from './options.js';
+export type {
+  AppendCommitInfo,
+  AppendTransactionInfo,
+  PostgresAdapterHooks,
+  PostgresAdapterOptions,
+} from './options.js';
 export { type PostgresAdapter, type PostgresTransaction, postgresAdapter } from './postgres-adapter.js';
 export {
   EVENT_ID_KEY,

@@ -10,13 +10,23 @@ export interface AppendTransactionInfo {
   events: number;
 }
 
+/** What a committed append transaction did. */
+export interface AppendCommitInfo extends AppendTransactionInfo {
+  /** The highest global position it wrote. */
+  position: number;
+}
+
 /**
  * Hooks into the adapter's work, for instrumentation, benchmarks and tests. They run on the append
  * path: keep them cheap.
  */
 export interface PostgresAdapterHooks {
-  /** Called after each append transaction commits. */
-  onAppendCommit?(info: AppendTransactionInfo): void;
+  /**
+   * Called as soon as an append transaction's commit is acknowledged, before watchers are woken
+   * and before its calls are settled (so a benchmark can time delivery from the commit). An error
+   * it throws is ignored: the transaction has committed.
+   */
+  onAppendCommit?(info: AppendCommitInfo): void;
   /**
    * Awaited after an append transaction inserted its events and before it commits, while it holds
    * the instance's lock. Tests use it to hold a transaction open; it slows every append.

@@ -110,6 +110,7 @@ class PostgresStorageAdapter implements PostgresAdapter {
       sql: this.#pool,
       channel: this.#channel,
       snapshotStatement: this.#S.snapshot,
+      registerStatements: [this.#S.listenerLock, this.#S.listenerBarrier],
     });
     this.#notifier = new CommitNotifier({
       options,
@@ -122,9 +123,9 @@ class PostgresStorageAdapter implements PostgresAdapter {
       schema: options.schema,
       lockSeed: () => this.#lockSeed,
       hooks: options.hooks,
-      onCommitted: (instanceId, position) => {
+      onCommitted: (instanceId, position, listened) => {
         this.#watcher.committed({ kind: 'append', instanceId, position });
-        this.#notifier.append(instanceId, position);
+        if (listened) this.#notifier.append(instanceId, position);
       },
     });
     this.#coalescer = new AppendCoalescer(writer.run, {

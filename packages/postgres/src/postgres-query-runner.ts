@@ -1,11 +1,28 @@
 /**
  * Runs the DSL on PostgreSQL through the shared compiler of `@eventlog/sql` (postgres dialect).
  *
- * A compiled query is a small program of statements (a page, then a count when the page does not
- * tell the total; or an aggregate). A program with one statement runs alone. A program with several
- * runs in one `REPEATABLE READ READ ONLY` transaction so they see one snapshot: all its statements
- * and the `begin`/`commit` go in one round trip, except `collect`, whose budget check must come
- * before the (possibly large) aggregate.
+ * A compiled query is a small program of statements: a page, then a count only when the page does
+ * not tell the total (it is full, or empty past the first page); or an aggregate, with a budget
+ * check first for `collect`. Each query runs in one `REPEATABLE READ READ ONLY` transaction, so all
+ * its statements see one snapshot, with `set local plan_cache_mode = force_custom_plan` (below).
+ *
+ * **A page and its count** go in one round trip: `begin`, the plan setting, the page, the count
+ * only if this page statement's last run needed it (same text: same filters, order and limit,
+ * other values), `commit`. So a short page over an unindexed filter scans once, and paging through
+ * a large result still costs one round trip. When the prediction says "no count" and the page turns
+ * out to need one, the query runs again with it, in a new snapshot (page and total must agree), and
+ * the prediction flips.
+ *
+ * **Other programs** go step by step: the first statement with `begin` (and `commit`, when it is the
+ * only one); each next one when the program asks for it, with `commit` when it is the last one
+ * announced. `collect`'s budget check must come back before its (possibly large) aggregate runs.
+ *
+ * Why custom plans: the statements are prepared (parsed once per connection), and PostgreSQL
+ * switches a prepared statement to a generic plan after five runs when that plan looks cheaper. A
+ * generic plan cannot see the values — neither the filter's nor the `LIMIT`'s, which it assumes
+ * returns 10% of the rows — so an unindexed filter with a large limit went from a sequential scan
+ * and a sort to a full walk of the primary key, twice as slow. The DSL's costs depend on its
+ * values; planning each run costs a fraction of a millisecond.
  */
 
 import type { EventRecord, Limits, QueryNode, QueryResult, ReadAfterRequest } from '@eventlog/core';
@@ -16,7 +33,6 @@ import {
   DEFAULT_EVENT_COLUMNS,
   postgresDialect,
   type QueryCompiler,
-  type Row,
 } from '@eventlog/sql';
 import type postgres from 'postgres';
 import { type PgClient, PREPARED } from './pg-client.js';
@@ -25,11 +41,18 @@ import { wrapDriverError } from './pg-errors.js';
 type Params = postgres.ParameterOrJSON<never>[];
 
 const BEGIN_SNAPSHOT = 'begin isolation level repeatable read read only';
+const CUSTOM_PLANS = 'set local plan_cache_mode = force_custom_plan';
+/** Thrown inside a page program when it asks for a count that was not sent. */
+const MISSED = Symbol('missed');
+/** Page statements whose count prediction is remembered (then all are forgotten at once). */
+const REMEMBERED_PAGES = 500;
 
 /** Compiles and runs queries and live reads for one schema. */
 export class PostgresQueryRunner {
   readonly #sql: PgClient;
   readonly #compiler: QueryCompiler;
+  /** Page statement text → whether its last run needed the count. */
+  readonly #countNeeded = new Map<string, boolean>();
 
   constructor(sql: PgClient, schema: string) {
     this.#sql = sql;
@@ -44,11 +67,30 @@ export class PostgresQueryRunner {
   }
 
   /** Answers a parsed query over one instance. */
-  query(instanceId: string, query: QueryNode, limits: Limits): Promise<QueryResult> {
-    return this.#execute(this.#compiler.compileQuery(instanceId, query, limits), 'running a query');
+  async query(instanceId: string, query: QueryNode, limits: Limits): Promise<QueryResult> {
+    const doing = 'running a query';
+    const compiled = this.#compiler.compileQuery(instanceId, query, limits);
+    const { page, count } = compiled.statements;
+    if (page === undefined || count === undefined || Object.keys(compiled.statements).length !== 2) {
+      return this.#stepwise(compiled, doing);
+    }
+    const predicted = this.#countNeeded.get(page.sql) === true;
+    const first = await this.#pageAndCount(compiled, page, count, predicted, doing);
+    if (first !== MISSED) {
+      this.#remember(page.sql, first.counted);
+      return first.result;
+    }
+    this.#remember(page.sql, true);
+    const again = await this.#pageAndCount(compiled, page, count, true, doing);
+    if (again === MISSED) throw new Error('the compiled query ran a statement it did not announce');
+    return again.result;
   }
 
-  /** A page of events after a position, in position order. */
+  /**
+   * A page of events after a position, in position order: one statement (its own snapshot) on the
+   * pool. Its generic plan is right whatever the values (an index range in position order), and
+   * it is on the live path, where every round trip counts.
+   */
   async readAfter(request: ReadAfterRequest): Promise<EventRecord[]> {
     const read = this.#compiler.compileReadAfter(request.instanceId, {
       after: request.after,
@@ -56,95 +98,145 @@ export class PostgresQueryRunner {
       ...(request.stream === undefined ? {} : { stream: request.stream }),
       ...(request.where === undefined ? {} : { where: request.where }),
     });
-    const rows = await this.#one(read.statement, 'reading events after a position');
-    return read.decode(rows);
-  }
-
-  async #one(statement: CompiledStatement, doing: string): Promise<readonly Row[]> {
+    const statement = read.statement;
     try {
-      return await this.#sql.unsafe(statement.sql, statement.params as Params, PREPARED);
+      return read.decode(await this.#sql.unsafe(statement.sql, statement.params as Params, PREPARED));
     } catch (error) {
-      throw wrapDriverError(error, doing, statement.sql);
+      throw wrapDriverError(error, 'reading events after a position', statement.sql);
     }
   }
 
-  async #execute<T>(compiled: CompiledProgram<T>, doing: string): Promise<T> {
-    const statements = Object.values(compiled.statements);
-    // One statement is its own snapshot: no transaction needed.
-    if (statements.length <= 1) {
-      return compiled.execute((statement) => this.#one(statement, doing));
-    }
-    let conn: postgres.ReservedSql;
+  /**
+   * A page program in one round trip (see the module comment), the count included when `withCount`.
+   * MISSED when the program asks for a count that was not sent (the snapshot is gone: run again).
+   */
+  async #pageAndCount<T>(
+    compiled: CompiledProgram<T>,
+    page: CompiledStatement,
+    count: CompiledStatement,
+    withCount: boolean,
+    doing: string,
+  ): Promise<{ result: T; counted: boolean } | typeof MISSED> {
+    const rows = await this.#transaction(withCount ? [page, count] : [page], doing);
+    let counted = false;
+    const answers = new Map<CompiledStatement, readonly postgres.Row[] | undefined>([
+      [page, rows[0]],
+      [count, rows[1]],
+    ]);
     try {
-      conn = await this.#sql.reserve();
+      const result = await compiled.execute(async (statement) => {
+        const answer = answers.get(statement);
+        if (statement === count) counted = true;
+        if (answer === undefined) throw MISSED;
+        return answer;
+      });
+      return { result, counted };
     } catch (error) {
-      throw wrapDriverError(error, doing);
+      if (error === MISSED) return MISSED;
+      throw error;
     }
+  }
+
+  /**
+   * Runs the statements in one snapshot with custom plans, in one round trip with `begin` and
+   * `commit`; resolves with their rows, in order.
+   */
+  async #transaction(
+    statements: CompiledStatement[],
+    doing: string,
+  ): Promise<Array<readonly postgres.Row[]>> {
+    const conn = await this.#reserve(doing);
     try {
-      // `collect` checks its budget before it builds the arrays: run its program step by step.
-      if ('collectCheck' in compiled.statements) return await this.#stepwise(conn, compiled, doing);
-      return await this.#pipelined(conn, compiled, statements, doing);
+      const settled = await Promise.allSettled([
+        conn.unsafe(BEGIN_SNAPSHOT).execute(),
+        conn.unsafe(CUSTOM_PLANS).execute(),
+        ...statements.map((s) => conn.unsafe(s.sql, s.params as Params, PREPARED).execute()),
+        conn.unsafe('commit').execute(),
+      ]);
+      const failed = settled.findIndex((r) => r.status === 'rejected');
+      if (failed >= 0) {
+        await rollback(conn);
+        throw wrapDriverError(
+          (settled[failed] as PromiseRejectedResult).reason,
+          doing,
+          statements[failed - 2]?.sql,
+        );
+      }
+      return settled
+        .slice(2, 2 + statements.length)
+        .map((r) => (r as PromiseFulfilledResult<readonly postgres.Row[]>).value);
     } finally {
       conn.release();
     }
   }
 
-  /**
-   * Runs every statement of the program at once in one snapshot, in one round trip, then feeds the
-   * program their rows. Used when the extra statements are cheap whatever the rows say: a count
-   * the program may skip costs at most what reading the page cost.
-   */
-  async #pipelined<T>(
-    conn: postgres.ReservedSql,
-    compiled: CompiledProgram<T>,
-    statements: CompiledStatement[],
-    doing: string,
-  ): Promise<T> {
-    const settled = await Promise.allSettled([
-      conn.unsafe(BEGIN_SNAPSHOT).execute(),
-      ...statements.map((s) => conn.unsafe(s.sql, s.params as Params, PREPARED).execute()),
-      conn.unsafe('commit').execute(),
-    ]);
-    const failed = settled.findIndex((r) => r.status === 'rejected');
-    if (failed >= 0) {
-      const reason = (settled[failed] as PromiseRejectedResult).reason;
-      throw wrapDriverError(reason, doing, statements[failed - 1]?.sql);
-    }
-    const rows = new Map<CompiledStatement, readonly Row[]>();
-    for (const [i, s] of statements.entries()) {
-      rows.set(s, (settled[i + 1] as PromiseFulfilledResult<readonly Row[]>).value);
-    }
-    return compiled.execute(async (statement) => {
-      const result = rows.get(statement);
-      if (result !== undefined) return result;
-      // Not announced in `statements` (the compiler's contract says it cannot happen): run it.
-      return this.#one(statement, doing);
-    });
-  }
-
-  /** Runs the program one statement at a time, in one snapshot. */
-  async #stepwise<T>(conn: postgres.ReservedSql, compiled: CompiledProgram<T>, doing: string): Promise<T> {
+  /** Runs any other program step by step, in one snapshot with custom plans (see the module comment). */
+  async #stepwise<T>(compiled: CompiledProgram<T>, doing: string): Promise<T> {
+    const announced = Object.keys(compiled.statements).length;
     const program = compiled.program();
     let step = program.next();
     if (step.done) return step.value;
+    const conn = await this.#reserve(doing);
     let current: CompiledStatement = step.value;
+    let sent = 0;
+    let committed = false;
+    const run = (statement: CompiledStatement) => {
+      sent++;
+      return conn.unsafe(statement.sql, statement.params as Params, PREPARED).execute();
+    };
+    // The program's last announced statement takes the commit along in its round trip.
+    const commitIfLast = () => {
+      if (sent < announced) return undefined;
+      committed = true;
+      return conn.unsafe('commit').execute();
+    };
     try {
-      const [, first] = await Promise.all([
+      const [, , first] = await Promise.all([
         conn.unsafe(BEGIN_SNAPSHOT).execute(),
-        conn.unsafe(current.sql, current.params as Params, PREPARED).execute(),
+        conn.unsafe(CUSTOM_PLANS).execute(),
+        run(current),
+        commitIfLast(),
       ]);
       step = program.next(first);
       while (!step.done) {
         current = step.value;
-        step = program.next(await conn.unsafe(current.sql, current.params as Params, PREPARED));
+        // The compiler announces every statement a program may run; one it did not would run
+        // after the commit, outside the snapshot.
+        if (committed)
+          throw new Error(`the compiled program ran a statement it did not announce: ${current.sql}`);
+        const [rows] = await Promise.all([run(current), commitIfLast()]);
+        step = program.next(rows);
       }
       // Awaited: postgres.js sends a query a microtask after it is created, so releasing the
       // connection first could let another caller's statement run inside this transaction.
-      await conn.unsafe('commit');
+      if (!committed) await conn.unsafe('commit');
       return step.value;
     } catch (error) {
-      await conn.unsafe('rollback').catch(() => {});
+      await rollback(conn);
       throw wrapDriverError(error, doing, current.sql);
+    } finally {
+      conn.release();
     }
   }
+
+  async #reserve(doing: string): Promise<postgres.ReservedSql> {
+    try {
+      return await this.#sql.reserve();
+    } catch (error) {
+      throw wrapDriverError(error, doing);
+    }
+  }
+
+  #remember(pageSql: string, countNeeded: boolean): void {
+    if (this.#countNeeded.size >= REMEMBERED_PAGES && !this.#countNeeded.has(pageSql))
+      this.#countNeeded.clear();
+    this.#countNeeded.set(pageSql, countNeeded);
+  }
+}
+
+async function rollback(conn: postgres.ReservedSql): Promise<void> {
+  await conn
+    .unsafe('rollback')
+    .execute()
+    .catch(() => {});
 }

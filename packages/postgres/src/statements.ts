@@ -3,8 +3,12 @@
  * connection, so the hot paths (append, read, head) run as prepared statements.
  */
 
+import { EVENT_JSON_COLUMNS } from './event-rows.js';
 import { EVENT_COLUMNS, INSTANCE_COLUMNS } from './rows.js';
 import { quoteIdent } from './sql-names.js';
+
+/** The transaction-local setting holding the id of the instance an append transaction locked. */
+const APPEND_INSTANCE_SETTING = 'eventlog.append_instance';
 
 /** The fixed statements of one schema. */
 export type Statements = ReturnType<typeof buildStatements>;
@@ -15,13 +19,19 @@ export type Statements = ReturnType<typeof buildStatements>;
  * Lock keys: an instance's appends and deletes take `pg_advisory_xact_lock(hashtextextended(id,
  * $seed))` (one-bigint key space; `$seed` is derived from the schema so schemas do not contend);
  * instance creation and renames take the two-int key `(hashtext('eventlog.catalog'),
- * hashtext(schema))`; migrations take `(hashtext('eventlog.migrate'), hashtext(schema))`.
+ * hashtext(schema))`; migrations take `(hashtext('eventlog.migrate'), hashtext(schema))`;
+ * listening connections hold `(hashtext('eventlog.listeners'), hashtext(schema))` shared, and
+ * append transactions hold `(hashtext('eventlog.listen-barrier'), hashtext(schema))` shared from
+ * the moment they look at the listeners until their commit (see `CommitNotifier`).
  */
 export function buildStatements(schema: string) {
   const s = quoteIdent(schema);
   const instances = `${s}.instances`;
   const events = `${s}.events`;
   const kv = `${s}.kv`;
+  // Two-int advisory lock keys of this schema (see the function comment); `schema` is validated.
+  const listenerLockKey = `hashtext('eventlog.listeners'), hashtext('${schema}')`;
+  const listenerBarrierKey = `hashtext('eventlog.listen-barrier'), hashtext('${schema}')`;
   // An instance reference: its id first, then its name (SPEC §3).
   const resolveId = `(select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1)`;
 
@@ -30,11 +40,24 @@ export function buildStatements(schema: string) {
     lockSeed: `select hashtext('eventlog.instance.' || $1)::int8 as seed`,
 
     /**
-     * $1 reference, $2 seed. Resolves the reference (falling back to the reference itself, the id an
-     * auto-created instance gets) and takes that id's append lock.
+     * $1 reference, $2 seed. Resolves the reference once (falling back to the reference itself, the
+     * id an auto-created instance gets), takes that id's append lock, and notes the id in the
+     * transaction-local setting `eventlog.append_instance` for the statements after it. Then,
+     * holding the listener barrier (shared, until commit), it tells whether anyone listens: the
+     * exclusive try-lock of the listener lock fails while a listening connection holds it (and is
+     * released at once when it succeeds). Nested `case`s fix the order of these steps (a void
+     * result is never null, so `is not null` only sequences them).
+     * (`offset 0` keeps the planner from inlining the lookup once per use of `k.id`.)
      */
-    lockInstanceRef: `select k.id, pg_advisory_xact_lock(hashtextextended(k.id, $2)) is null as locked
-      from (select coalesce(${resolveId}, $1) as id) k`,
+    lockInstanceRef: `select k.id,
+        case when pg_advisory_xact_lock(hashtextextended(k.id, $2)) is not null
+          then case when pg_advisory_xact_lock_shared(${listenerBarrierKey}) is not null
+            then case when pg_try_advisory_lock(${listenerLockKey})
+              then not pg_advisory_unlock(${listenerLockKey}) else true end
+          end
+        end as listened,
+        set_config('${APPEND_INSTANCE_SETTING}', k.id, true) is null as noted
+      from (select coalesce(${resolveId}, $1) as id offset 0) k`,
 
     /** $1 id, $2 seed. */
     lockInstanceId: `select pg_advisory_xact_lock(hashtextextended($1, $2)) is null as locked`,
@@ -53,23 +76,56 @@ export function buildStatements(schema: string) {
       from ${resolveId} i
       cross join unnest($2::text[]) as s(stream)`,
 
-    /** $1 reference, $2 eventIds: the stored events holding them. */
+    /** $1 eventIds: the stored events of the locked instance holding them. */
     eventsByEventId: `select ${EVENT_COLUMNS} from ${events}
-      where instance_id = ${resolveId} and event_id = any($2::text[])`,
+      where instance_id = current_setting('${APPEND_INSTANCE_SETTING}') and event_id = any($1::text[])`,
 
     /** $1 id = name, $2 now. Inserts nothing when the id or name is taken as an id or a name. */
     autoCreateInstance: `insert into ${instances} (id, name, created_at, updated_at)
       select $1, $1, $2, $2 where not exists (select 1 from ${instances} where id = $1 or name = $1)
       on conflict do nothing returning id`,
 
-    /** $1 instance id, $2.. column arrays, in event order. Returns positions in that order. */
+    /**
+     * $1 instance id, $2 the events (jsonb, `encodeEvents` with sequences), $3 the batch's stream,
+     * $4 its timestamp. Inserts in event order (positions are drawn as rows are inserted, after the
+     * sort, so they follow event order); returns them.
+     */
     insertEvents: `insert into ${events}
         (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id)
-      select u.id, $1, u.stream_id, u.seq, u.event_type, u.payload::jsonb, u.metadata::jsonb, u.ts, u.event_id
-      from unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-        with ordinality as u(id, stream_id, seq, event_type, payload, metadata, ts, event_id, ord)
-      order by u.ord
-      returning global_position, id`,
+      select r.i, $1, coalesce(r.s, $3), r.q, r.t, r.p, coalesce(r.m, '{}'::jsonb), coalesce(r.ts, $4), r.e
+      from rows from (jsonb_to_recordset($2::jsonb) as (${EVENT_JSON_COLUMNS})) with ordinality as r
+      order by r.ordinality
+      returning global_position`,
+
+    /**
+     * An append that needs no facts before its insert (no eventIds, no version check), in one
+     * statement. $1 reference, $2 the events (jsonb, `encodeEvents` without sequences), $3 the
+     * batch's stream, $4 its timestamp, $5 its distinct streams.
+     *
+     * It runs after {@link lockInstanceRef} in the same transaction, as a separate statement, so its
+     * snapshot includes everything the previous holder of the lock committed. Each event's sequence
+     * number is its stream's last one (one backward index step per stream) plus its ordinal within
+     * the stream in this batch. It inserts nothing unless the reference still resolves to the
+     * locked instance (missing, to be auto-created, or renamed meanwhile: the caller then takes the
+     * general path). Inserts in event order; returns positions and sequence numbers.
+     */
+    appendUnconditional: `with instance as materialized (
+        select r.id from (select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1) r
+        where r.id = current_setting('${APPEND_INSTANCE_SETTING}')
+      ), versions as materialized (
+        select s.stream, coalesce((select e.sequence_number from ${events} e
+            where e.instance_id = i.id and e.stream_id = s.stream
+            order by e.sequence_number desc limit 1), 0) as version
+        from instance i cross join unnest($5::text[]) as s(stream)
+      )
+      insert into ${events}
+        (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp)
+      select r.i, i.id, v.stream, v.version + r.n, r.t, r.p, coalesce(r.m, '{}'::jsonb), coalesce(r.ts, $4)
+      from instance i
+        cross join rows from (jsonb_to_recordset($2::jsonb) as (${EVENT_JSON_COLUMNS})) with ordinality as r
+        join versions v on v.stream = coalesce(r.s, $3)
+      order by r.ordinality
+      returning global_position, sequence_number`,
 
     /** $1 instance id, $2 stream: the stream's last sequence number. */
     streamVersion: `select coalesce(max(sequence_number), 0) as version from ${events}
@@ -77,6 +133,21 @@ export function buildStatements(schema: string) {
 
     /** $1 channel, $2 payloads: one notification each. */
     notifyMany: `select count(pg_notify($1, p)) as sent from unnest($2::text[]) as p`,
+
+    /**
+     * Taken by every listening connection before its LISTEN, shared, for the session (it goes
+     * away with the connection): while anyone holds it, append transactions notify.
+     */
+    listenerLock: `select pg_advisory_lock_shared(${listenerLockKey}) is null as locked`,
+
+    /**
+     * Passed by a listening connection after its LISTEN: waits for every append transaction that
+     * holds the barrier (from before it looked at the listener lock until its commit), so those
+     * that found no listener have committed before the listener reads. Released at once.
+     */
+    listenerBarrier: `select case when pg_advisory_lock(${listenerBarrierKey}) is not null
+      then pg_advisory_unlock(${listenerBarrierKey}) end as passed`,
+
     selectInstanceById: `select ${INSTANCE_COLUMNS} from ${instances} where id = $1`,
     resolveInstance: `select ${INSTANCE_COLUMNS} from ${instances}
       where id = $1 or name = $1 order by (id = $1) desc limit 1`,

@@ -107,3 +107,44 @@ export async function freshInstance(adapter: StorageAdapter, prefix = 'inst'): P
     createdAt: '2024-01-01T00:00:00.000Z',
   });
 }
+
+/**
+ * Records the statements an adapter sends on the connections it reserves (appends, multi-statement
+ * queries), whitespace collapsed, in order. With `replies`, a `(reply)` entry marks each time a
+ * statement's result arrived, so round trips show. `stop()` restores the pool.
+ */
+export function recordStatements(
+  adapter: PostgresAdapter,
+  options: { replies?: boolean } = {},
+): { statements: string[]; stop(): void } {
+  const sql = adapter.sql as postgres.Sql & { reserve: postgres.Sql['reserve'] };
+  const reserve = sql.reserve;
+  const statements: string[] = [];
+  sql.reserve = async () => {
+    const conn = await reserve.call(sql);
+    const unsafe = conn.unsafe.bind(conn);
+    conn.unsafe = ((text: string, ...rest: unknown[]) => {
+      statements.push(text.trim().replace(/\s+/g, ' '));
+      const query = (unsafe as (...args: unknown[]) => postgres.PendingQuery<postgres.Row[]>)(text, ...rest);
+      if (options.replies) {
+        const execute = query.execute.bind(query);
+        query.execute = () => {
+          const executed = execute();
+          void executed.then(
+            () => statements.push('(reply)'),
+            () => statements.push('(reply)'),
+          );
+          return executed;
+        };
+      }
+      return query;
+    }) as typeof conn.unsafe;
+    return conn;
+  };
+  return {
+    statements,
+    stop: () => {
+      sql.reserve = reserve;
+    },
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * The two append paths (see append-writer.ts): unconditional groups in one round trip, the others
+ * through the general path; and the NOTIFY that goes out only while some process listens.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { CommitSignal } from '@eventlog/core';
+import type postgres from 'postgres';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { PostgresAdapter } from './index.js';
+import {
+  appendRequest,
+  describePostgres,
+  dropSchema,
+  expectVersion,
+  freshInstance,
+  newEvent,
+  rawClient,
+  recordStatements,
+  testAdapter,
+  uniqueSchema,
+} from './test/pg-env.js';
+
+/** Short names of the statements an append sends. */
+function kinds(statements: string[]): string[] {
+  return statements.map((s) => {
+    if (s.startsWith('with instance as materialized')) return 'insert-unconditional';
+    if (s.startsWith('select k.id')) return 'lock';
+    if (s.startsWith('select i.id, s.stream')) return 'versions';
+    if (s.startsWith('insert into') && s.includes('events')) return 'insert';
+    if (s.startsWith('insert into') && s.includes('instances')) return 'create-instance';
+    if (s.startsWith('select pg_advisory_xact_lock(hashtext(')) return 'lock-catalog';
+    if (s.startsWith('select global_position')) return 'events-by-event-id';
+    return s.split(' ')[0] as string;
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describePostgres('postgres append paths', (url) => {
+  const schema = uniqueSchema();
+  let adapter: PostgresAdapter;
+  let raw: postgres.Sql;
+
+  beforeAll(async () => {
+    adapter = testAdapter(url, { schema });
+    raw = rawClient(url);
+    await adapter.ready();
+  });
+
+  afterAll(async () => {
+    await adapter?.close();
+    await raw?.end({ timeout: 5 });
+    await dropSchema(url, schema);
+  });
+
+  it('given an append without eventIds or version check, when it runs, then its transaction is one round trip and it numbers each stream on from its last sequence number', async () => {
+    const instance = await freshInstance(adapter);
+    await adapter.append(
+      appendRequest(instance.id, [newEvent({ streamId: 'a' }), newEvent({ streamId: 'a' })]),
+    );
+    const recorder = recordStatements(adapter);
+    try {
+      const streams = ['a', 'b', 'a', 'c', 'b', 'a'];
+      const events = streams.map((streamId, i) =>
+        newEvent({
+          streamId,
+          metadata: i === 3 ? { m: 1 } : {},
+          timestamp: `2024-01-0${1 + (i % 2)}T00:00:00.000Z`,
+        }),
+      );
+      const { events: records } = await adapter.append(
+        appendRequest(instance.id, events, { expectedVersion: { check: { kind: 'any' }, raw: 'any' } }),
+      );
+      expect(kinds(recorder.statements)).toEqual(['begin', 'lock', 'insert-unconditional', 'commit']);
+      expect(records.map((r) => [r.stream_id, r.sequence_number])).toEqual([
+        ['a', 3],
+        ['b', 1],
+        ['a', 4],
+        ['c', 1],
+        ['b', 2],
+        ['a', 5],
+      ]);
+      const positions = records.map((r) => r.global_position);
+      expect(positions).toEqual([...positions].sort((x, y) => x - y));
+      // What was stored is what was returned: streams, sequences, metadata, timestamps.
+      const stored = await adapter.readAfter({ instanceId: instance.id, after: 0, limit: 100 });
+      expect(
+        stored.slice(2).map((e) => [e.id, e.stream_id, e.sequence_number, e.metadata, e.timestamp]),
+      ).toEqual(records.map((r) => [r.id, r.stream_id, r.sequence_number, r.metadata, r.timestamp]));
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it('given an instance named in the call by its name, when appended, then the one-round-trip path resolves it', async () => {
+    const instance = await freshInstance(adapter);
+    const recorder = recordStatements(adapter);
+    try {
+      const { events } = await adapter.append(appendRequest(instance.name, [newEvent()]));
+      expect(events[0]?.instanceId).toBe(instance.id);
+      expect(kinds(recorder.statements)).toEqual(['begin', 'lock', 'insert-unconditional', 'commit']);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it('given an exact expectedVersion or eventIds, when appended, then the general path decides it', async () => {
+    const instance = await freshInstance(adapter);
+    const recorder = recordStatements(adapter);
+    try {
+      await adapter.append(appendRequest(instance.id, [newEvent()], { expectedVersion: expectVersion(0) }));
+      await adapter.append(appendRequest(instance.id, [newEvent({ eventId: 'e-1' })]));
+      expect(kinds(recorder.statements)).toEqual([
+        ...['begin', 'lock', 'versions', 'insert', 'commit'],
+        ...['begin', 'lock', 'versions', 'events-by-event-id', 'insert', 'commit'],
+      ]);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it('given autoCreateInstance for a missing instance, when appended, then the one-round-trip insert writes nothing and the general path creates it', async () => {
+    const ref = `auto-${randomUUID()}`;
+    const recorder = recordStatements(adapter);
+    try {
+      const { events } = await adapter.append(appendRequest(ref, [newEvent()], { autoCreate: true }));
+      expect(events[0]).toMatchObject({ instanceId: ref, sequence_number: 1 });
+      const sent = kinds(recorder.statements);
+      expect(sent.slice(0, 4)).toEqual(['begin', 'lock', 'insert-unconditional', 'commit']);
+      expect(sent.slice(4)).toContain('create-instance');
+      expect(await adapter.readAfter({ instanceId: ref, after: 0, limit: 10 })).toHaveLength(1);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it('given a missing instance without autoCreateInstance, when appended, then it is NOT_FOUND and nothing is written', async () => {
+    const ref = `missing-${randomUUID()}`;
+    await expect(adapter.append(appendRequest(ref, [newEvent()]))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const [row] = await raw.unsafe<Array<{ n: number }>>(
+      `select count(*) as n from "${schema}".events where instance_id = $1`,
+      [ref],
+    );
+    expect(row?.n).toBe(0);
+  });
+
+  it('given nobody listens, when appends commit, then no NOTIFY goes out; once a process listens, they do', async () => {
+    const channel = `eventlog_${schema}`;
+    const heard: string[] = [];
+    // A bare LISTEN, which does not register as a listener: it only overhears.
+    const overhear = await raw.listen(channel, (payload) => heard.push(payload));
+    const instance = await freshInstance(adapter);
+    try {
+      await adapter.append(appendRequest(instance.id, [newEvent()]));
+      await sleep(300);
+      expect(heard).toEqual([]);
+
+      const listening = testAdapter(url, { schema });
+      const signals: CommitSignal[] = [];
+      const stop = listening.watch((s) => signals.push(s));
+      try {
+        // Registered: the listener announces itself with an `unknown` signal.
+        await expect.poll(() => signals.some((s) => s.kind === 'unknown'), { timeout: 5000 }).toBe(true);
+        const { events } = await adapter.append(appendRequest(instance.id, [newEvent()]));
+        const position = events[0]?.global_position;
+        await expect
+          .poll(() => signals.some((s) => s.kind === 'append' && s.position === position), { timeout: 5000 })
+          .toBe(true);
+        expect(heard.map((h) => JSON.parse(h))).toContainEqual({ k: 'append', i: instance.id, p: position });
+      } finally {
+        stop();
+        await listening.close();
+      }
+    } finally {
+      await overhear.unlisten();
+    }
+  });
+
+  it('given an append transaction that found nobody listening and is still open, when a process starts listening, then its registration waits for that commit, so its first read finds it', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let reached!: () => void;
+    const inTransaction = new Promise<void>((r) => {
+      reached = r;
+    });
+    const holding = testAdapter(url, {
+      schema,
+      hooks: {
+        beforeAppendCommit: async () => {
+          reached();
+          await released;
+        },
+      },
+    });
+    const listening = testAdapter(url, { schema });
+    try {
+      const instance = await freshInstance(holding);
+      const appended = holding.append(appendRequest(instance.id, [newEvent()]));
+      await inTransaction;
+
+      const reads: number[][] = [];
+      const stop = listening.watch((signal) => {
+        if (signal.kind !== 'unknown') return;
+        void listening
+          .readAfter({ instanceId: instance.id, after: 0, limit: 10 })
+          .then((page) => reads.push(page.map((e) => e.global_position)));
+      });
+      try {
+        await sleep(400);
+        expect(reads).toEqual([]);
+        release();
+        const { events } = await appended;
+        await expect.poll(() => reads[0], { timeout: 5000 }).toEqual([events[0]?.global_position]);
+      } finally {
+        stop();
+      }
+    } finally {
+      release();
+      await Promise.all([holding.close(), listening.close()]);
+    }
+  });
+});

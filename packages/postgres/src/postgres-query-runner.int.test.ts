@@ -1,0 +1,144 @@
+/**
+ * How queries run (see postgres-query-runner.ts): every program in one read-only snapshot with
+ * custom plans, step by step, so a count the page makes unnecessary is never sent.
+ */
+
+import { DEFAULT_LIMITS, parseQuery } from '@eventlog/core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { PostgresAdapter } from './index.js';
+import {
+  appendRequest,
+  describePostgres,
+  dropSchema,
+  freshInstance,
+  newEvent,
+  recordStatements,
+  testAdapter,
+  uniqueSchema,
+} from './test/pg-env.js';
+
+function kinds(statements: string[]): string[] {
+  return statements.map((s) => {
+    if (s.startsWith('begin isolation level repeatable read read only')) return 'begin';
+    if (s.startsWith('set local plan_cache_mode = force_custom_plan')) return 'custom-plans';
+    if (s.startsWith('SELECT count(*) AS n, ') && s.includes(' AS c FROM')) return 'collect-check';
+    if (s.startsWith('SELECT count(*) AS n FROM')) return 'count';
+    if (s.startsWith('SELECT count(*) AS n')) return 'aggregate';
+    if (s.startsWith('SELECT')) return 'page';
+    if (s === '(reply)') return s;
+    return s.split(' ')[0] as string;
+  });
+}
+
+describePostgres('postgres query runner', (url) => {
+  const schema = uniqueSchema();
+  let adapter: PostgresAdapter;
+  let instanceId: string;
+
+  beforeAll(async () => {
+    adapter = testAdapter(url, { schema });
+    const instance = await freshInstance(adapter);
+    instanceId = instance.id;
+    const events = Array.from({ length: 25 }, (_, i) =>
+      newEvent({ eventType: i % 5 === 0 ? 'Rare' : 'Common', payload: { n: i } }),
+    );
+    await adapter.append(appendRequest(instanceId, events));
+  });
+
+  afterAll(async () => {
+    await adapter?.close();
+    await dropSchema(url, schema);
+  });
+
+  async function run(query: Record<string, unknown>, replies = false) {
+    const recorder = recordStatements(adapter, { replies });
+    try {
+      const result = await adapter.query(
+        instanceId,
+        parseQuery({ from: { instance: instanceId }, ...query }),
+        DEFAULT_LIMITS,
+      );
+      return { result, sent: kinds(recorder.statements) };
+    } finally {
+      recorder.stop();
+    }
+  }
+
+  it('given a short page, when queried, then the total comes from the page, and page and commit take one round trip', async () => {
+    const { result, sent } = await run(
+      { where: [{ field: 'event_type', operator: 'eq', value: 'Rare' }], limit: 100 },
+      true,
+    );
+    expect(result.events).toHaveLength(5);
+    expect(result.total).toBe(5);
+    expect(sent).toEqual([
+      'begin',
+      'custom-plans',
+      'page',
+      'commit',
+      '(reply)',
+      '(reply)',
+      '(reply)',
+      '(reply)',
+    ]);
+  });
+
+  it('given a short page after an offset, when queried, then no count is sent either', async () => {
+    const { result, sent } = await run({
+      where: [{ field: 'payload.n', operator: 'gte', value: 0 }],
+      limit: 10,
+      offset: 20,
+    });
+    expect(result.events).toHaveLength(5);
+    expect(result.total).toBe(25);
+    expect(sent).toEqual(['begin', 'custom-plans', 'page', 'commit']);
+  });
+
+  it('given a full page the first time, when queried, then it runs again with its count in a new snapshot; the next time the count goes along at once', async () => {
+    const query = { where: [{ field: 'event_type', operator: 'eq', value: 'Common' }], limit: 7 };
+    const cold = await run(query);
+    expect(cold.result.events).toHaveLength(7);
+    expect(cold.result.total).toBe(20);
+    expect(cold.sent).toEqual([
+      ...['begin', 'custom-plans', 'page', 'commit'],
+      ...['begin', 'custom-plans', 'page', 'count', 'commit'],
+    ]);
+    const warm = await run(query, true);
+    expect(warm.result).toEqual(cold.result);
+    expect(warm.sent.slice(0, 6)).toEqual(['begin', 'custom-plans', 'page', 'count', 'commit', '(reply)']);
+    expect(warm.sent.filter((k) => k !== '(reply)')).toHaveLength(5);
+    // The prediction follows the data: a short page of the same statement sends its count once
+    // more, needlessly, and not the next time.
+    const short = await run({ ...query, offset: 18 });
+    expect(short.result.total).toBe(20);
+    expect(short.sent).toEqual(['begin', 'custom-plans', 'page', 'count', 'commit']);
+    const next = await run({ ...query, offset: 18 });
+    expect(next.sent).toEqual(['begin', 'custom-plans', 'page', 'commit']);
+  });
+
+  it('given an empty page past the end, when queried, then the count tells the total', async () => {
+    const { result, sent } = await run({
+      where: [{ field: 'payload.n', operator: 'lt', value: 100 }],
+      limit: 10,
+      offset: 40,
+    });
+    expect(result.events).toEqual([]);
+    expect(result.total).toBe(25);
+    expect(sent.slice(-5)).toEqual(['begin', 'custom-plans', 'page', 'count', 'commit']);
+  });
+
+  it('given limit 0 or a reduce, when queried, then the one statement and the commit go in the first round trip', async () => {
+    const counted = await run({ limit: 0 });
+    expect(counted.result.total).toBe(25);
+    expect(counted.sent).toEqual(['begin', 'custom-plans', 'count', 'commit']);
+    const summed = await run({ reduce: { type: 'sum', field: 'payload.n' } });
+    expect(summed.result.aggregation?.value).toBe(300);
+    expect(summed.sent).toEqual(['begin', 'custom-plans', 'aggregate', 'commit']);
+  });
+
+  it('given collect, when queried, then its budget check runs before the aggregate, in one transaction', async () => {
+    const { result, sent } = await run({ reduce: { type: 'collect', field: 'payload.n' } });
+    expect(result.aggregation?.value).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(sent).toEqual(['begin', 'custom-plans', 'collect-check', 'aggregate', 'commit']);
+  });
+});
