@@ -1,6 +1,6 @@
 /**
  * The appending process of the cross-process latency case: opens the store the parent named and
- * appends the probes, then prints the duration of each append as one JSON line on stdout.
+ * appends the probes, then prints the timings of each (`ProbeTiming`) as one JSON line on stdout.
  * argv[2]: JSON `{ store, instanceId, count, intervalMs }`.
  */
 
@@ -13,10 +13,10 @@ const { store, instanceId, count, intervalMs } = JSON.parse(process.argv[2] ?? '
   intervalMs: number;
 };
 
-const log = openLog(store);
+const opened = openLog(store);
 try {
-  const durations = await appendProbes(log, instanceId, count, intervalMs);
-  process.stdout.write(`${JSON.stringify({ durations })}\n`);
+  const timings = await appendProbes(opened, instanceId, count, intervalMs);
+  process.stdout.write(`${JSON.stringify({ timings })}\n`);
 } finally {
-  await log.close();
+  await opened.log.close();
 }

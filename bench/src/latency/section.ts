@@ -1,8 +1,14 @@
 /**
- * Live latency: the time from an append (its `sentAt`, taken just before `appendEvent`) to the
- * moment a subscriber in the parent process holds the event, on SQLite and PostgreSQL, with the
- * appender in the same process or in a child process. Probes are appended one at a time, a few
- * milliseconds apart; the first `WARM_UP` of each configuration are not counted.
+ * Live latency, on SQLite and PostgreSQL, with the appender in the same process or in a child
+ * process. Probes are appended one at a time, a few milliseconds apart; the first `WARM_UP` of each
+ * configuration are not counted. Two latencies per probe, both ending when a subscriber in the
+ * parent process holds the event:
+ *
+ * - **from the append**: from just before `appendEvent` was called — what a user waits for
+ *   end to end, the commit (an fsync) included;
+ * - **from the commit**: from the moment the commit was acknowledged (PostgreSQL: the adapter's
+ *   `onAppendCommit` hook, before it wakes anyone; SQLite, which has no hook: when `appendEvent`
+ *   returned) — the subscription's own latency.
  */
 
 import { spawn } from 'node:child_process';
@@ -16,7 +22,14 @@ import { epochMs, percentile, settle } from '../measure.js';
 import { PgDatabases } from '../postgres/databases.js';
 import { type LatencyRow, latencyTable, type Table, type TargetCheck } from '../report.js';
 import { expectSuccess } from '../side.js';
-import { appendProbes, openLog, type Probe, type StoreSpec } from './probes.js';
+import {
+  appendProbes,
+  type OpenedLog,
+  openLog,
+  type Probe,
+  type ProbeTiming,
+  type StoreSpec,
+} from './probes.js';
 import { primitivesFactory, type SubscriberFactory, subscriberFactory } from './subscriber.js';
 
 const WARM_UP = 20;
@@ -29,9 +42,9 @@ export interface LatencySectionResult {
 
 /**
  * Runs the child appender with the same loader and conditions as this process; resolves with the
- * durations of its appends.
+ * timings of its probes.
  */
-function runChild(args: object): Promise<number[]> {
+function runChild(args: object): Promise<ProbeTiming[]> {
   const tsx = import.meta.resolve('tsx');
   const child = spawn(
     process.execPath,
@@ -52,24 +65,24 @@ function runChild(args: object): Promise<number[]> {
       }
       const line = out.trim().split('\n').pop() ?? '';
       try {
-        resolve((JSON.parse(line) as { durations: number[] }).durations);
+        resolve((JSON.parse(line) as { timings: ProbeTiming[] }).timings);
       } catch {
-        reject(new Error(`the appending child printed no durations: ${line.slice(0, 200)}`));
+        reject(new Error(`the appending child printed no timings: ${line.slice(0, 200)}`));
       }
     });
   });
 }
 
-/** Subscribes, runs `append`, and collects the latency of every probe after the warm-up. */
+/** Subscribes, runs `append`, and collects the latencies of every probe after the warm-up. */
 async function measure(
   log: EventLog,
   instanceId: string,
   factory: SubscriberFactory,
   total: number,
-  append: () => Promise<number[]>,
+  append: () => Promise<ProbeTiming[]>,
 ): Promise<Samples> {
   const head = await log.store.headPosition(instanceId);
-  const samples: number[] = [];
+  const receivedAt: number[] = new Array(total);
   let received = 0;
   let last = -1;
   let outOfOrder = 0;
@@ -85,11 +98,11 @@ async function measure(
     instanceId,
     head,
     (event: EventRecord) => {
+      const at = epochMs();
       const probe = event.payload as unknown as Probe;
-      const latency = epochMs() - probe.sentAt;
       if (probe.i <= last) outOfOrder++;
       last = probe.i;
-      if (probe.i >= WARM_UP) samples.push(latency);
+      receivedAt[probe.i] = at;
       if (++received >= total) resolveDone();
     },
     rejectDone,
@@ -97,7 +110,7 @@ async function measure(
   let timer: NodeJS.Timeout | undefined;
   try {
     await settle(100);
-    const durations = (await append()).slice(WARM_UP);
+    const timings = await append();
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), 15_000);
     });
@@ -107,16 +120,28 @@ async function measure(
       );
     }
     if (outOfOrder > 0) throw new Error(`${outOfOrder} probes arrived out of order or twice`);
-    return { latency: samples, append: durations };
+    const samples: Samples = { fromAppend: [], fromCommit: [], append: [] };
+    for (let i = WARM_UP; i < total; i++) {
+      const t = timings[i] as ProbeTiming;
+      const at = receivedAt[i] as number;
+      samples.fromAppend.push(at - t.sentAt);
+      samples.fromCommit.push(at - t.committedAt);
+      samples.append.push(t.returnedAt - t.sentAt);
+    }
+    return samples;
   } finally {
     clearTimeout(timer);
     subscription.stop();
   }
 }
 
-/** Per probe after the warm-up: append → subscriber latency, and the `appendEvent` call itself. */
+/**
+ * Per probe after the warm-up, in ms: subscriber latency from the append call and from the commit
+ * acknowledgement, and the `appendEvent` call itself.
+ */
 interface Samples {
-  latency: number[];
+  fromAppend: number[];
+  fromCommit: number[];
   append: number[];
 }
 
@@ -160,7 +185,8 @@ async function measureStore(
   notes: string[],
   log: (line: string) => void,
 ): Promise<{ inProcess: CaseResult; crossProcess: CaseResult }> {
-  const eventLog = openLog(spec);
+  const opened: OpenedLog = openLog(spec);
+  const eventLog = opened.log;
   try {
     const created = expectSuccess(await eventLog.createInstance('latency'), 'createInstance');
     const instanceId = created.data.instance.id;
@@ -168,7 +194,7 @@ async function measureStore(
     log(`latency ${name}: in-process, ${config.latencySamples} probes`);
     const inProcess = await measureCase(`${name} in-process`, factory, notes, log, (f) =>
       measure(eventLog, instanceId, f, total, () =>
-        appendProbes(eventLog, instanceId, total, config.latencyIntervalMs),
+        appendProbes(opened, instanceId, total, config.latencyIntervalMs),
       ),
     );
     log(`latency ${name}: across processes, ${config.latencySamples} probes`);
@@ -240,12 +266,23 @@ export async function runLatencySection(
 
   const notes = [
     `subscriber: ${factory.mechanism}`,
-    `${config.latencySamples} probes per case (after ${WARM_UP} warm-up probes), appended one at a time ${config.latencyIntervalMs} ms apart with appendEvent; latency = time the subscriber holds the event − time just before appendEvent (both processes read the same wall clock), so it includes the commit; the appendEvent column is the append call alone, commit included`,
+    `${config.latencySamples} probes per case (after ${WARM_UP} warm-up probes), appended one at a time ${config.latencyIntervalMs} ms apart with appendEvent; both processes read the same wall clock (performance.timeOrigin + performance.now())`,
+    'append → subscriber: from just before appendEvent is called until the subscriber holds the event, so it includes the commit (an fsync); commit → subscriber: from the moment the commit is acknowledged until the subscriber holds the event — the subscription’s own latency. PostgreSQL times the commit with the adapter’s onAppendCommit hook (called before anyone is woken); SQLite has no such hook, so its commit is timed when appendEvent returns (its watchers are woken inside the call, so this can come after delivery and read as 0 or below)',
+    'the appendEvent column is the append call alone, commit included',
     'adapters at their defaults: SQLite durability FULL, other processes’ commits noticed by polling PRAGMA data_version every 50 ms; PostgreSQL LISTEN/NOTIFY wake-ups',
     ...caseNotes,
   ];
   return {
-    tables: [latencyTable('latency', 'Live latency: append → subscriber', rows, notes, checks, percentile)],
+    tables: [
+      latencyTable(
+        'latency',
+        'Live latency: append → subscriber and commit → subscriber',
+        rows,
+        notes,
+        checks,
+        percentile,
+      ),
+    ],
     skipped,
   };
 }
