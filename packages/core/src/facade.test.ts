@@ -690,6 +690,45 @@ describe('EventStore (the throwing layer)', () => {
     );
   });
 
+  it('given a known id with new events, when readAfter and headPosition, then the adapter is asked by id alone', async () => {
+    const { store: s, fake } = store();
+    const instance = await s.createInstance('fast');
+    await s.appendEvents({ instanceId: instance.id, events: [{ eventType: 'a' }, { eventType: 'b' }] });
+    // The first read by id resolves it; later reads that find events do not.
+    expect((await s.readAfter({ instance: instance.id, after: 0 })).map((e) => e.global_position)).toEqual([1, 2]);
+    const before = fake.calls.length;
+    expect((await s.readAfter({ instance: instance.id, after: 1 })).map((e) => e.global_position)).toEqual([2]);
+    expect(await s.headPosition(instance.id)).toBe(2);
+    expect(fake.methods().slice(before)).toEqual(['readAfter', 'headPosition']);
+    // Nothing new: the reference is resolved, so an empty page still means "exists, nothing new".
+    expect(await s.readAfter({ instance: instance.id, after: 2 })).toEqual([]);
+    expect(fake.methods().slice(-2)).toEqual(['readAfter', 'resolveInstance']);
+    // A name is resolved as before.
+    expect(await s.readAfter({ instance: 'fast', after: 1 })).toHaveLength(1);
+    expect(fake.methods().slice(-2)).toEqual(['resolveInstance', 'readAfter']);
+  });
+
+  it('given a known id that was deleted, when readAfter or headPosition, then NOT_FOUND; a new instance named like it is read', async () => {
+    const { store: s } = store();
+    const old = await s.createInstance('old');
+    await s.appendEvent({ instanceId: old.id, eventType: 'a' });
+    expect(await s.readAfter({ instance: old.id, after: 0 })).toHaveLength(1);
+    expect(await s.headPosition(old.id)).toBe(1);
+    await s.deleteInstance(old.id);
+    const notFound = (e: unknown) => EventLogError.isInstance(e) && e.code === 'NOT_FOUND';
+    await expect(s.readAfter({ instance: old.id, after: 0 })).rejects.toSatisfy(notFound);
+    await expect(s.headPosition(old.id)).rejects.toSatisfy(notFound);
+    // The old id's string now names another instance: the reference resolves to it.
+    const heir = await s.createInstance(old.id);
+    await s.appendEvents({ instanceId: heir.id, events: [{ eventType: 'x' }, { eventType: 'y' }] });
+    const page = await s.readAfter({ instance: old.id, after: 0 });
+    expect(page.map((e) => [e.instanceId, e.event_type])).toEqual([
+      [heir.id, 'x'],
+      [heir.id, 'y'],
+    ]);
+    expect(await s.headPosition(old.id)).toBe(3);
+  });
+
   it('given events, when headPosition, then the highest position of the instance', async () => {
     const { store: s } = store();
     await s.createInstance('h');

@@ -68,6 +68,9 @@ function safeError(error: unknown): EventLogError {
   }
 }
 
+/** How many known instance ids a store remembers before it starts over (see `knownIds`). */
+const MAX_KNOWN_IDS = 10_000;
+
 class DefaultEventStore implements EventStore<EventMap> {
   readonly adapter: StorageAdapter;
   readonly limits: Readonly<Limits>;
@@ -77,6 +80,12 @@ class DefaultEventStore implements EventStore<EventMap> {
   private isReady = false;
   private lastMs = Number.NaN;
   private lastIso = '';
+  /**
+   * Strings known to be instance ids (ids are random and never reused, so this stays true after a
+   * delete). `readAfter` and `headPosition` of a known id ask the adapter by id first and resolve
+   * the reference only when that finds nothing: live readers then read in one round trip.
+   */
+  private readonly knownIds = new Set<string>();
 
   constructor(options: EventLogOptions) {
     this.adapter = options.adapter;
@@ -127,7 +136,13 @@ class DefaultEventStore implements EventStore<EventMap> {
   private async resolve(ref: string): Promise<Instance> {
     const instance = await this.adapter.resolveInstance(ref);
     if (instance === undefined || instance === null) throw instanceNotFound(ref);
+    if (instance.id === ref) this.rememberId(ref);
     return instance;
+  }
+
+  private rememberId(id: string): void {
+    if (this.knownIds.size >= MAX_KNOWN_IDS) this.knownIds.clear();
+    this.knownIds.add(id);
   }
 
   createInstance(name: string, description?: string): Promise<Instance> {
@@ -202,6 +217,16 @@ class DefaultEventStore implements EventStore<EventMap> {
   readAfter(params: ReadAfterParams): Promise<EventRecord[]> {
     return this.guard(async () => {
       const { instance: ref, ...rest } = validateReadAfter(params, this.limits);
+      // A known id with events after `after`: they are the instance's (ids come first, SPEC §3),
+      // and an instance that has events exists (a delete removes its events in one transaction).
+      if (this.knownIds.has(ref)) {
+        const page = await this.adapter.readAfter({ instanceId: ref, ...rest });
+        if (page.length > 0) return page;
+        // Nothing: the instance may be gone (NOT_FOUND) or empty; the reference decides.
+        const instance = await this.resolve(ref);
+        if (instance.id === ref) return page;
+        return this.adapter.readAfter({ instanceId: instance.id, ...rest });
+      }
       const instance = await this.resolve(ref);
       return this.adapter.readAfter({ instanceId: instance.id, ...rest });
     });
@@ -209,7 +234,16 @@ class DefaultEventStore implements EventStore<EventMap> {
 
   headPosition(instanceId: string): Promise<number> {
     return this.guard(async () => {
-      const instance = await this.resolve(validateInstanceRef(instanceId));
+      const ref = validateInstanceRef(instanceId);
+      // As in readAfter: a known id with events exists.
+      if (this.knownIds.has(ref)) {
+        const head = await this.adapter.headPosition(ref);
+        if (head > 0) return head;
+        const instance = await this.resolve(ref);
+        if (instance.id === ref) return head;
+        return this.adapter.headPosition(instance.id);
+      }
+      const instance = await this.resolve(ref);
       return this.adapter.headPosition(instance.id);
     });
   }
