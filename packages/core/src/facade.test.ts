@@ -695,9 +695,13 @@ describe('EventStore (the throwing layer)', () => {
     const instance = await s.createInstance('fast');
     await s.appendEvents({ instanceId: instance.id, events: [{ eventType: 'a' }, { eventType: 'b' }] });
     // The first read by id resolves it; later reads that find events do not.
-    expect((await s.readAfter({ instance: instance.id, after: 0 })).map((e) => e.global_position)).toEqual([1, 2]);
+    expect((await s.readAfter({ instance: instance.id, after: 0 })).map((e) => e.global_position)).toEqual([
+      1, 2,
+    ]);
     const before = fake.calls.length;
-    expect((await s.readAfter({ instance: instance.id, after: 1 })).map((e) => e.global_position)).toEqual([2]);
+    expect((await s.readAfter({ instance: instance.id, after: 1 })).map((e) => e.global_position)).toEqual([
+      2,
+    ]);
     expect(await s.headPosition(instance.id)).toBe(2);
     expect(fake.methods().slice(before)).toEqual(['readAfter', 'headPosition']);
     // Nothing new: the reference is resolved, so an empty page still means "exists, nothing new".
