@@ -114,13 +114,30 @@ export interface ReadAfterRequest {
 /**
  * A wake-up: something committed. `instanceId` is null when the adapter cannot tell which instance
  * changed (for example another process wrote); subscribers then re-read. `position` is the highest
- * global position committed, when known. Signals may be coalesced or spurious, never carry data:
- * readers always read the store by position.
+ * global position committed, when known. Signals may be coalesced or spurious; readers read the
+ * store by position, except as `committed` allows.
  */
 export interface CommitSignal {
   kind: 'append' | 'delete' | 'unknown';
   instanceId: string | null;
   position?: number;
+  /**
+   * Optional, on `append` signals of this process's own commits: what the commit added, so a reader
+   * that has read exactly up to `previous` can take `events` instead of reading them back.
+   */
+  committed?: CommittedEvents;
+}
+
+/**
+ * The events one commit added to one instance. The adapter guarantees that every event of the
+ * instance with a global position in `(previous, position]` is in `events` (in position order,
+ * `position` being the last one's), because it read `previous` — the instance's highest position
+ * before the commit — under the same lock that orders the instance's appends. The records are
+ * shared with the appender's result: treat them as read-only.
+ */
+export interface CommittedEvents {
+  previous: number;
+  events: readonly EventRecord[];
 }
 
 /** Stops a watcher. */

@@ -556,15 +556,17 @@ describe('memoryAdapter: watch', () => {
       // Called synchronously here, so it reads the store as the listener sees it: committed.
       heads.push(adapter.headPosition(i.id).catch(() => undefined));
     });
-    await adapter.append(appendRequest(i.id, [newEvent(), newEvent()]));
-    await adapter.append(appendRequest(i.id, [newEvent({ eventId: 'k' })]));
+    const first = await adapter.append(appendRequest(i.id, [newEvent(), newEvent()]));
+    const second = await adapter.append(appendRequest(i.id, [newEvent({ eventId: 'k' })]));
     await adapter.append(appendRequest(i.id, [newEvent({ eventId: 'k' })])); // duplicate: nothing commits
     await adapter.deleteInstance(i.id);
+    // Appends carry what they committed and the head before it (the caller's records, not the store's).
     expect(seen).toEqual([
-      { kind: 'append', instanceId: i.id, position: 2 },
-      { kind: 'append', instanceId: i.id, position: 3 },
+      { kind: 'append', instanceId: i.id, position: 2, committed: { previous: 0, events: first.events } },
+      { kind: 'append', instanceId: i.id, position: 3, committed: { previous: 2, events: second.events } },
       { kind: 'delete', instanceId: i.id },
     ]);
+    expect(seen[0]?.committed?.events).toBe(first.events);
     expect(await Promise.all(heads)).toEqual([2, 3, undefined]);
     stop();
     stop();
@@ -593,7 +595,12 @@ describe('memoryAdapter: watch', () => {
     const out = await adapter.append(appendRequest(i.id, [newEvent()]));
     expect(out.events).toHaveLength(1);
     expect(other).toHaveBeenCalledTimes(1);
-    expect(onListenerError).toHaveBeenCalledWith(boom, { kind: 'append', instanceId: i.id, position: 1 });
+    expect(onListenerError).toHaveBeenCalledWith(boom, {
+      kind: 'append',
+      instanceId: i.id,
+      position: 1,
+      committed: { previous: 0, events: out.events },
+    });
     expect(await events(i.id)).toHaveLength(1);
   });
 

@@ -310,6 +310,7 @@ class MemoryAdapter implements StorageAdapter {
     }
 
     // Commit: from here on nothing can fail.
+    const previous = state.events[state.events.length - 1]?.global_position ?? 0;
     if (create) this.register(state);
     this.position = position;
     for (const record of stored) {
@@ -326,7 +327,8 @@ class MemoryAdapter implements StorageAdapter {
       if (state.firstEventAt === null || ts < state.firstEventAt) state.firstEventAt = ts;
       if (state.lastEventAt === null || ts > state.lastEventAt) state.lastEventAt = ts;
     }
-    this.notify({ kind: 'append', instanceId, position });
+    // `returned` are the caller's objects, never the store's copies: a listener cannot corrupt it.
+    this.notify({ kind: 'append', instanceId, position, committed: { previous, events: returned } });
     return { events: returned, duplicate: false };
   }
 

@@ -31,6 +31,7 @@ function kinds(statements: string[]): string[] {
     if (s.startsWith('insert into') && s.includes('instances')) return 'create-instance';
     if (s.startsWith('select pg_advisory_xact_lock(hashtext(')) return 'lock-catalog';
     if (s.startsWith('select global_position')) return 'events-by-event-id';
+    if (s.startsWith('select coalesce(max(global_position), 0) as head')) return 'head';
     return s.split(' ')[0] as string;
   });
 }
@@ -112,8 +113,8 @@ describePostgres('postgres append paths', (url) => {
       await adapter.append(appendRequest(instance.id, [newEvent()], { expectedVersion: expectVersion(0) }));
       await adapter.append(appendRequest(instance.id, [newEvent({ eventId: 'e-1' })]));
       expect(kinds(recorder.statements)).toEqual([
-        ...['begin', 'lock', 'versions', 'insert', 'commit'],
-        ...['begin', 'lock', 'versions', 'events-by-event-id', 'insert', 'commit'],
+        ...['begin', 'lock', 'versions', 'head', 'insert', 'commit'],
+        ...['begin', 'lock', 'versions', 'events-by-event-id', 'head', 'insert', 'commit'],
       ]);
     } finally {
       recorder.stop();

@@ -27,6 +27,7 @@
 import {
   type AppendOutcome,
   type AppendRequest,
+  type CommittedEvents,
   type EventRecord,
   eventIdsOf,
   instanceNotFound,
@@ -60,7 +61,7 @@ export interface AppendWriterContext {
    * `listened` tells whether some process was listening when the transaction looked (a NOTIFY is
    * due then, see `CommitNotifier`).
    */
-  onCommitted(instanceId: string, position: number, listened: boolean): void;
+  onCommitted(instanceId: string, position: number, listened: boolean, committed: CommittedEvents): void;
 }
 
 type Reserved = Awaited<ReturnType<PgClient['reserve']>>;
@@ -82,6 +83,8 @@ interface LockRow {
 interface InsertedRow {
   global_position: number;
   sequence_number?: number;
+  /** From the one-round-trip insert: the instance's highest position before it. */
+  previous?: number;
 }
 
 interface VersionRow {
@@ -217,27 +220,37 @@ export class AppendWriter {
       start += pending.request.events.length;
     }
     const rows = events.map((event, k) => ({ event, sequence: ordered[k]?.sequence_number as number }));
-    this.#committed(info, locked.listened, ordered, decisions, rows);
+    const previous = Number(ordered[0]?.previous ?? 0);
+    this.#committed(info, locked.listened, previous, ordered, decisions, rows);
     return [];
   }
 
-  /** Signals a commit, then settles its calls; `inserted` is in event order, aligned with `rows`. */
+  /**
+   * Signals a commit, then settles its calls; `inserted` is in event order, aligned with `rows`;
+   * `previous` is the instance's highest position before the commit (read under the lock).
+   */
   #committed(
     info: AppendTransactionInfo,
     listened: boolean,
+    previous: number,
     inserted: readonly InsertedRow[],
     decisions: Decision[],
     rows: Array<{ event: NewEvent; sequence: number }>,
   ): void {
     const positions = inserted.map((row) => row.global_position);
     const head = positions[positions.length - 1] as number;
+    const records = new Array<EventRecord>(rows.length);
+    for (let k = 0; k < rows.length; k++) {
+      const { event, sequence } = rows[k] as { event: NewEvent; sequence: number };
+      records[k] = newRecord(event, info.instanceId, sequence, positions[k] as number);
+    }
     try {
       this.#ctx.hooks.onAppendCommit?.({ ...info, position: head });
     } catch {
       // Instrumentation must not turn a committed append into a failed one.
     }
-    this.#ctx.onCommitted(info.instanceId, head, listened);
-    settle(decisions, info.instanceId, positions, rows);
+    this.#ctx.onCommitted(info.instanceId, head, listened, { previous, events: records });
+    settle(decisions, records);
   }
 
   /** The general path (see the module comment). */
@@ -250,15 +263,16 @@ export class AppendWriter {
     const streams = [...new Set(group.flatMap((p) => p.request.events.map((e) => e.streamId)))];
     const eventIds = group.flatMap((p) => eventIdsOf(p.request));
 
-    const [begin, lock, facts, stored] = await Promise.allSettled([
+    const [begin, lock, facts, stored, head] = await Promise.allSettled([
       conn.unsafe('begin').execute(),
       conn.unsafe<LockRow[]>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
       conn.unsafe<VersionRow[]>(S.streamVersions, [ref, streams], PREPARED).execute(),
       eventIds.length > 0
         ? conn.unsafe<EventRow[]>(S.eventsByEventId, [eventIds], PREPARED).execute()
         : Promise.resolve([] as EventRow[]),
+      conn.unsafe<Array<{ head: number }>>(S.lockedHead, [], PREPARED).execute(),
     ]);
-    for (const r of [begin, lock, facts, stored]) {
+    for (const r of [begin, lock, facts, stored, head]) {
       if (r.status === 'rejected') {
         await rollback(conn);
         throw wrapDriverError(r.reason, `appending to "${ref}" (locking the instance and reading versions)`);
@@ -268,6 +282,7 @@ export class AppendWriter {
     const lockedId = locked?.id;
     const versionRows = (facts as PromiseFulfilledResult<VersionRow[]>).value;
     const storedRows = (stored as PromiseFulfilledResult<EventRow[]>).value;
+    const previous = Number((head as PromiseFulfilledResult<Array<{ head: number }>>).value[0]?.head ?? 0);
 
     let instanceId = versionRows[0]?.id;
     if (instanceId === undefined) {
@@ -341,7 +356,7 @@ export class AppendWriter {
     if (rows.length === 0) {
       // Nothing to write (duplicates and conflicts only): an auto-created instance goes too.
       await rollback(conn);
-      settle(decisions, '', [], []);
+      settle(decisions, []);
       return deferred;
     }
 
@@ -384,7 +399,7 @@ export class AppendWriter {
     if (committed.status === 'rejected') throw unknownOutcome(ref, committed.reason);
 
     const ordered = inEventOrder(ref, inserted.value, rows.length);
-    this.#committed(info, locked?.listened === true, ordered, decisions, rows);
+    this.#committed(info, locked?.listened === true, previous, ordered, decisions, rows);
     return deferred;
   }
 
@@ -409,23 +424,17 @@ function isUnconditional(pending: PendingAppend): boolean {
   return request.events.every((e) => e.eventId === undefined);
 }
 
-function settle(
-  decisions: Decision[],
-  instanceId: string,
-  positions: readonly number[],
-  rows: Array<{ event: NewEvent; sequence: number }>,
-): void {
+/** Settles each call: its slice of the committed records, its duplicate, or its error. */
+function settle(decisions: Decision[], records: readonly EventRecord[]): void {
   for (const decision of decisions) {
     if (decision.kind === 'error') decision.pending.reject(decision.error);
     else if (decision.kind === 'duplicate')
       decision.pending.resolve({ events: decision.events, duplicate: true });
     else {
-      const events = new Array<EventRecord>(decision.count);
-      for (let k = 0; k < decision.count; k++) {
-        const { event, sequence } = rows[decision.start + k] as { event: NewEvent; sequence: number };
-        events[k] = newRecord(event, instanceId, sequence, positions[decision.start + k] as number);
-      }
-      decision.pending.resolve({ events, duplicate: false });
+      decision.pending.resolve({
+        events: records.slice(decision.start, decision.start + decision.count),
+        duplicate: false,
+      });
     }
   }
 }

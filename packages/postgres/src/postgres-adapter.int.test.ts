@@ -7,6 +7,7 @@ import {
   appendRequest,
   describePostgres,
   dropSchema,
+  expectVersion,
   freshInstance,
   newEvent,
   rawClient,
@@ -205,7 +206,19 @@ describePostgres('postgres adapter', (url) => {
         kind: 'append',
         instanceId: instance.id,
         position: events[1]?.global_position,
+        committed: { previous: 0, events },
       });
+      // Both append paths tell the head before the commit, read under the lock.
+      const general = await adapter.append(
+        appendRequest(instance.id, [newEvent({ eventId: 'with-id' })], { expectedVersion: expectVersion(2) }),
+      );
+      const unconditional = await adapter.append(appendRequest(instance.name, [newEvent(), newEvent()]));
+      const appends = signals.filter((s) => s.kind === 'append' && s.instanceId === instance.id);
+      expect(appends.map((s) => s.committed)).toEqual([
+        { previous: 0, events },
+        { previous: events[1]?.global_position, events: general.events },
+        { previous: general.events[0]?.global_position, events: unconditional.events },
+      ]);
       await adapter.deleteInstance(instance.id);
       expect(signals).toContainEqual({ kind: 'delete', instanceId: instance.id });
     } finally {

@@ -123,8 +123,8 @@ class PostgresStorageAdapter implements PostgresAdapter {
       schema: options.schema,
       lockSeed: () => this.#lockSeed,
       hooks: options.hooks,
-      onCommitted: (instanceId, position, listened) => {
-        this.#watcher.committed({ kind: 'append', instanceId, position });
+      onCommitted: (instanceId, position, listened, committed) => {
+        this.#watcher.committed({ kind: 'append', instanceId, position, committed });
         if (listened) this.#notifier.append(instanceId, position);
       },
     });

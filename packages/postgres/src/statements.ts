@@ -76,6 +76,14 @@ export function buildStatements(schema: string) {
       from ${resolveId} i
       cross join unnest($2::text[]) as s(stream)`,
 
+    /**
+     * The locked instance's highest position (0 when it has no events, or does not exist yet): run
+     * after {@link lockInstanceRef}, as a separate statement, so it sees the previous lock holder's
+     * commit.
+     */
+    lockedHead: `select coalesce(max(global_position), 0) as head from ${events}
+      where instance_id = current_setting('${APPEND_INSTANCE_SETTING}')`,
+
     /** $1 eventIds: the stored events of the locked instance holding them. */
     eventsByEventId: `select ${EVENT_COLUMNS} from ${events}
       where instance_id = current_setting('${APPEND_INSTANCE_SETTING}') and event_id = any($1::text[])`,
@@ -107,7 +115,8 @@ export function buildStatements(schema: string) {
      * number is its stream's last one (one backward index step per stream) plus its ordinal within
      * the stream in this batch. It inserts nothing unless the reference still resolves to the
      * locked instance (missing, to be auto-created, or renamed meanwhile: the caller then takes the
-     * general path). Inserts in event order; returns positions and sequence numbers.
+     * general path). Inserts in event order; returns positions, sequence numbers, and (in every
+     * row) `previous`: the instance's highest position before the insert, read under the lock.
      */
     appendUnconditional: `with instance as materialized (
         select r.id from (select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1) r
@@ -117,6 +126,9 @@ export function buildStatements(schema: string) {
             where e.instance_id = i.id and e.stream_id = s.stream
             order by e.sequence_number desc limit 1), 0) as version
         from instance i cross join unnest($5::text[]) as s(stream)
+      ), head as materialized (
+        select coalesce(max(e.global_position), 0) as previous
+        from ${events} e join instance i on e.instance_id = i.id
       )
       insert into ${events}
         (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp)
@@ -125,7 +137,7 @@ export function buildStatements(schema: string) {
         cross join rows from (jsonb_to_recordset($2::jsonb) as (${EVENT_JSON_COLUMNS})) with ordinality as r
         join versions v on v.stream = coalesce(r.s, $3)
       order by r.ordinality
-      returning global_position, sequence_number`,
+      returning global_position, sequence_number, (select previous from head) as previous`,
 
     /** $1 instance id, $2 stream: the stream's last sequence number. */
     streamVersion: `select coalesce(max(sequence_number), 0) as version from ${events}

@@ -4,6 +4,7 @@ import { memoryAdapter } from '@eventlog/memory';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { liveEvents } from './live-events.js';
+import { LiveReader } from './live-reader.js';
 
 /** Overrides some adapter methods, delegating the rest. */
 function override(adapter: StorageAdapter, methods: Partial<StorageAdapter>): StorageAdapter {
@@ -136,6 +137,117 @@ describe('liveEvents', () => {
       message: expect.stringMatching(/disk on fire/),
     });
     expect(watchers).toBe(0);
+    await log.close();
+  });
+});
+
+describe('liveEvents: commits of this process', () => {
+  it('given a caught-up subscriber, when this process appends, then the events arrive without a read, in pages, as copies', async () => {
+    const { adapter, log, id } = await seeded(2);
+    const probe = instrument(adapter);
+    const pages: number[][] = [];
+    let caughtUp = 0;
+    const reader = new LiveReader({
+      store: probe.log.store,
+      instance: id,
+      after: 0,
+      pageSize: 2,
+      deliver: (page) => {
+        pages.push(page.map(n));
+        // A subscriber that scribbles on what it got must not touch the appender's result.
+        for (const event of page) (event.payload as { n: number }).n = -1;
+      },
+      onEnd: () => {},
+      onCaughtUp: () => {
+        caughtUp++;
+      },
+    });
+    reader.start();
+    await expect.poll(() => caughtUp).toBe(1);
+    const reads = probe.counters.readAfter;
+    const batch = await probe.log.store.appendEvents({
+      instanceId: id,
+      events: [3, 4, 5, 6, 7].map((k) => ({ eventType: 't', payload: { n: k } })),
+    });
+    await expect.poll(() => pages.flat().length).toBe(7);
+    await probe.log.store.appendEvent({ instanceId: id, eventType: 't', payload: { n: 8 } });
+    await expect.poll(() => pages.flat().length).toBe(8);
+    expect(pages).toEqual([[1, 2], [3, 4], [5, 6], [7], [8]]);
+    expect(probe.counters.readAfter).toBe(reads);
+    expect(batch.events.map(n)).toEqual([3, 4, 5, 6, 7]);
+    expect(reader.position).toBe(await log.store.headPosition(id));
+    reader.stop();
+    await log.close();
+  });
+
+  it('given stream and where filters, then only matching committed events are delivered, and caughtUp resolves', async () => {
+    const { adapter, log, id } = await seeded(0);
+    const probe = instrument(adapter);
+    const got: EventRecord[] = [];
+    const reader = new LiveReader({
+      store: probe.log.store,
+      instance: id,
+      stream: 'keep',
+      where: [{ field: 'payload.n', operator: 'gte', value: 2 }],
+      after: 0,
+      pageSize: 10,
+      deliver: (page) => {
+        got.push(...page);
+      },
+      onEnd: () => {},
+    });
+    reader.start();
+    await reader.caughtUp();
+    const reads = probe.counters.readAfter;
+    for (const [stream, k] of [
+      ['keep', 1],
+      ['keep', 2],
+      ['drop', 3],
+      ['keep', 4],
+    ] as const) {
+      await probe.log.store.appendEvent({
+        instanceId: id,
+        streamId: stream,
+        eventType: 't',
+        payload: { n: k },
+      });
+    }
+    await reader.caughtUp();
+    expect(got.map(n)).toEqual([2, 4]);
+    expect(got.map((e) => e.stream_id)).toEqual(['keep', 'keep']);
+    // caughtUp reads the head once; the events themselves came with their commits.
+    expect(probe.counters.readAfter).toBe(reads);
+    reader.stop();
+    await log.close();
+  });
+
+  it('given a missed signal, when the next commit says what it added, then the reader reads instead of taking it (nothing is lost)', async () => {
+    const { adapter, log, id } = await seeded(1);
+    let drop = false;
+    const lossy = override(adapter, {
+      watch: (listener: (signal: CommitSignal) => void) =>
+        adapter.watch((signal) => {
+          if (drop && signal.kind === 'append') {
+            drop = false;
+            return;
+          }
+          listener(signal);
+        }),
+    });
+    const got: number[] = [];
+    let caughtUp = 0;
+    liveEvents(createEventLog({ adapter: lossy }), {
+      instance: id,
+      onCaughtUp: () => {
+        caughtUp++;
+      },
+    }).subscribe((e) => got.push(n(e)));
+    await expect.poll(() => caughtUp).toBe(1);
+    drop = true;
+    await log.store.appendEvent({ instanceId: id, eventType: 't', payload: { n: 2 } });
+    // This commit's `previous` is 2, the reader has read up to 1: taking its events would skip 2.
+    await log.store.appendEvent({ instanceId: id, eventType: 't', payload: { n: 3 } });
+    await expect.poll(() => got).toEqual([1, 2, 3]);
     await log.close();
   });
 });

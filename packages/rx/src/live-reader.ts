@@ -13,15 +13,24 @@
  *   more read when the current one ends, however many signals came (a burst costs one read).
  * - Bounded memory: a page is read, delivered (and, for async deliveries, awaited), then the next
  *   page is read. Nothing is buffered ahead of the consumer.
+ * - Reads skipped, never guessed: an append signal of this process may carry what it committed
+ *   (`CommitSignal.committed`: the events and the instance's head before them, read under the
+ *   instance's append lock). When nothing is being read and everything up to exactly that head has
+ *   been read, those events are all that is new, so the reader delivers (copies of) them, filtered
+ *   with the core evaluator, without a read. Any other case reads as above.
  */
 
 import {
   type CommitSignal,
+  type CommittedEvents,
   type Condition,
+  compileCondition,
   EventLogError,
   type EventMap,
+  type EventPredicate,
   type EventRecord,
   type EventStore,
+  parseWhere,
   storageError,
   type Unsubscribe,
 } from '@eventlog/core';
@@ -105,11 +114,17 @@ export class LiveReader {
   private stopped = false;
   private readonly waiters: Waiter[] = [];
   private readonly filtered: boolean;
+  /**
+   * Which committed events this reader delivers, for signals that carry them: `undefined` when the
+   * filter cannot be applied here (a bad `where`: the first read reports it), so they are read.
+   */
+  private readonly accepts: EventPredicate | undefined;
 
   constructor(private readonly options: LiveReaderOptions) {
     this.position = options.after;
     this.scanned = options.after;
     this.filtered = options.stream !== undefined || options.where !== undefined;
+    this.accepts = acceptor(options);
     this.resolved = new Promise<string>((resolve, reject) => {
       this.resolveId = resolve;
       this.rejectId = reject;
@@ -189,7 +204,69 @@ export class LiveReader {
     ) {
       return;
     }
+    const committed = signal.committed;
+    if (
+      committed !== undefined &&
+      id !== undefined &&
+      signal.kind === 'append' &&
+      signal.instanceId === id &&
+      !this.reading &&
+      committed.previous === this.scanned &&
+      this.accepts !== undefined
+    ) {
+      this.reading = true;
+      void this.take(committed);
+      return;
+    }
     this.kick();
+  }
+
+  /**
+   * Delivers a commit's own events (see the module comment): the caller checked that everything up
+   * to `committed.previous` was read and that no read runs. Later signals wait (`pending`).
+   */
+  private async take(committed: CommittedEvents): Promise<void> {
+    try {
+      // Not inside the committer's call: the subscriber runs after the signal returns.
+      await Promise.resolve();
+      if (this.stopped) return;
+      const accepts = this.accepts as EventPredicate;
+      const { pageSize } = this.options;
+      const { events } = committed;
+      let previous = committed.previous;
+      let page: EventRecord[] = [];
+      for (let k = 0; k <= events.length; k++) {
+        const event = events[k];
+        if (event !== undefined) {
+          if (!(event.global_position > previous)) {
+            throw storageError(
+              `The storage adapter signalled committed events out of order: position ${event.global_position} after ${previous}.`,
+            );
+          }
+          previous = event.global_position;
+          if (accepts(event)) page.push(structuredClone(event) as EventRecord);
+        }
+        if (page.length > 0 && (page.length === pageSize || event === undefined)) {
+          await this.options.deliver(page);
+          if (this.stopped) return;
+          this.position = (page[page.length - 1] as EventRecord).global_position;
+          page = [];
+        }
+      }
+      if (previous > this.scanned) this.scanned = previous;
+      this.settleWaiters();
+      this.options.onCaughtUp?.(this.position);
+      while (this.pending && !this.stopped) {
+        this.pending = false;
+        await this.drain();
+      }
+    } catch (error) {
+      if (this.stopped) return;
+      if (isNotFound(error)) this.end({ kind: 'deleted' });
+      else this.end({ kind: 'error', error });
+    } finally {
+      this.reading = false;
+    }
   }
 
   private kick(): void {
@@ -292,4 +369,21 @@ export class LiveReader {
     );
     this.options.onEnd(end);
   }
+}
+
+/** The filter of a reader as a predicate (see `LiveReader.accepts`). */
+function acceptor(options: LiveReaderOptions): EventPredicate | undefined {
+  const { stream, where, store } = options;
+  let condition: EventPredicate | undefined;
+  if (where !== undefined) {
+    try {
+      const node = parseWhere(where, store.limits);
+      if (node !== undefined) condition = compileCondition(node);
+    } catch {
+      return undefined;
+    }
+  }
+  if (stream === undefined) return condition ?? (() => true);
+  if (condition === undefined) return (event) => event.stream_id === stream;
+  return (event) => event.stream_id === stream && condition(event);
 }

@@ -160,6 +160,49 @@ export function registerLiveTests(holder: ContextHolder): void {
     }
   });
 
+  test('given signals that carry what they committed, then each holds exactly the events after its previous head', async () => {
+    const ctx = useContext(holder);
+    const inst = await ctx.newInstance('watch-committed');
+    const watcher = recordSignals(ctx.adapter);
+    try {
+      // Concurrent appends by id and by name, single and batched: commits interleave and coalesce.
+      const appended = await Promise.all(
+        Array.from({ length: 24 }, (_, k) =>
+          ctx.append(
+            k % 2 === 0 ? inst.id : inst.name,
+            Array.from({ length: 1 + (k % 3) }, (_, j) => ({
+              streamId: `s-${k % 4}`,
+              eventType: 't',
+              payload: { k, j },
+            })),
+          ),
+        ),
+      );
+      const total = appended.flat().length;
+      const carried = watcher.signals.filter((s) => s.instanceId === inst.id && s.committed !== undefined);
+      for (const signal of carried) {
+        const { previous, events } = signal.committed!;
+        expect(events.length).toBeGreaterThan(0);
+        expect(signal.position).toBe(events[events.length - 1]!.global_position);
+        // Nothing of the instance lies between `previous` and the commit's last event but its own.
+        const read = await ctx.log.store.readAfter({ instance: inst.id, after: previous, limit: total });
+        expect(read.slice(0, events.length)).toEqual(events);
+      }
+      // An adapter that attaches them does so to every append of this process.
+      if (carried.length > 0) {
+        const covered = carried.flatMap((s) => s.committed!.events.map((e) => e.global_position));
+        expect(covered.sort((a, b) => a - b)).toEqual(
+          appended
+            .flat()
+            .map((e) => e.global_position)
+            .sort((a, b) => a - b),
+        );
+      }
+    } finally {
+      watcher.unsubscribe();
+    }
+  });
+
   test('given a watcher, when another instance is appended to, then no signal names this instance', async () => {
     const ctx = useContext(holder);
     const mine = await ctx.newInstance('watch-mine');
