@@ -8,6 +8,7 @@ import type { CommitSignal } from '@eventlog/core';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PostgresAdapter } from './index.js';
+import { buildStatements } from './statements.js';
 import {
   appendRequest,
   describePostgres,
@@ -31,7 +32,7 @@ function kinds(statements: string[]): string[] {
     if (s.startsWith('insert into') && s.includes('instances')) return 'create-instance';
     if (s.startsWith('select pg_advisory_xact_lock(hashtext(')) return 'lock-catalog';
     if (s.startsWith('select global_position')) return 'events-by-event-id';
-    if (s.startsWith('select coalesce(max(global_position), 0) as head')) return 'head';
+    if (s.startsWith('select coalesce((select global_position')) return 'head';
     return s.split(' ')[0] as string;
   });
 }
@@ -224,5 +225,55 @@ describePostgres('postgres append paths', (url) => {
       release();
       await Promise.all([holding.close(), listening.close()]);
     }
+  });
+});
+
+describePostgres('postgres append statements: the head before a commit', (url) => {
+  const schema = uniqueSchema();
+  let adapter: PostgresAdapter;
+  let raw: postgres.Sql;
+
+  beforeAll(async () => {
+    adapter = testAdapter(url, { schema });
+    raw = rawClient(url);
+    await adapter.ready();
+  });
+
+  afterAll(async () => {
+    await adapter?.close();
+    await raw?.end({ timeout: 5 });
+    await dropSchema(url, schema);
+  });
+
+  /** The plan of `statement`, with sequential and bitmap scans off, so only index choices remain. */
+  async function plan(statement: string, params: unknown[]): Promise<string> {
+    return raw.begin(async (tx) => {
+      await tx.unsafe('set local enable_seqscan = off');
+      await tx.unsafe('set local enable_bitmapscan = off');
+      await tx.unsafe(`select set_config('eventlog.append_instance', 'some-instance', true)`);
+      const rows = await tx.unsafe<Array<{ 'QUERY PLAN': string }>>(
+        `explain ${statement}`,
+        params as never[],
+      );
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+  }
+
+  it('given either append path, then reading the head is one backward index step, not a scan of the instance', async () => {
+    // An O(events) head read once made every append slower as the instance grew.
+    const S = buildStatements(schema);
+    const general = await plan(S.lockedHead, []);
+    expect(general).toMatch(/Limit[\s\S]*Index Only Scan Backward using events_instance_position_idx/);
+    const unconditional = await plan(S.appendUnconditional, [
+      'some-instance',
+      '[]',
+      's',
+      '2024-01-01T00:00:00.000Z',
+      ['s'],
+    ]);
+    expect(unconditional).toMatch(
+      /CTE head[\s\S]*Limit[\s\S]*Index Only Scan Backward using events_instance_position_idx/,
+    );
+    expect(unconditional).not.toMatch(/CTE head[\s\S]*Aggregate/);
   });
 });

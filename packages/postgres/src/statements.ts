@@ -81,8 +81,9 @@ export function buildStatements(schema: string) {
      * after {@link lockInstanceRef}, as a separate statement, so it sees the previous lock holder's
      * commit.
      */
-    lockedHead: `select coalesce(max(global_position), 0) as head from ${events}
-      where instance_id = current_setting('${APPEND_INSTANCE_SETTING}')`,
+    lockedHead: `select coalesce((select global_position from ${events}
+        where instance_id = current_setting('${APPEND_INSTANCE_SETTING}')
+        order by global_position desc limit 1), 0) as head`,
 
     /** $1 eventIds: the stored events of the locked instance holding them. */
     eventsByEventId: `select ${EVENT_COLUMNS} from ${events}
@@ -127,8 +128,9 @@ export function buildStatements(schema: string) {
             order by e.sequence_number desc limit 1), 0) as version
         from instance i cross join unnest($5::text[]) as s(stream)
       ), head as materialized (
-        select coalesce(max(e.global_position), 0) as previous
-        from ${events} e join instance i on e.instance_id = i.id
+        select coalesce((select e.global_position from ${events} e
+            where e.instance_id = i.id order by e.global_position desc limit 1), 0) as previous
+        from instance i
       )
       insert into ${events}
         (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp)
