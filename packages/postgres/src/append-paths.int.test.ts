@@ -226,24 +226,6 @@ describePostgres('postgres append paths', (url) => {
       await Promise.all([holding.close(), listening.close()]);
     }
   });
-});
-
-describePostgres('postgres append statements: the head before a commit', (url) => {
-  const schema = uniqueSchema();
-  let adapter: PostgresAdapter;
-  let raw: postgres.Sql;
-
-  beforeAll(async () => {
-    adapter = testAdapter(url, { schema });
-    raw = rawClient(url);
-    await adapter.ready();
-  });
-
-  afterAll(async () => {
-    await adapter?.close();
-    await raw?.end({ timeout: 5 });
-    await dropSchema(url, schema);
-  });
 
   /** The plan of `statement`, with sequential and bitmap scans off, so only index choices remain. */
   async function plan(statement: string, params: unknown[]): Promise<string> {
