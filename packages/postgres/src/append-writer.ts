@@ -57,11 +57,11 @@ export interface AppendWriterContext {
   lockSeed(): number;
   hooks: PostgresAdapterHooks;
   /**
-   * Called after a commit with the highest position written, before the calls are settled;
-   * `listened` tells whether some process was listening when the transaction looked (a NOTIFY is
-   * due then, see `CommitNotifier`).
+   * Called after a commit with what it wrote (in position order) and the instance's head before it,
+   * before the calls are settled; `listened` tells whether some process was listening when the
+   * transaction looked (a NOTIFY is due then, see `CommitNotifier`).
    */
-  onCommitted(instanceId: string, position: number, listened: boolean, committed: CommittedEvents): void;
+  onCommitted(instanceId: string, listened: boolean, committed: CommittedEvents): void;
 }
 
 type Reserved = Awaited<ReturnType<PgClient['reserve']>>;
@@ -249,7 +249,7 @@ export class AppendWriter {
     } catch {
       // Instrumentation must not turn a committed append into a failed one.
     }
-    this.#ctx.onCommitted(info.instanceId, head, listened, { previous, events: records });
+    this.#ctx.onCommitted(info.instanceId, listened, { previous, events: records });
     settle(decisions, records);
   }
 

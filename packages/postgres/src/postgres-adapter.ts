@@ -123,7 +123,8 @@ class PostgresStorageAdapter implements PostgresAdapter {
       schema: options.schema,
       lockSeed: () => this.#lockSeed,
       hooks: options.hooks,
-      onCommitted: (instanceId, position, listened, committed) => {
+      onCommitted: (instanceId, listened, committed) => {
+        const position = (committed.events[committed.events.length - 1] as EventRecord).global_position;
         this.#watcher.committed({ kind: 'append', instanceId, position, committed });
         if (listened) this.#notifier.append(instanceId, position);
       },

@@ -223,7 +223,8 @@ export class LiveReader {
 
   /**
    * Delivers a commit's own events (see the module comment): the caller checked that everything up
-   * to `committed.previous` was read and that no read runs. Later signals wait (`pending`).
+   * to `committed.previous` was read and that no read runs. Signals that come meanwhile set
+   * `pending`, and the read loop takes over when it is done.
    */
   private async take(committed: CommittedEvents): Promise<void> {
     try {
@@ -256,17 +257,13 @@ export class LiveReader {
       if (previous > this.scanned) this.scanned = previous;
       this.settleWaiters();
       this.options.onCaughtUp?.(this.position);
-      while (this.pending && !this.stopped) {
-        this.pending = false;
-        await this.drain();
-      }
     } catch (error) {
-      if (this.stopped) return;
-      if (isNotFound(error)) this.end({ kind: 'deleted' });
-      else this.end({ kind: 'error', error });
+      if (!this.stopped) this.end({ kind: 'error', error });
     } finally {
       this.reading = false;
     }
+    // Signals that came meanwhile: the usual read loop.
+    if (this.pending) this.kick();
   }
 
   private kick(): void {
