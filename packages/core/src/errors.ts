@@ -98,3 +98,74 @@ export function toEventLogError(error: unknown): EventLogError {
   }
   return storageError(`The storage backend failed: ${text}`, error);
 }
+
+/** An instance's identity, as the uniqueness rules of instance references see it. */
+export interface InstanceIdentity {
+  id: string;
+  name: string;
+}
+
+/**
+ * The rules that keep every instance reference unambiguous (SPEC §3: a reference is an id or a
+ * name, the id checked first): a name may be neither another instance's name nor another
+ * instance's id, and a new id may be neither. Returns the `ALREADY_EXISTS` error to throw, or
+ * undefined when `wanted` is free. Every adapter applies these rules with the same messages.
+ *
+ * @param others the instances, other than the one being renamed, whose id or name equals
+ *   `wanted.name` or `wanted.id` (more may be passed; only those matter)
+ * @param wanted the name, and for a new instance its id; `creating` picks the message's advice
+ */
+export function instanceClash(
+  others: Iterable<InstanceIdentity>,
+  wanted: { name: string; id?: string },
+  creating: boolean,
+): EventLogError | undefined {
+  const { name, id } = wanted;
+  let nameIsAnId = false;
+  let idTaken = false;
+  for (const other of others) {
+    if (other.name === name) {
+      return new EventLogError(
+        'ALREADY_EXISTS',
+        `An instance named "${name}" already exists. Choose another name${creating ? ', or use the existing instance' : ''}.`,
+        { details: { name } },
+      );
+    }
+    if (other.id === name) nameIsAnId = true;
+    if (id !== undefined && (other.id === id || other.name === id)) idTaken = true;
+  }
+  if (nameIsAnId) {
+    return new EventLogError(
+      'ALREADY_EXISTS',
+      `An instance whose id is "${name}" already exists, so "${name}" cannot name another instance (references accept ids and names). Choose another name.`,
+      { details: { name } },
+    );
+  }
+  if (idTaken) {
+    return new EventLogError(
+      'ALREADY_EXISTS',
+      `An instance with id or name "${id}" already exists. Choose another id.`,
+      { details: { id } },
+    );
+  }
+  return undefined;
+}
+
+/**
+ * `CONFLICT` of a key-value compare-and-set: the key is not at the version the caller expected
+ * (`null`: expected absent; `actual` null: it is absent).
+ */
+export function kvConflict(
+  namespace: string,
+  key: string,
+  expected: number | null,
+  actual: number | null,
+): EventLogError {
+  const now = actual === null ? 'does not exist' : `is at version ${actual}`;
+  const wanted = expected === null ? 'must not exist' : `was expected at version ${expected}`;
+  return new EventLogError(
+    'CONFLICT',
+    `Key "${key}" in namespace "${namespace}" ${now}, but it ${wanted}. Read it again and retry.`,
+    { details: { namespace, key, expectedVersion: expected, actualVersion: actual } },
+  );
+}

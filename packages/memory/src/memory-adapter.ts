@@ -15,12 +15,13 @@ import {
   compileCondition,
   copyEvent,
   copyJson,
-  EventLogError,
   type EventRecord,
   evaluateQuery,
   type Instance,
+  type InstanceIdentity,
   type InstancePatch,
   type InstanceStats,
+  instanceClash,
   instanceNotFound,
   type KeyValueStore,
   type Limits,
@@ -80,9 +81,6 @@ function copyInstance(instance: Instance): Instance {
   return out;
 }
 
-function alreadyExists(message: string, details: Record<string, unknown>): EventLogError {
-  return new EventLogError('ALREADY_EXISTS', message, { details });
-}
 
 /** Index of the first event with `global_position > after` (events are in position order). */
 function firstAfter(events: readonly EventRecord[], after: number): number {
@@ -124,6 +122,17 @@ class MemoryAdapter implements StorageAdapter {
 
   private resolve(ref: string): InstanceState | undefined {
     return this.byId.get(ref) ?? this.byName.get(ref);
+  }
+
+  /** The instances whose id or name is one of `refs`. */
+  private identities(refs: readonly string[]): InstanceIdentity[] {
+    const found: InstanceIdentity[] = [];
+    for (const ref of refs) {
+      for (const state of [this.byId.get(ref), this.byName.get(ref)]) {
+        if (state !== undefined) found.push(state.instance);
+      }
+    }
+    return found;
   }
 
   private stateOf(id: string): InstanceState {
@@ -174,23 +183,8 @@ class MemoryAdapter implements StorageAdapter {
   async createInstance(input: NewInstance): Promise<Instance> {
     this.assertOpen();
     const { id, name } = input;
-    if (this.byName.has(name)) {
-      throw alreadyExists(
-        `An instance named "${name}" already exists. Choose another name, or use the existing instance.`,
-        {
-          name,
-        },
-      );
-    }
-    if (this.byId.has(name)) {
-      throw alreadyExists(
-        `An instance whose id is "${name}" already exists, so "${name}" cannot name another instance (references accept ids and names). Choose another name.`,
-        { name },
-      );
-    }
-    if (this.byId.has(id) || this.byName.has(id)) {
-      throw alreadyExists(`An instance with id or name "${id}" already exists. Choose another id.`, { id });
-    }
+    const clash = instanceClash(this.identities([name, id]), { name, id }, true);
+    if (clash !== undefined) throw clash;
     const instance: Instance = { id, name, createdAt: input.createdAt, updatedAt: input.createdAt };
     if (input.description !== undefined) instance.description = input.description;
     this.register(this.newState(instance));
@@ -222,16 +216,9 @@ class MemoryAdapter implements StorageAdapter {
     const current = state.instance;
     const name = patch.name;
     if (name !== undefined && name !== current.name) {
-      if (this.byName.has(name)) {
-        throw alreadyExists(`An instance named "${name}" already exists. Choose another name.`, { name });
-      }
-      const owner = this.byId.get(name);
-      if (owner !== undefined && owner !== state) {
-        throw alreadyExists(
-          `An instance whose id is "${name}" already exists, so "${name}" cannot name another instance (references accept ids and names). Choose another name.`,
-          { name },
-        );
-      }
+      const others = this.identities([name]).filter((other) => other.id !== current.id);
+      const clash = instanceClash(others, { name }, false);
+      if (clash !== undefined) throw clash;
     }
     // Build the new record first and swap it in, so a failure leaves the old one intact.
     const next: Instance = { ...current, updatedAt: patch.updatedAt };

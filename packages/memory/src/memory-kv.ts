@@ -9,6 +9,7 @@ import {
   copyJson,
   EventLogError,
   type KeyValueStore,
+  kvConflict,
   type StoredValue,
   storageError,
 } from '@eventlog/core';
@@ -19,21 +20,6 @@ interface KvView {
   write(namespace: string, key: string, entry: StoredValue | undefined): void;
   /** Current entries of a namespace (unordered). */
   entries(namespace: string): Map<string, StoredValue>;
-}
-
-function kvConflict(
-  namespace: string,
-  key: string,
-  expected: number | null,
-  actual: StoredValue | undefined,
-): EventLogError {
-  const now = actual === undefined ? 'does not exist' : `is at version ${actual.version}`;
-  const wanted = expected === null ? 'must not exist' : `was expected at version ${expected}`;
-  return new EventLogError(
-    'CONFLICT',
-    `Key "${key}" in namespace "${namespace}" ${now}, but it ${wanted}. Read it again and retry.`,
-    { details: { namespace, key, expectedVersion: expected, actualVersion: actual?.version ?? null } },
-  );
 }
 
 /** The compare-and-set rules of {@link KeyValueStore}, over any view. */
@@ -52,7 +38,7 @@ function keyValueStore(view: KvView, guard: () => void): KeyValueStore {
         expected !== undefined &&
         (expected === null ? current !== undefined : current?.version !== expected)
       ) {
-        throw kvConflict(namespace, key, expected, current);
+        throw kvConflict(namespace, key, expected, current?.version ?? null);
       }
       const entry: StoredValue = { value: copyJson(value), version: (current?.version ?? 0) + 1 };
       view.write(namespace, key, entry);
@@ -63,7 +49,7 @@ function keyValueStore(view: KvView, guard: () => void): KeyValueStore {
       const current = view.read(namespace, key);
       const expected = options?.expectedVersion;
       if (expected !== undefined && current?.version !== expected) {
-        throw kvConflict(namespace, key, expected, current);
+        throw kvConflict(namespace, key, expected, current?.version ?? null);
       }
       if (current === undefined) return false;
       view.write(namespace, key, undefined);
