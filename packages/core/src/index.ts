@@ -1,6 +1,7 @@
 export * from './adapter.js';
 export * from './aggregate.js';
 export * from './append-plan.js';
+export * from './commit-listeners.js';
 export * from './dsl/ast.js';
 export * from './dsl/evaluate.js';
 export * from './dsl/parse.js';

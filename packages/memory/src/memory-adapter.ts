@@ -11,6 +11,7 @@ import {
   type AdapterTransaction,
   type AppendOutcome,
   type AppendRequest,
+  CommitListeners,
   type CommitSignal,
   compileCondition,
   copyEvent,
@@ -81,7 +82,6 @@ function copyInstance(instance: Instance): Instance {
   return out;
 }
 
-
 /** Index of the first event with `global_position > after` (events are in position order). */
 function firstAfter(events: readonly EventRecord[], after: number): number {
   let lo = 0;
@@ -102,14 +102,15 @@ class MemoryAdapter implements StorageAdapter {
 
   private readonly byId = new Map<string, InstanceState>();
   private readonly byName = new Map<string, InstanceState>();
-  private readonly listeners = new Set<(signal: CommitSignal) => void>();
+  private readonly listeners: CommitListeners;
   private readonly kvStore: MemoryKv;
   /** The last global position handed out, for the whole adapter; never reused. */
   private position = 0;
   private created = 0;
   private closed = false;
 
-  constructor(private readonly options: MemoryAdapterOptions) {
+  constructor(options: MemoryAdapterOptions) {
+    this.listeners = new CommitListeners({ onListenerError: options.onListenerError });
     this.kvStore = new MemoryKv(() => this.assertOpen());
     this.kv = this.kvStore.store;
   }
@@ -160,19 +161,7 @@ class MemoryAdapter implements StorageAdapter {
   }
 
   private notify(signal: CommitSignal): void {
-    if (this.listeners.size === 0) return;
-    // A snapshot, so listeners that (un)subscribe while being called do not disturb this round.
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(signal);
-      } catch (error) {
-        try {
-          this.options.onListenerError?.(error, signal);
-        } catch {
-          // The error reporter failing must not fail a commit that already happened either.
-        }
-      }
-    }
+    this.listeners.emit(signal);
   }
 
   /** Readiness: the memory store is usable at once, until closed. */
@@ -375,12 +364,7 @@ class MemoryAdapter implements StorageAdapter {
 
   watch(listener: (signal: CommitSignal) => void): Unsubscribe {
     this.assertOpen();
-    // A wrapper, so the same function watched twice is two subscriptions, each removed once.
-    const entry = (signal: CommitSignal) => listener(signal);
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.add(listener);
   }
 
   transaction<T>(fn: (tx: AdapterTransaction) => Promise<T>): Promise<T> {

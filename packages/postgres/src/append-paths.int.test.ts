@@ -28,10 +28,10 @@ function kinds(statements: string[]): string[] {
     if (s.startsWith('with instance as materialized')) return 'insert-unconditional';
     if (s.startsWith('select k.id')) return 'lock';
     if (s.startsWith('select i.id, s.stream')) return 'versions';
-    if (s.startsWith('insert into') && s.includes('events')) return 'insert';
-    if (s.startsWith('insert into') && s.includes('instances')) return 'create-instance';
+    if (/^insert into/i.test(s) && s.includes('events')) return 'insert';
+    if (/^insert into/i.test(s) && s.includes('instances')) return 'create-instance';
     if (s.startsWith('select pg_advisory_xact_lock(hashtext(')) return 'lock-catalog';
-    if (s.startsWith('select global_position')) return 'events-by-event-id';
+    if (s.startsWith('select e."global_position"')) return 'events-by-event-id';
     if (s.startsWith('select coalesce((select global_position')) return 'head';
     return s.split(' ')[0] as string;
   });

@@ -25,33 +25,41 @@
  */
 
 import {
-  type AppendOutcome,
-  type AppendRequest,
   type CommittedEvents,
   type EventRecord,
-  eventIdsOf,
   instanceNotFound,
-  type NewEvent,
-  planAppend,
   storageError,
   versionConflict,
 } from '@eventlog/core';
-import type { Pending } from './append-coalescer.js';
+import {
+  type AppendDecision,
+  decideAppends,
+  decodeEvent,
+  eventIdsOfGroup,
+  insertedRecords,
+  type PendingAppend,
+  type PlannedRow,
+  type Row,
+  type SqlDialect,
+  type StoreStatements,
+  settleAppends,
+  streamsOfGroup,
+} from '@eventlog/sql';
 import { encodeEvents } from './event-rows.js';
 import type { AppendTransactionInfo, PostgresAdapterHooks } from './options.js';
 import { type PgClient, PREPARED } from './pg-client.js';
 import { isServerError, isUniqueViolation, wrapDriverError } from './pg-errors.js';
-import { type EventRow, toEventRecord } from './rows.js';
 import { STREAM_SEQUENCE_KEY } from './schema.js';
 import type { Statements } from './statements.js';
-
-/** A queued append call. */
-export type PendingAppend = Pending<AppendRequest, AppendOutcome>;
 
 /** What the writer needs from the adapter. */
 export interface AppendWriterContext {
   sql: PgClient;
   statements: Statements;
+  /** The shared statements of the store (auto-creating an instance). */
+  store: StoreStatements;
+  /** Decodes stored events. */
+  dialect: SqlDialect;
   schema: string;
   /** The seed of instance lock keys (known once the adapter is open). */
   lockSeed(): number;
@@ -92,11 +100,6 @@ interface VersionRow {
   stream: string;
   version: number | null;
 }
-
-type Decision =
-  | { pending: PendingAppend; kind: 'insert'; start: number; count: number }
-  | { pending: PendingAppend; kind: 'duplicate'; events: EventRecord[] }
-  | { pending: PendingAppend; kind: 'error'; error: unknown };
 
 /** Runs groups of appends; its {@link AppendWriter.run} is the coalescer's runner. */
 export class AppendWriter {
@@ -213,13 +216,16 @@ export class AppendWriter {
     if (committed?.status === 'rejected') throw unknownOutcome(ref, committed.reason);
 
     const ordered = inEventOrder(ref, inserted, events.length);
-    const decisions: Decision[] = [];
+    const decisions: AppendDecision[] = [];
     let start = 0;
     for (const pending of group) {
       decisions.push({ pending, kind: 'insert', start, count: pending.request.events.length });
       start += pending.request.events.length;
     }
-    const rows = events.map((event, k) => ({ event, sequence: ordered[k]?.sequence_number as number }));
+    const rows: PlannedRow[] = events.map((event, k) => ({
+      event,
+      sequence: ordered[k]?.sequence_number as number,
+    }));
     const previous = Number(ordered[0]?.previous ?? 0);
     this.#committed(info, locked.listened, previous, ordered, decisions, rows);
     return [];
@@ -234,23 +240,19 @@ export class AppendWriter {
     listened: boolean,
     previous: number,
     inserted: readonly InsertedRow[],
-    decisions: Decision[],
-    rows: Array<{ event: NewEvent; sequence: number }>,
+    decisions: readonly AppendDecision[],
+    rows: readonly PlannedRow[],
   ): void {
     const positions = inserted.map((row) => row.global_position);
     const head = positions[positions.length - 1] as number;
-    const records = new Array<EventRecord>(rows.length);
-    for (let k = 0; k < rows.length; k++) {
-      const { event, sequence } = rows[k] as { event: NewEvent; sequence: number };
-      records[k] = newRecord(event, info.instanceId, sequence, positions[k] as number);
-    }
+    const records = insertedRecords(rows, info.instanceId, positions);
     try {
       this.#ctx.hooks.onAppendCommit?.({ ...info, position: head });
     } catch {
       // Instrumentation must not turn a committed append into a failed one.
     }
     this.#ctx.onCommitted(info.instanceId, listened, { previous, events: records });
-    settle(decisions, records);
+    settleAppends(decisions, records);
   }
 
   /** The general path (see the module comment). */
@@ -260,16 +262,16 @@ export class AppendWriter {
     group: PendingAppend[],
   ): Promise<PendingAppend[] | typeof RETRY | typeof FALLBACK> {
     const S = this.#ctx.statements;
-    const streams = [...new Set(group.flatMap((p) => p.request.events.map((e) => e.streamId)))];
-    const eventIds = group.flatMap((p) => eventIdsOf(p.request));
+    const streams = streamsOfGroup(group);
+    const eventIds = eventIdsOfGroup(group);
 
     const [begin, lock, facts, stored, head] = await Promise.allSettled([
       conn.unsafe('begin').execute(),
       conn.unsafe<LockRow[]>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
       conn.unsafe<VersionRow[]>(S.streamVersions, [ref, streams], PREPARED).execute(),
       eventIds.length > 0
-        ? conn.unsafe<EventRow[]>(S.eventsByEventId, [eventIds], PREPARED).execute()
-        : Promise.resolve([] as EventRow[]),
+        ? conn.unsafe<Row[]>(S.eventsByEventId, [eventIds], PREPARED).execute()
+        : Promise.resolve([] as Row[]),
       conn.unsafe<Array<{ head: number }>>(S.lockedHead, [], PREPARED).execute(),
     ]);
     for (const r of [begin, lock, facts, stored, head]) {
@@ -281,7 +283,7 @@ export class AppendWriter {
     const locked = (lock as PromiseFulfilledResult<LockRow[]>).value[0];
     const lockedId = locked?.id;
     const versionRows = (facts as PromiseFulfilledResult<VersionRow[]>).value;
-    const storedRows = (stored as PromiseFulfilledResult<EventRow[]>).value;
+    const storedRows = (stored as PromiseFulfilledResult<Row[]>).value;
     const previous = Number((head as PromiseFulfilledResult<Array<{ head: number }>>).value[0]?.head ?? 0);
 
     let instanceId = versionRows[0]?.id;
@@ -295,11 +297,11 @@ export class AppendWriter {
       // The lock was taken on the reference itself, the id the new instance gets; if the
       // reference named an instance that was deleted meanwhile, start over with the right lock.
       if (lockedId !== ref) return rollbackAnd(conn, RETRY);
+      const now = creator.request.now;
+      const create = this.#ctx.store.autoCreateInstance(ref, ref, now, now, ref, ref);
       const [catalog, created] = await Promise.allSettled([
         conn.unsafe(S.lockCatalog, [this.#ctx.schema], PREPARED).execute(),
-        conn
-          .unsafe<Array<{ id: string }>>(S.autoCreateInstance, [ref, creator.request.now], PREPARED)
-          .execute(),
+        conn.unsafe<Row[]>(create.sql, create.params as never[], PREPARED).execute(),
       ]);
       if (catalog.status === 'rejected' || created.status === 'rejected') {
         await rollback(conn);
@@ -318,45 +320,16 @@ export class AppendWriter {
     const versions = new Map<string, number>();
     for (const row of versionRows) if (row.version !== null) versions.set(row.stream, row.version);
     const storedById = new Map<string, EventRecord>();
-    for (const row of storedRows) storedById.set(row.event_id as string, toEventRecord(row));
-
-    // Decide each call against the versions the calls before it leave.
-    const decisions: Decision[] = [];
-    const deferred: PendingAppend[] = [];
-    const rows: Array<{ event: NewEvent; sequence: number }> = [];
-    const claimed = new Set<string>();
-    for (const pending of group) {
-      const ids = eventIdsOf(pending.request);
-      if (ids.some((id) => claimed.has(id))) {
-        deferred.push(pending);
-        continue;
-      }
-      const held = new Map<string, EventRecord>();
-      for (const id of ids) {
-        const record = storedById.get(id);
-        if (record !== undefined) held.set(id, record);
-      }
-      try {
-        const plan = planAppend(pending.request, held, versions);
-        if (plan.kind === 'duplicate') {
-          decisions.push({ pending, kind: 'duplicate', events: plan.events });
-        } else {
-          decisions.push({ pending, kind: 'insert', start: rows.length, count: plan.rows.length });
-          for (const row of plan.rows) {
-            rows.push(row);
-            versions.set(row.event.streamId, row.sequence);
-          }
-          for (const id of ids) claimed.add(id);
-        }
-      } catch (error) {
-        decisions.push({ pending, kind: 'error', error });
-      }
+    for (const row of storedRows) {
+      const record = decodeEvent(row, instanceId, this.#ctx.dialect);
+      storedById.set(record.eventId as string, record);
     }
+    const { decisions, rows, deferred } = decideAppends(group, { stored: storedById, versions });
 
     if (rows.length === 0) {
       // Nothing to write (duplicates and conflicts only): an auto-created instance goes too.
       await rollback(conn);
-      settle(decisions, []);
+      settleAppends(decisions, []);
       return deferred;
     }
 
@@ -424,21 +397,6 @@ function isUnconditional(pending: PendingAppend): boolean {
   return request.events.every((e) => e.eventId === undefined);
 }
 
-/** Settles each call: its slice of the committed records, its duplicate, or its error. */
-function settle(decisions: Decision[], records: readonly EventRecord[]): void {
-  for (const decision of decisions) {
-    if (decision.kind === 'error') decision.pending.reject(decision.error);
-    else if (decision.kind === 'duplicate')
-      decision.pending.resolve({ events: decision.events, duplicate: true });
-    else {
-      decision.pending.resolve({
-        events: records.slice(decision.start, decision.start + decision.count),
-        duplicate: false,
-      });
-    }
-  }
-}
-
 /**
  * The inserted rows in event order. The inserts insert in event order and draw each position as
  * they insert a row, so event order is position order; RETURNING gives rows in that order too, and
@@ -461,22 +419,6 @@ function inEventOrder(
     }
   }
   return inserted;
-}
-
-function newRecord(event: NewEvent, instanceId: string, sequence: number, position: number): EventRecord {
-  const record: EventRecord = {
-    id: event.id,
-    instanceId,
-    stream_id: event.streamId,
-    event_type: event.eventType,
-    payload: event.payload,
-    metadata: event.metadata,
-    timestamp: event.timestamp,
-    sequence_number: sequence,
-    global_position: position,
-  };
-  if (event.eventId !== undefined) record.eventId = event.eventId;
-  return record;
 }
 
 function unknownOutcome(ref: string, error: unknown) {

@@ -9,21 +9,14 @@
  * the target schema, which is how one set of migrations serves any schema name.
  */
 
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { EventLogError, storageError } from '@eventlog/core';
+import { loadMigrations as loadFolder, type Migration, pendingMigrations } from '@eventlog/sql';
 import type { PgClient } from './pg-client.js';
 import { findPgError, wrapDriverError } from './pg-errors.js';
 import { quoteIdent } from './sql-names.js';
 
-/** One migration: a drizzle-kit journal entry with its SQL statements. */
-export interface Migration {
-  idx: number;
-  tag: string;
-  statements: string[];
-  hash: string;
-}
+export type { Migration } from '@eventlog/sql';
 
 /** The table recording applied migrations, inside the adapter's schema. */
 export const MIGRATIONS_TABLE = '__eventlog_migrations';
@@ -34,32 +27,9 @@ export const MIGRATIONS_TABLE = '__eventlog_migrations';
  */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle/', import.meta.url));
 
-interface Journal {
-  entries: Array<{ idx: number; tag: string }>;
-}
-
-let cached: Promise<Migration[]> | undefined;
-
-/** Reads the journal and SQL files of the migrations folder (once per process). */
-export function loadMigrations(folder = MIGRATIONS_FOLDER): Promise<Migration[]> {
-  if (folder !== MIGRATIONS_FOLDER) return readMigrations(folder);
-  cached ??= readMigrations(folder);
-  return cached;
-}
-
-async function readMigrations(folder: string): Promise<Migration[]> {
-  const journal = JSON.parse(await readFile(`${folder}/meta/_journal.json`, 'utf8')) as Journal;
-  const entries = [...journal.entries].sort((a, b) => a.idx - b.idx);
-  return Promise.all(
-    entries.map(async ({ idx, tag }) => {
-      const text = await readFile(`${folder}/${tag}.sql`, 'utf8');
-      const statements = text
-        .split('--> statement-breakpoint')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
-      return { idx, tag, statements, hash: createHash('sha256').update(text).digest('hex') };
-    }),
-  );
+/** The migrations shipped with this package, oldest first (read once per process). */
+export function loadMigrations(): Migration[] {
+  return loadFolder(MIGRATIONS_FOLDER);
 }
 
 /** Options of {@link migrate}. */
@@ -70,21 +40,13 @@ export interface MigrateOptions {
   migrations: Migration[];
 }
 
-function newerSchemaError(schema: string, applied: string[], known: Migration[]): EventLogError {
-  const last = known.at(-1)?.tag ?? '(none)';
-  const unknown = applied.filter((tag, i) => known[i]?.tag !== tag);
-  return storageError(
-    `The PostgreSQL schema "${schema}" was migrated by a newer version of @eventlog/postgres: it has migration(s) ${unknown.join(', ')} that this version does not know (its latest is ${last}). Upgrade @eventlog/postgres, or use another schema.`,
-  );
-}
-
-/** The tags of applied migrations, in order; empty when the schema or table does not exist. */
-async function appliedTags(sql: PgClient, schema: string): Promise<string[]> {
+/** The migrations applied to the schema, in order; none when the schema or table does not exist. */
+async function applied(sql: PgClient, schema: string): Promise<Array<{ hash: string; label: string }>> {
   try {
-    const rows = await sql.unsafe<Array<{ tag: string }>>(
-      `select tag from ${quoteIdent(schema)}.${quoteIdent(MIGRATIONS_TABLE)} order by idx`,
+    const rows = await sql.unsafe<Array<{ tag: string; hash: string }>>(
+      `select tag, hash from ${quoteIdent(schema)}.${quoteIdent(MIGRATIONS_TABLE)} order by idx`,
     );
-    return rows.map((r) => r.tag);
+    return rows.map((r) => ({ hash: r.hash, label: r.tag }));
   } catch (error) {
     const code = findPgError(error)?.code;
     // 42P01 undefined_table, 3F000 invalid_schema_name: nothing applied yet.
@@ -94,11 +56,11 @@ async function appliedTags(sql: PgClient, schema: string): Promise<string[]> {
 }
 
 /** Which migrations remain, or throws when the schema is newer than this package. */
-function pending(schema: string, applied: string[], known: Migration[]): Migration[] {
-  if (applied.length > known.length || applied.some((tag, i) => known[i]?.tag !== tag)) {
-    throw newerSchemaError(schema, applied, known);
-  }
-  return known.slice(applied.length);
+async function pending(sql: PgClient, schema: string, known: Migration[]): Promise<Migration[]> {
+  return pendingMigrations(await applied(sql, schema), known, {
+    store: `The PostgreSQL schema "${schema}"`,
+    packageName: '@eventlog/postgres',
+  });
 }
 
 /**
@@ -111,7 +73,7 @@ export async function migrate(sql: PgClient, options: MigrateOptions): Promise<v
   const { schema, migrations } = options;
   try {
     // Fast path without the lock: a current schema is the common case on open.
-    if (pending(schema, await appliedTags(sql, schema), migrations).length === 0) return;
+    if ((await pending(sql, schema, migrations)).length === 0) return;
     if (!options.apply) {
       throw storageError(
         `The PostgreSQL schema "${schema}" is not up to date and the adapter was opened with migrate: false. Open it once with migrate: true (the default) to apply the migrations.`,
@@ -144,7 +106,7 @@ async function applyPending(conn: PgClient, schema: string, migrations: Migratio
       `create table if not exists ${s}.${quoteIdent(MIGRATIONS_TABLE)} (idx integer primary key, tag text not null, hash text not null, applied_at timestamptz not null default now())`,
     );
     // Re-read under the lock: another process may have migrated while we waited for it.
-    const todo = pending(schema, await appliedTags(conn, schema), migrations);
+    const todo = await pending(conn, schema, migrations);
     // A long index build must not hit the adapter's statement timeout.
     await conn.unsafe(`set local statement_timeout = 0`);
     await conn.unsafe(`set local search_path to ${s}`);

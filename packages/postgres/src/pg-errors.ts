@@ -4,7 +4,8 @@
  * `STORAGE_ERROR` with the statement.
  */
 
-import { EventLogError, storageError } from '@eventlog/core';
+import type { EventLogError } from '@eventlog/core';
+import { wrapDriverFailure } from '@eventlog/sql';
 
 /** The fields of a PostgreSQL error (postgres.js `PostgresError`) the adapter reads. */
 export interface PgErrorFields {
@@ -53,9 +54,9 @@ export function isServerError(error: unknown): boolean {
 
 /** Turns a driver error into `STORAGE_ERROR` (EventLogErrors pass through unchanged). */
 export function wrapDriverError(error: unknown, doing: string, statement?: string): EventLogError {
-  if (EventLogError.isInstance(error)) return error;
-  const pg = findPgError(error);
-  const text = pg?.message ?? (error instanceof Error ? error.message : String(error));
-  const code = pg ? ` (SQLSTATE ${pg.code})` : '';
-  return storageError(`PostgreSQL failed while ${doing}: ${text}${code}.`, error, statement);
+  return wrapDriverFailure('PostgreSQL', error, doing, statement, (e) => {
+    const pg = findPgError(e);
+    if (pg === undefined) return { message: e instanceof Error ? e.message : String(e) };
+    return { message: pg.message, code: `SQLSTATE ${pg.code}` };
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * Runs the DSL on PostgreSQL through the shared compiler of `@eventlog/sql` (postgres dialect).
+ * Runs the shared store's read programs (queries, statistics) on PostgreSQL, each in one snapshot.
  *
  * A compiled query is a small program of statements: a page, then a count only when the page does
  * not tell the total (it is full, or empty past the first page); or an aggregate, with a budget
@@ -25,15 +25,7 @@
  * values; planning each run costs a fraction of a millisecond.
  */
 
-import type { EventRecord, Limits, QueryNode, QueryResult, ReadAfterRequest } from '@eventlog/core';
-import {
-  type CompiledProgram,
-  type CompiledStatement,
-  createQueryCompiler,
-  DEFAULT_EVENT_COLUMNS,
-  postgresDialect,
-  type QueryCompiler,
-} from '@eventlog/sql';
+import type { AnnouncedProgram, CompiledStatement } from '@eventlog/sql';
 import type postgres from 'postgres';
 import { type PgClient, PREPARED } from './pg-client.js';
 import { wrapDriverError } from './pg-errors.js';
@@ -47,29 +39,18 @@ const MISSED = Symbol('missed');
 /** Page statements whose count prediction is remembered (then all are forgotten at once). */
 const REMEMBERED_PAGES = 500;
 
-/** Compiles and runs queries and live reads for one schema. */
+/** Runs read programs, each in one snapshot. */
 export class PostgresQueryRunner {
   readonly #sql: PgClient;
-  readonly #compiler: QueryCompiler;
   /** Page statement text → whether its last run needed the count. */
   readonly #countNeeded = new Map<string, boolean>();
 
-  constructor(sql: PgClient, schema: string) {
+  constructor(sql: PgClient) {
     this.#sql = sql;
-    this.#compiler = createQueryCompiler(postgresDialect(), {
-      layout: { table: [schema, 'events'], columns: DEFAULT_EVENT_COLUMNS },
-    });
   }
 
-  /** The compiler (for inspection and tests). */
-  get compiler(): QueryCompiler {
-    return this.#compiler;
-  }
-
-  /** Answers a parsed query over one instance. */
-  async query(instanceId: string, query: QueryNode, limits: Limits): Promise<QueryResult> {
-    const doing = 'running a query';
-    const compiled = this.#compiler.compileQuery(instanceId, query, limits);
+  /** Runs a program in one snapshot: a page and its count in one round trip, others step by step. */
+  async read<T>(doing: string, compiled: AnnouncedProgram<T>): Promise<T> {
     const { page, count } = compiled.statements;
     if (page === undefined || count === undefined || Object.keys(compiled.statements).length !== 2) {
       return this.#stepwise(compiled, doing);
@@ -87,31 +68,11 @@ export class PostgresQueryRunner {
   }
 
   /**
-   * A page of events after a position, in position order: one statement (its own snapshot) on the
-   * pool. Its generic plan is right whatever the values (an index range in position order), and
-   * it is on the live path, where every round trip counts.
-   */
-  async readAfter(request: ReadAfterRequest): Promise<EventRecord[]> {
-    const read = this.#compiler.compileReadAfter(request.instanceId, {
-      after: request.after,
-      limit: request.limit,
-      ...(request.stream === undefined ? {} : { stream: request.stream }),
-      ...(request.where === undefined ? {} : { where: request.where }),
-    });
-    const statement = read.statement;
-    try {
-      return read.decode(await this.#sql.unsafe(statement.sql, statement.params as Params, PREPARED));
-    } catch (error) {
-      throw wrapDriverError(error, 'reading events after a position', statement.sql);
-    }
-  }
-
-  /**
    * A page program in one round trip (see the module comment), the count included when `withCount`.
    * MISSED when the program asks for a count that was not sent (the snapshot is gone: run again).
    */
   async #pageAndCount<T>(
-    compiled: CompiledProgram<T>,
+    compiled: AnnouncedProgram<T>,
     page: CompiledStatement,
     count: CompiledStatement,
     withCount: boolean,
@@ -124,12 +85,16 @@ export class PostgresQueryRunner {
       [count, rows[1]],
     ]);
     try {
-      const result = await compiled.execute(async (statement) => {
+      const program = compiled.program();
+      let step = program.next();
+      while (!step.done) {
+        const statement = step.value;
         const answer = answers.get(statement);
         if (statement === count) counted = true;
         if (answer === undefined) throw MISSED;
-        return answer;
-      });
+        step = program.next(answer);
+      }
+      const result = step.value;
       return { result, counted };
     } catch (error) {
       if (error === MISSED) return MISSED;
@@ -171,7 +136,7 @@ export class PostgresQueryRunner {
   }
 
   /** Runs any other program step by step, in one snapshot with custom plans (see the module comment). */
-  async #stepwise<T>(compiled: CompiledProgram<T>, doing: string): Promise<T> {
+  async #stepwise<T>(compiled: AnnouncedProgram<T>, doing: string): Promise<T> {
     const announced = Object.keys(compiled.statements).length;
     const program = compiled.program();
     let step = program.next();

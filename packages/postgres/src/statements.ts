@@ -1,10 +1,13 @@
 /**
- * The adapter's fixed SQL, built once per schema. postgres.js prepares each text once per
- * connection, so the hot paths (append, read, head) run as prepared statements.
+ * The driver's own fixed SQL, built once per schema: locks, the append statements and the change
+ * feed's. (The instance catalog and the key-value store are the shared statements of
+ * `@eventlog/sql`.) postgres.js prepares each text once per connection, so the hot paths run as
+ * prepared statements.
  */
 
+import { eventSelectList, qualifyColumns } from '@eventlog/sql';
 import { EVENT_JSON_COLUMNS } from './event-rows.js';
-import { EVENT_COLUMNS, INSTANCE_COLUMNS } from './rows.js';
+import { POSTGRES_DIALECT, postgresEventLayout } from './postgres-layout.js';
 import { quoteIdent } from './sql-names.js';
 
 /** The transaction-local setting holding the id of the instance an append transaction locked. */
@@ -28,7 +31,10 @@ export function buildStatements(schema: string) {
   const s = quoteIdent(schema);
   const instances = `${s}.instances`;
   const events = `${s}.events`;
-  const kv = `${s}.kv`;
+  const eventColumns = eventSelectList(
+    POSTGRES_DIALECT,
+    qualifyColumns(POSTGRES_DIALECT, postgresEventLayout(schema)),
+  );
   // Two-int advisory lock keys of this schema (see the function comment); `schema` is validated.
   const listenerLockKey = `hashtext('eventlog.listeners'), hashtext('${schema}')`;
   const listenerBarrierKey = `hashtext('eventlog.listen-barrier'), hashtext('${schema}')`;
@@ -86,13 +92,8 @@ export function buildStatements(schema: string) {
         order by global_position desc limit 1), 0) as head`,
 
     /** $1 eventIds: the stored events of the locked instance holding them. */
-    eventsByEventId: `select ${EVENT_COLUMNS} from ${events}
-      where instance_id = current_setting('${APPEND_INSTANCE_SETTING}') and event_id = any($1::text[])`,
-
-    /** $1 id = name, $2 now. Inserts nothing when the id or name is taken as an id or a name. */
-    autoCreateInstance: `insert into ${instances} (id, name, created_at, updated_at)
-      select $1, $1, $2, $2 where not exists (select 1 from ${instances} where id = $1 or name = $1)
-      on conflict do nothing returning id`,
+    eventsByEventId: `select ${eventColumns} from ${events} e
+      where e.instance_id = current_setting('${APPEND_INSTANCE_SETTING}') and e.event_id = any($1::text[])`,
 
     /**
      * $1 instance id, $2 the events (jsonb, `encodeEvents` with sequences), $3 the batch's stream,
@@ -161,47 +162,6 @@ export function buildStatements(schema: string) {
      */
     listenerBarrier: `select case when pg_advisory_lock(${listenerBarrierKey}) is not null
       then pg_advisory_unlock(${listenerBarrierKey}) end as passed`,
-
-    selectInstanceById: `select ${INSTANCE_COLUMNS} from ${instances} where id = $1`,
-    resolveInstance: `select ${INSTANCE_COLUMNS} from ${instances}
-      where id = $1 or name = $1 order by (id = $1) desc limit 1`,
-    listInstances: `select ${INSTANCE_COLUMNS} from ${instances} order by created_at, ord`,
-    /** $1 id, $2 name: an instance whose id or name is either. */
-    instanceTaken: `select ${INSTANCE_COLUMNS} from ${instances} where id = $1 or name = $1 or id = $2 or name = $2`,
-    /** $1 name, $2 id: another instance using `name` as its id or name. */
-    nameTakenByOther: `select id from ${instances} where (id = $1 or name = $1) and id <> $2 limit 1`,
-    insertInstance: `insert into ${instances} (id, name, description, created_at, updated_at)
-      values ($1, $2, $3, $4, $4) returning ${INSTANCE_COLUMNS}`,
-    /** $1 id, $2 set name?, $3 name, $4 set description?, $5 description, $6 updatedAt. */
-    updateInstance: `update ${instances} set
-        name = case when $2::boolean then $3 else name end,
-        description = case when $4::boolean then $5 else description end,
-        updated_at = $6
-      where id = $1 returning ${INSTANCE_COLUMNS}`,
-    deleteEvents: `with d as (delete from ${events} where instance_id = $1 returning 1) select count(*) as n from d`,
-    deleteInstance: `delete from ${instances} where id = $1 returning ${INSTANCE_COLUMNS}`,
-
-    headPosition: `select coalesce(max(global_position), 0) as head from ${events} where instance_id = $1`,
-
-    statsTotals: `select count(*) as events, count(distinct stream_id) as streams,
-        min(timestamp) as first, max(timestamp) as last
-      from ${events} where instance_id = $1`,
-    statsTypes: `select event_type, count(*) as n from ${events} where instance_id = $1 group by event_type`,
-
-    kvGet: `select value, version from ${kv} where namespace = $1 and key = $2`,
-    kvList: `select key, value, version from ${kv} where namespace = $1 order by key`,
-    /** $1 ns, $2 key, $3 value (JSON text). */
-    kvUpsert: `insert into ${kv} (namespace, key, value, version) values ($1, $2, $3::text::jsonb, 1)
-      on conflict (namespace, key) do update set value = excluded.value, version = ${kv}.version + 1
-      returning version`,
-    kvInsertNew: `insert into ${kv} (namespace, key, value, version) values ($1, $2, $3::text::jsonb, 1)
-      on conflict (namespace, key) do nothing returning version`,
-    /** $4 expected version. */
-    kvUpdateIf: `update ${kv} set value = $3::text::jsonb, version = version + 1
-      where namespace = $1 and key = $2 and version = $4 returning version`,
-    kvDelete: `delete from ${kv} where namespace = $1 and key = $2 returning version`,
-    kvDeleteIf: `delete from ${kv} where namespace = $1 and key = $2 and version = $3 returning version`,
-    kvVersion: `select version from ${kv} where namespace = $1 and key = $2`,
 
     /** Changes whenever any transaction of the database commits: the watch poll compares it. */
     snapshot: `select pg_current_snapshot()::text as snapshot`,

@@ -1,6 +1,12 @@
 /**
- * @eventlog/sql — the shared SQL query compiler of the SQLite and PostgreSQL adapters: the query
- * AST → `{ sql, params }`, with per-dialect hooks, and rows → `QueryResult`.
+ * @eventlog/sql — what the SQLite and PostgreSQL adapters share:
+ *
+ * - `compiler/`: the query AST → `{ sql, params }` (one walk, dialect hooks) and rows → results;
+ * - `dialects/`: the SQLite and PostgreSQL hooks of the compiler;
+ * - `store/`: the event store on any SQL database ({@link SqlStore}) over a {@link SqlDriver}
+ *   that each adapter implements for its database: the instance catalog, queries, statistics,
+ *   live reads and the key-value store as statement programs; the decisions of an append
+ *   transaction and group commit; migrations from drizzle-kit's files; driver error wrapping.
  *
  * @example
  * import { createQueryCompiler, sqliteDialect } from '@eventlog/sql';
@@ -9,13 +15,22 @@
  * const result = compiled.executeSync((s) => db.prepare(s.sql).all(...s.params));
  */
 
-export * from './condition-compiler.js';
-export * from './field-ref.js';
-export * from './params.js';
-export * from './postgres-dialect.js';
-export * from './query-compiler.js';
-export * from './query-program.js';
-export * from './row-decoder.js';
-export * from './sql-dialect.js';
-export * from './sqlite-dialect.js';
-export * from './table-layout.js';
+export * from './compiler/condition-compiler.js';
+export * from './compiler/field-ref.js';
+export * from './compiler/params.js';
+export * from './compiler/query-compiler.js';
+export * from './compiler/query-program.js';
+export * from './compiler/row-decoder.js';
+export * from './compiler/sql-dialect.js';
+export * from './compiler/table-layout.js';
+export * from './dialects/postgres-dialect.js';
+export * from './dialects/sqlite-dialect.js';
+export * from './store/append-coalescer.js';
+export * from './store/append-decisions.js';
+export * from './store/driver-errors.js';
+export * from './store/instance-programs.js';
+export * from './store/kv-store.js';
+export * from './store/migrations.js';
+export * from './store/sql-driver.js';
+export * from './store/sql-store.js';
+export * from './store/store-statements.js';

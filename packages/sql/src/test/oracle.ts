@@ -11,7 +11,7 @@ import {
   parseQuery,
   type QueryResult,
 } from '@eventlog/core';
-import type { CompiledQuery, QueryCompiler } from '../query-compiler.js';
+import type { CompiledQuery, QueryCompiler } from '../compiler/query-compiler.js';
 import { sameResult } from './fixtures.js';
 
 /** An outcome: a result, or the code of the error thrown. */

@@ -1,11 +1,11 @@
 import { DEFAULT_LIMITS, type EventRecord, type Limits, resolveLimits } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueryCompiler } from './query-compiler.js';
-import { runProgramSync } from './query-program.js';
+import { createQueryCompiler } from '../compiler/query-compiler.js';
+import { runProgramSync } from '../compiler/query-program.js';
+import { INSTANCE_ID, makeEvents, QUERIES, randomQuery, rng } from '../test/fixtures.js';
+import { compareSync } from '../test/oracle.js';
 import { canonicalJsonText, SQLITE_CANONICAL_JSON_FUNCTION, sqliteDialect } from './sqlite-dialect.js';
-import { INSTANCE_ID, makeEvents, QUERIES, randomQuery, rng } from './test/fixtures.js';
-import { compareSync } from './test/oracle.js';
 
 const events = makeEvents(400, 7);
 /** Random queries per run; raise it (EVENTLOG_FUZZ_RUNS=20000) to search harder. */

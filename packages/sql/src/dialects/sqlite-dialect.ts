@@ -12,7 +12,7 @@ import {
   type PathSegment,
   type TimeInterval,
 } from '@eventlog/core';
-import type { Bind, JsonRef, OrderingOperator, SqlDialect } from './sql-dialect.js';
+import type { Bind, JsonRef, OrderingOperator, SqlDialect } from '../compiler/sql-dialect.js';
 
 /** Options of {@link sqliteDialect}. */
 export interface SqliteDialectOptions {

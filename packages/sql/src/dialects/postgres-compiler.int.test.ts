@@ -1,11 +1,11 @@
 import { DEFAULT_LIMITS, type Limits, resolveLimits } from '@eventlog/core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createQueryCompiler } from '../compiler/query-compiler.js';
+import type { Row } from '../compiler/query-program.js';
+import { INSTANCE_ID, makeEvents, QUERIES, randomQuery, rng } from '../test/fixtures.js';
+import { compareAsync } from '../test/oracle.js';
 import { postgresDialect } from './postgres-dialect.js';
-import { createQueryCompiler } from './query-compiler.js';
-import type { Row } from './query-program.js';
-import { INSTANCE_ID, makeEvents, QUERIES, randomQuery, rng } from './test/fixtures.js';
-import { compareAsync } from './test/oracle.js';
 
 const url = process.env.EVENTLOG_TEST_PG_URL;
 if (url === undefined && process.env.CI === 'true') {

@@ -10,7 +10,7 @@
  */
 
 import type { JsonScalar, JsonValue, PathSegment, TimeInterval } from '@eventlog/core';
-import type { Bind, JsonRef, OrderingOperator, SqlDialect } from './sql-dialect.js';
+import type { Bind, JsonRef, OrderingOperator, SqlDialect } from '../compiler/sql-dialect.js';
 
 /** Options of {@link postgresDialect}. */
 export interface PostgresDialectOptions {

@@ -1,9 +1,9 @@
 import { DEFAULT_LIMITS, fieldNode, parseQuery, type Query } from '@eventlog/core';
 import { describe, expect, it } from 'vitest';
+import { postgresDialect } from '../dialects/postgres-dialect.js';
+import { SQLITE_CANONICAL_JSON_FUNCTION, sqliteDialect } from '../dialects/sqlite-dialect.js';
 import { ParamCollector } from './params.js';
-import { postgresDialect } from './postgres-dialect.js';
 import { createQueryCompiler } from './query-compiler.js';
-import { SQLITE_CANONICAL_JSON_FUNCTION, sqliteDialect } from './sqlite-dialect.js';
 
 const sqlite = createQueryCompiler(sqliteDialect());
 const postgres = createQueryCompiler(postgresDialect(), {

@@ -1,0 +1,250 @@
+/**
+ * The PostgreSQL driver of the shared SQL store: a postgres.js pool; reads in `REPEATABLE READ READ
+ * ONLY` snapshots (`postgres-query-runner.ts`); writes in transactions that hold an advisory lock
+ * (the catalog's, or the instance's); appends coalesced per instance into group commits
+ * (`append-writer.ts`); wake-ups by LISTEN/NOTIFY (`commit-watcher.ts`, `commit-notifier.ts`). It
+ * connects lazily: the first call (or `ready()`) connects and applies the migrations.
+ */
+
+import {
+  type AdapterTransaction,
+  type AppendOutcome,
+  type AppendRequest,
+  type CommitSignal,
+  EventLogError,
+  type EventRecord,
+  storageError,
+  type Unsubscribe,
+} from '@eventlog/core';
+import {
+  type AnnouncedProgram,
+  AppendCoalescer,
+  buildStoreStatements,
+  type CompiledStatement,
+  createQueryCompiler,
+  createSqlKvStore,
+  type QueryCompiler,
+  type Row,
+  runProgram,
+  type SqlDriver,
+  type StatementProgram,
+  type StoreStatement,
+  type StoreStatements,
+  type WriteLock,
+} from '@eventlog/sql';
+import type postgres from 'postgres';
+import { AppendWriter } from './append-writer.js';
+import { CommitNotifier } from './commit-notifier.js';
+import { CommitWatcher } from './commit-watcher.js';
+import { loadMigrations, migrate } from './migrator.js';
+import type { ResolvedOptions } from './options.js';
+import { createPgClient, type PgClient, PREPARED } from './pg-client.js';
+import { findPgError, wrapDriverError } from './pg-errors.js';
+import { POSTGRES_DIALECT, postgresEventLayout, postgresStoreLayout } from './postgres-layout.js';
+import { PostgresQueryRunner } from './postgres-query-runner.js';
+import { buildStatements, type Statements } from './statements.js';
+
+type Params = postgres.ParameterOrJSON<never>[];
+
+/** Anything that runs a statement: the pool, or a transaction. */
+interface StatementRunner {
+  unsafe(
+    query: string,
+    parameters?: Params,
+    options?: { prepare?: boolean },
+  ): PromiseLike<postgres.RowList<Row[]>>;
+}
+
+/** Name of the NOTIFY channel of a schema (a channel name is at most 63 bytes, like schema names). */
+function channelOf(schema: string): string {
+  const channel = `eventlog_${schema}`;
+  return channel.length <= 63 ? channel : `eventlog_${schema.slice(0, 40)}_${schema.length}`;
+}
+
+/** A PostgreSQL error, or a postgres.js connection error (`CONNECTION_CLOSED`, `CONNECT_TIMEOUT`, …). */
+function isDriverError(error: unknown): boolean {
+  if (findPgError(error) !== undefined) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^CONNECT/.test(code);
+}
+
+/**
+ * Runs a program's statements on `runner` (`{ changes }` from the command's row count); a driver
+ * error becomes `STORAGE_ERROR` with the failing statement.
+ */
+function runOn<T>(runner: StatementRunner, doing: string, program: StatementProgram<T>): Promise<T> {
+  return runProgram(program, async (statement: CompiledStatement) => {
+    let rows: postgres.RowList<Row[]>;
+    try {
+      rows = await runner.unsafe(statement.sql, statement.params as Params, PREPARED);
+    } catch (error) {
+      throw wrapDriverError(error, doing, statement.sql);
+    }
+    return (statement as StoreStatement).changes === true ? [{ changes: rows.count }] : rows;
+  });
+}
+
+/** The PostgreSQL driver. */
+export class PostgresDriver implements SqlDriver {
+  readonly name = 'postgres';
+  readonly capabilities = Object.freeze({
+    persistent: true,
+    crossProcess: true,
+    transactions: true,
+    queryPushdown: true,
+  });
+  readonly keyedById = true;
+  readonly statements: StoreStatements;
+  readonly compiler: QueryCompiler;
+  readonly schema: string;
+  /** The pool. */
+  readonly sql: PgClient;
+
+  readonly #options: ResolvedOptions;
+  readonly #S: Statements;
+  readonly #watcher: CommitWatcher;
+  readonly #notifier: CommitNotifier;
+  readonly #coalescer: AppendCoalescer<AppendRequest, AppendOutcome>;
+  readonly #reader: PostgresQueryRunner;
+  #lockSeed = 0;
+  #opening: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.schema = options.schema;
+    this.statements = buildStoreStatements(POSTGRES_DIALECT, postgresStoreLayout(options.schema));
+    this.compiler = createQueryCompiler(POSTGRES_DIALECT, { layout: postgresEventLayout(options.schema) });
+    this.#S = buildStatements(options.schema);
+    this.sql = createPgClient(options);
+    const channel = channelOf(options.schema);
+    this.#watcher = new CommitWatcher({
+      options,
+      sql: this.sql,
+      channel,
+      snapshotStatement: this.#S.snapshot,
+      registerStatements: [this.#S.listenerLock, this.#S.listenerBarrier],
+    });
+    this.#notifier = new CommitNotifier({ options, channel, notifyStatement: this.#S.notifyMany });
+    const writer = new AppendWriter({
+      sql: this.sql,
+      statements: this.#S,
+      store: this.statements,
+      dialect: POSTGRES_DIALECT,
+      schema: options.schema,
+      lockSeed: () => this.#lockSeed,
+      hooks: options.hooks,
+      onCommitted: (instanceId, listened, committed) => {
+        const position = (committed.events[committed.events.length - 1] as EventRecord).global_position;
+        this.#watcher.committed({ kind: 'append', instanceId, position, committed });
+        if (listened) this.#notifier.append(instanceId, position);
+      },
+    });
+    this.#coalescer = new AppendCoalescer(writer.run, {
+      enabled: options.coalesce,
+      maxWeight: options.maxCoalescedEvents,
+      weight: (request) => request.events.length,
+    });
+    this.#reader = new PostgresQueryRunner(this.sql);
+  }
+
+  ready(): Promise<void> {
+    if (this.#closing !== undefined) {
+      return Promise.reject(storageError('The PostgreSQL adapter is closed; create a new one.'));
+    }
+    this.#opening ??= this.#connect().catch((error: unknown) => {
+      // Let a later call try again (the database may come back).
+      this.#opening = undefined;
+      throw error;
+    });
+    return this.#opening;
+  }
+
+  async #connect(): Promise<void> {
+    let migrations: ReturnType<typeof loadMigrations>;
+    try {
+      migrations = loadMigrations();
+    } catch (error) {
+      throw storageError(`Could not read the migrations of @eventlog/postgres: ${String(error)}`, error);
+    }
+    await migrate(this.sql, { schema: this.schema, apply: this.#options.migrate, migrations });
+    try {
+      const [row] = await this.sql.unsafe<Array<{ seed: number }>>(this.#S.lockSeed, [this.schema], PREPARED);
+      this.#lockSeed = row?.seed ?? 0;
+    } catch (error) {
+      throw wrapDriverError(error, 'opening the adapter');
+    }
+  }
+
+  async run<T>(doing: string, program: StatementProgram<T>): Promise<T> {
+    await this.ready();
+    return runOn(this.sql as unknown as StatementRunner, doing, program);
+  }
+
+  async read<T>(doing: string, program: AnnouncedProgram<T>): Promise<T> {
+    await this.ready();
+    return this.#reader.read(doing, program);
+  }
+
+  async write<T>(doing: string, lock: WriteLock, program: StatementProgram<T>): Promise<T> {
+    await this.ready();
+    const [text, params] =
+      lock.kind === 'catalog'
+        ? [this.#S.lockCatalog, [this.schema]]
+        : [this.#S.lockInstanceId, [lock.id, this.#lockSeed]];
+    try {
+      return (await this.sql.begin(async (tx) => {
+        // Instance creation and renames serialize on the catalog's lock; an instance's delete on
+        // the instance's append lock, so no append of it is between its checks and its commit.
+        await tx.unsafe(text, params as Params, PREPARED);
+        return runOn(tx as unknown as StatementRunner, doing, program);
+      })) as T;
+    } catch (error) {
+      throw wrapDriverError(error, doing);
+    }
+  }
+
+  async append(request: AppendRequest): Promise<AppendOutcome> {
+    await this.ready();
+    return this.#coalescer.submit(request.instance, request);
+  }
+
+  committed(signal: CommitSignal): void {
+    this.#watcher.committed(signal);
+    if (signal.kind === 'delete' && signal.instanceId !== null) this.#notifier.delete(signal.instanceId);
+  }
+
+  watch(listener: (signal: CommitSignal) => void): Unsubscribe {
+    if (this.#closing !== undefined) return () => {};
+    return this.#watcher.watch(listener);
+  }
+
+  async transaction<T>(fn: (tx: AdapterTransaction) => Promise<T>): Promise<T> {
+    await this.ready();
+    try {
+      return (await this.sql.begin(async (driver) =>
+        fn({
+          kv: createSqlKvStore(this.statements, POSTGRES_DIALECT, (doing, program) =>
+            runOn(driver as unknown as StatementRunner, doing, program),
+          ),
+          driver,
+        }),
+      )) as T;
+    } catch (error) {
+      // The caller's own errors pass through; driver errors become STORAGE_ERROR.
+      if (EventLogError.isInstance(error) || !isDriverError(error)) throw error;
+      throw wrapDriverError(error, 'running a transaction');
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      // Appends already queued finish; new ones are refused.
+      await this.#coalescer.close();
+      await this.#notifier.close();
+      await this.#watcher.close();
+      await this.sql.end({ timeout: 5 });
+    })();
+    return this.#closing;
+  }
+}

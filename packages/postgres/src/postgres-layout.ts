@@ -1,0 +1,33 @@
+/**
+ * The PostgreSQL tables as the shared SQL code sees them (see `schema.ts` for the tables
+ * themselves): events reference instances by their public id, in the adapter's schema.
+ */
+
+import {
+  DEFAULT_EVENT_COLUMNS,
+  type EventTableLayout,
+  postgresDialect,
+  type StoreTablesLayout,
+} from '@eventlog/sql';
+
+/** The compiler's dialect (postgres.js returns jsonb parsed). */
+export const POSTGRES_DIALECT = postgresDialect();
+
+/** The events table of a schema, as the query compiler sees it. */
+export function postgresEventLayout(schema: string): EventTableLayout {
+  return { table: [schema, 'events'], columns: DEFAULT_EVENT_COLUMNS };
+}
+
+/** The store's tables in a schema. */
+export function postgresStoreLayout(schema: string): StoreTablesLayout {
+  return {
+    instances: [schema, 'instances'],
+    events: [schema, 'events'],
+    kv: [schema, 'kv'],
+    eventsInstanceColumn: 'instance_id',
+    instanceKey: 'id',
+    instanceOrder: 'ord',
+    // JSON travels as text and is cast, independent of the driver's jsonb serializers.
+    jsonParameter: (placeholder) => `${placeholder}::text::jsonb`,
+  };
+}

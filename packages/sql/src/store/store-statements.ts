@@ -1,0 +1,146 @@
+/**
+ * The fixed statements of the event store that are the same on every SQL database: the instance
+ * catalog and the key-value store. They are written once, with `?` where values go, and rendered
+ * for a dialect (placeholders, quoted and schema-qualified table names) when a driver opens.
+ */
+
+import type { CompiledStatement } from '../compiler/params.js';
+import type { Row } from '../compiler/query-program.js';
+import type { SqlDialect } from '../compiler/sql-dialect.js';
+
+/**
+ * A statement of the store. With `changes`, the driver answers with one row `{ changes }`: the
+ * number of rows the statement wrote (for deletes whose rows nobody needs back).
+ */
+export interface StoreStatement extends CompiledStatement {
+  readonly changes?: true;
+}
+
+/** Where the store's tables are and how events reference instances. */
+export interface StoreTablesLayout {
+  /** The instances table: one name, or `[schema, table]`. */
+  instances: string | readonly string[];
+  /** The key-value table. */
+  kv: string | readonly string[];
+  /** The events table. */
+  events: string | readonly string[];
+  /** The events table's column referencing the instance (holding the instance key). */
+  eventsInstanceColumn: string;
+  /**
+   * The instances column whose value the events table holds: `id` (the public id) or a private
+   * surrogate key (SQLite's integer `pk`).
+   */
+  instanceKey: string;
+  /** The instances column that orders instances created in the same millisecond (creation order). */
+  instanceOrder: string;
+  /** Wraps the placeholder of a JSON text parameter (PostgreSQL: `?::text::jsonb`). */
+  jsonParameter?(placeholder: string): string;
+}
+
+/** An instance row as the catalog statements return it. */
+export interface InstanceRow extends Row {
+  /** The instance key events reference (the id, or a surrogate key). */
+  key: string | number;
+  id: string;
+  name: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Renders `?` markers as the dialect's placeholders, in order. */
+function render(dialect: SqlDialect, text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => dialect.placeholder(++n));
+}
+
+/** A statement factory over a fixed text. */
+function fixed(dialect: SqlDialect, text: string, changes = false) {
+  const sql = render(dialect, text);
+  return (...params: unknown[]): StoreStatement =>
+    changes ? { sql, params, changes: true } : { sql, params };
+}
+
+/** The store's fixed statements, rendered for one dialect. */
+export type StoreStatements = ReturnType<typeof buildStoreStatements>;
+
+/**
+ * Builds the fixed statements for a dialect and a table layout.
+ *
+ * Every text is built once; calling a statement only collects its values.
+ */
+export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLayout) {
+  const table = (name: string | readonly string[]) =>
+    (typeof name === 'string' ? [name] : name).map((part) => dialect.quoteIdentifier(part)).join('.');
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  const instances = table(layout.instances);
+  const events = table(layout.events);
+  const kv = table(layout.kv);
+  const json = layout.jsonParameter ?? ((p: string) => p);
+  const columns = `${q(layout.instanceKey)} AS key, id, name, description, created_at, updated_at`;
+  const s = (text: string, changes = false) => fixed(dialect, text, changes);
+
+  return {
+    /** (id) The instance with this id. */
+    instanceById: s(`SELECT ${columns} FROM ${instances} WHERE id = ?`),
+    /** (name) The instance with this name. */
+    instanceByName: s(`SELECT ${columns} FROM ${instances} WHERE name = ?`),
+    /** (id) The key events reference the instance by (drivers whose events hold a private key). */
+    instanceKeyById: s(`SELECT ${q(layout.instanceKey)} AS key FROM ${instances} WHERE id = ?`),
+    /** (ref, ref, ref) The instance a reference means: by id first, then by name (SPEC §3). */
+    instanceByRef: s(
+      `SELECT ${columns} FROM ${instances} WHERE id = ? OR name = ? ORDER BY (id = ?) DESC LIMIT 1`,
+    ),
+    /** (a, b, a, b) The instances whose id or name is `a` or `b` (candidates for a clash). */
+    instancesUsing: s(`SELECT ${columns} FROM ${instances} WHERE id IN (?, ?) OR name IN (?, ?)`),
+    /** All instances, oldest first. */
+    listInstances: s(`SELECT ${columns} FROM ${instances} ORDER BY created_at, ${q(layout.instanceOrder)}`),
+    /** (id, name, description, createdAt, updatedAt) */
+    insertInstance: s(
+      `INSERT INTO ${instances} (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+    ),
+    /**
+     * (ref, ref, now, now, ref, ref) Creates the instance an append names (`autoCreateInstance`):
+     * id = name = the reference, unless an instance uses it as its id or name (then nothing, and
+     * no row back: someone created it meanwhile).
+     */
+    autoCreateInstance: s(
+      `INSERT INTO ${instances} (id, name, created_at, updated_at)
+       SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ${instances} WHERE id = ? OR name = ?)
+       ON CONFLICT DO NOTHING RETURNING ${q(layout.instanceKey)} AS key`,
+    ),
+    /** (name, description, updatedAt, id) */
+    updateInstance: s(`UPDATE ${instances} SET name = ?, description = ?, updated_at = ? WHERE id = ?`),
+    /** (id) */
+    deleteInstance: s(`DELETE FROM ${instances} WHERE id = ?`),
+    /** (key) Deletes an instance's events; answers `{ changes }`. */
+    deleteEvents: s(`DELETE FROM ${events} WHERE ${q(layout.eventsInstanceColumn)} = ?`, true),
+
+    /** (namespace, key) */
+    kvGet: s(`SELECT value, version FROM ${kv} WHERE namespace = ? AND key = ?`),
+    /** (namespace) Keys in code point order (BINARY / "C" collation). */
+    kvList: s(`SELECT key, value, version FROM ${kv} WHERE namespace = ? ORDER BY key`),
+    /** (namespace, key) */
+    kvVersion: s(`SELECT version FROM ${kv} WHERE namespace = ? AND key = ?`),
+    /** (namespace, key, value) Writes whatever is there. */
+    kvUpsert: s(
+      `INSERT INTO ${kv} AS k (namespace, key, value, version) VALUES (?, ?, ${json('?')}, 1)
+       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, version = k.version + 1
+       RETURNING version`,
+    ),
+    /** (namespace, key, value) Writes only when the key is absent. */
+    kvInsertNew: s(
+      `INSERT INTO ${kv} (namespace, key, value, version) VALUES (?, ?, ${json('?')}, 1)
+       ON CONFLICT (namespace, key) DO NOTHING RETURNING version`,
+    ),
+    /** (value, namespace, key, expected) Writes only at the expected version. */
+    kvUpdateIf: s(
+      `UPDATE ${kv} SET value = ${json('?')}, version = version + 1
+       WHERE namespace = ? AND key = ? AND version = ? RETURNING version`,
+    ),
+    /** (namespace, key) */
+    kvDelete: s(`DELETE FROM ${kv} WHERE namespace = ? AND key = ? RETURNING version`),
+    /** (namespace, key, expected) */
+    kvDeleteIf: s(`DELETE FROM ${kv} WHERE namespace = ? AND key = ? AND version = ? RETURNING version`),
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * How an append is made atomic on SQLite: the whole append runs inside `BEGIN IMMEDIATE` (the
+ * database's write lock, held by one connection at a time across processes), so the facts it reads
+ * — the instance, the stored eventIds, the streams' last sequence numbers — cannot change before
+ * its insert commits. The decisions are the shared ones of `@eventlog/sql`; positions come from
+ * the `AUTOINCREMENT` key, handed out in insert order under the lock.
+ */
+
+import {
+  type AppendOutcome,
+  type AppendRequest,
+  type EventRecord,
+  eventIdsOf,
+  instanceNotFound,
+  storageError,
+} from '@eventlog/core';
+import {
+  decideAppends,
+  decodeEvent,
+  eventSelectList,
+  type InstanceRow,
+  insertedRecords,
+  type PendingAppend,
+  type PlannedRow,
+  qualifyColumns,
+  type Row,
+  type SqlDialect,
+  type StoreStatements,
+  settleAppends,
+} from '@eventlog/sql';
+import type Database from 'better-sqlite3';
+import { SQLITE_EVENT_LAYOUT } from './sqlite-layout.js';
+
+/** Rows per multi-row INSERT of a batch: fewer statement executions, one JSON-to-JSONB pass each. */
+const INSERT_CHUNK = 64;
+const EVENT_COLUMNS =
+  '(instance_pk, stream_id, sequence_number, event_type, id, event_id, timestamp, payload, metadata)';
+const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, jsonb(?), jsonb(?))';
+const COLUMN_COUNT = 9;
+
+function isEmptyObject(value: object): boolean {
+  for (const _ in value) return false;
+  return true;
+}
+
+/** The append's own statements, prepared once per connection. */
+export class SqliteAppender {
+  private readonly streamVersion: Database.Statement;
+  private readonly eventsByEventId: Database.Statement;
+  private readonly insertEvent: Database.Statement;
+  private readonly insertEvents: Database.Statement;
+  private readonly instanceById: Database.Statement;
+  private readonly instanceByName: Database.Statement;
+  private readonly autoCreate: Database.Statement;
+
+  constructor(
+    db: Database.Database,
+    S: StoreStatements,
+    private readonly dialect: SqlDialect,
+    /** Records the statement about to run, for error details. */
+    private readonly running: (sql: string) => void,
+  ) {
+    // ORDER BY … LIMIT 1 walks the (instance, stream, sequence) index backwards: one seek.
+    this.streamVersion = db
+      .prepare(
+        'SELECT sequence_number FROM events WHERE instance_pk = ? AND stream_id = ? ORDER BY sequence_number DESC LIMIT 1',
+      )
+      .pluck();
+    const columns = qualifyColumns(dialect, SQLITE_EVENT_LAYOUT);
+    this.eventsByEventId = db.prepare(
+      `SELECT ${eventSelectList(dialect, columns)} FROM events AS e WHERE e.instance_pk = ? AND e.event_id IN (SELECT value FROM json_each(?))`,
+    );
+    this.insertEvent = db.prepare(`INSERT INTO events ${EVENT_COLUMNS} VALUES ${EVENT_VALUES}`);
+    this.insertEvents = db.prepare(
+      `INSERT INTO events ${EVENT_COLUMNS} VALUES ${new Array(INSERT_CHUNK).fill(EVENT_VALUES).join(', ')}`,
+    );
+    // Two unique-index seeks (id first, then name) are cheaper than one OR over both.
+    this.instanceById = db.prepare(S.instanceById('').sql);
+    this.instanceByName = db.prepare(S.instanceByName('').sql);
+    this.autoCreate = db.prepare(S.autoCreateInstance().sql);
+  }
+
+  /** The instance a reference means, if any. */
+  private resolve(ref: string): InstanceRow | undefined {
+    this.running(this.instanceById.source);
+    const row = this.instanceById.get(ref) as InstanceRow | undefined;
+    if (row !== undefined) return row;
+    this.running(this.instanceByName.source);
+    return this.instanceByName.get(ref) as InstanceRow | undefined;
+  }
+
+  /** The last sequence number of a stream of the instance a reference means (0 when empty). */
+  currentVersion(ref: string, stream: string): number {
+    const row = this.resolve(ref);
+    return row === undefined ? 0 : this.version(row.key as number, stream);
+  }
+
+  /** The last sequence number of a stream (0 when empty). */
+  private version(pk: number, stream: string): number {
+    this.running(this.streamVersion.source);
+    return (this.streamVersion.get(pk, stream) as number | undefined) ?? 0;
+  }
+
+  /** The append; call it inside `BEGIN IMMEDIATE`. */
+  append(request: AppendRequest): AppendOutcome {
+    let row = this.resolve(request.instance);
+    if (row === undefined) {
+      if (!request.autoCreate) throw instanceNotFound(request.instance);
+      const ref = request.instance;
+      this.running(this.autoCreate.source);
+      this.autoCreate.run(ref, ref, request.now, request.now, ref, ref);
+      row = this.resolve(ref);
+      if (row === undefined) throw storageError(`Could not create instance "${ref}".`);
+    }
+    const pk = row.key as number;
+    const instanceId = row.id;
+
+    const stored = new Map<string, EventRecord>();
+    const eventIds = eventIdsOf(request);
+    if (eventIds.length > 0) {
+      this.running(this.eventsByEventId.source);
+      for (const r of this.eventsByEventId.all(pk, JSON.stringify(eventIds)) as Row[]) {
+        const record = decodeEvent(r, instanceId, this.dialect);
+        stored.set(record.eventId as string, record);
+      }
+    }
+    const versions = new Map<string, number>();
+    for (const event of request.events) {
+      if (!versions.has(event.streamId)) versions.set(event.streamId, this.version(pk, event.streamId));
+    }
+
+    let outcome: AppendOutcome | undefined;
+    let failure: { error: unknown } | undefined;
+    const call: PendingAppend = {
+      request,
+      resolve: (result) => {
+        outcome = result;
+      },
+      reject: (error) => {
+        failure = { error };
+      },
+    };
+    const plan = decideAppends([call], { stored, versions });
+    const positions = plan.rows.length === 0 ? [] : this.insert(pk, plan.rows);
+    settleAppends(plan.decisions, insertedRecords(plan.rows, instanceId, positions));
+    if (failure !== undefined) throw failure.error;
+    return outcome as AppendOutcome;
+  }
+
+  /** Inserts the rows in order; returns their positions. */
+  private insert(pk: number, rows: readonly PlannedRow[]): number[] {
+    const n = rows.length;
+    const positions = new Array<number>(n);
+    let i = 0;
+    if (n >= INSERT_CHUNK) {
+      this.running(this.insertEvents.source);
+      const params: unknown[] = new Array(INSERT_CHUNK * COLUMN_COUNT);
+      while (n - i >= INSERT_CHUNK) {
+        for (let j = 0; j < INSERT_CHUNK; j++) fill(params, j * COLUMN_COUNT, pk, rows[i + j] as PlannedRow);
+        // Under the write lock AUTOINCREMENT hands out consecutive rowids, in VALUES order.
+        const last = Number(this.insertEvents.run(params).lastInsertRowid);
+        for (let j = 0; j < INSERT_CHUNK; j++) positions[i + j] = last - INSERT_CHUNK + 1 + j;
+        i += INSERT_CHUNK;
+      }
+    }
+    if (i < n) {
+      this.running(this.insertEvent.source);
+      const params: unknown[] = new Array(COLUMN_COUNT);
+      for (; i < n; i++) {
+        fill(params, 0, pk, rows[i] as PlannedRow);
+        positions[i] = Number(this.insertEvent.run(params).lastInsertRowid);
+      }
+    }
+    return positions;
+  }
+}
+
+/** Writes one row's values into `params` from `offset`, in {@link EVENT_COLUMNS} order. */
+function fill(params: unknown[], offset: number, pk: number, row: PlannedRow): void {
+  const { event, sequence } = row;
+  params[offset] = pk;
+  params[offset + 1] = event.streamId;
+  params[offset + 2] = sequence;
+  params[offset + 3] = event.eventType;
+  params[offset + 4] = event.id;
+  params[offset + 5] = event.eventId ?? null;
+  params[offset + 6] = event.timestamp;
+  params[offset + 7] = JSON.stringify(event.payload);
+  params[offset + 8] = isEmptyObject(event.metadata) ? '{}' : JSON.stringify(event.metadata);
+}
