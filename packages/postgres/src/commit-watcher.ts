@@ -16,7 +16,7 @@
  * may have found the lock free), and only then signal `unknown`, whose read finds their commits.
  */
 
-import type { CommitSignal, Unsubscribe } from '@eventlog/core';
+import { CommitListeners, type CommitSignal, type Unsubscribe } from '@eventlog/core';
 import postgres from 'postgres';
 import type { ResolvedOptions } from './options.js';
 import { type PgClient, PREPARED } from './pg-client.js';
@@ -47,7 +47,7 @@ export interface CommitWatcherContext {
 /** Delivers commit signals to watchers. */
 export class CommitWatcher {
   readonly #ctx: CommitWatcherContext;
-  readonly #listeners = new Set<(signal: CommitSignal) => void>();
+  readonly #listeners: CommitListeners;
   /** Highest position signalled per instance: a notification at or below it is our own echo. */
   readonly #heads = new Map<string, number>();
   #client: PgClient | undefined;
@@ -61,20 +61,13 @@ export class CommitWatcher {
 
   constructor(context: CommitWatcherContext) {
     this.#ctx = context;
+    // The first watcher starts listening and polling; the last one stops them.
+    this.#listeners = new CommitListeners({ onFirst: () => this.#start(), onLast: () => this.#stop() });
   }
 
   /** Adds a watcher; the first one starts listening. */
   watch(listener: (signal: CommitSignal) => void): Unsubscribe {
-    const wrapped = (signal: CommitSignal) => listener(signal);
-    this.#listeners.add(wrapped);
-    if (this.#listeners.size === 1) this.#start();
-    let active = true;
-    return () => {
-      if (!active) return;
-      active = false;
-      this.#listeners.delete(wrapped);
-      if (this.#listeners.size === 0) this.#stop();
-    };
+    return this.#listeners.add(listener);
   }
 
   /** Signals a commit of this process. */
@@ -95,13 +88,7 @@ export class CommitWatcher {
   }
 
   #emit(signal: CommitSignal): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(signal);
-      } catch {
-        // A failing watcher must not keep the others from their wake-up.
-      }
-    }
+    this.#listeners.emit(signal);
   }
 
   #start(): void {
