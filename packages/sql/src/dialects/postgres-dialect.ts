@@ -11,6 +11,7 @@
 
 import type { JsonScalar, JsonValue, PathSegment, TimeInterval } from '@eventlog/core';
 import type { Bind, JsonRef, OrderingOperator, SqlDialect } from '../compiler/sql-dialect.js';
+import { textTimeBucket } from './text-time-bucket.js';
 
 /** Options of {@link postgresDialect}. */
 export interface PostgresDialectOptions {
@@ -93,21 +94,12 @@ export function postgresDialect(options: PostgresDialectOptions = {}): SqlDialec
     collate: (expr) => `(${expr}) COLLATE "C"`,
 
     timeBucket(timestamp, interval: TimeInterval) {
-      switch (interval) {
-        case 'minute':
-          return `substr(${timestamp}, 1, 16) || ':00.000Z'`;
-        case 'hour':
-          return `substr(${timestamp}, 1, 13) || ':00:00.000Z'`;
-        case 'day':
-          return `substr(${timestamp}, 1, 10) || 'T00:00:00.000Z'`;
-        case 'month':
-          return `substr(${timestamp}, 1, 7) || '-01T00:00:00.000Z'`;
-        case 'week':
-          // Text → timestamp ignores the trailing Z: the wall time is already UTC. ISO weeks start Monday.
-          return `to_char(date_trunc('week', (${timestamp})::timestamp), 'YYYY-MM-DD') || 'T00:00:00.000Z'`;
-        default:
-          throw new TypeError(`Unknown time interval ${JSON.stringify(interval)}.`);
-      }
+      // Text → timestamp ignores the trailing Z: the wall time is already UTC. ISO weeks start Monday.
+      return textTimeBucket(
+        timestamp,
+        interval,
+        (ts) => `to_char(date_trunc('week', (${ts})::timestamp), 'YYYY-MM-DD')`,
+      );
     },
 
     toDouble: (expr) => `(${expr})::float8`,

@@ -13,6 +13,7 @@ import {
   type TimeInterval,
 } from '@eventlog/core';
 import type { Bind, JsonRef, OrderingOperator, SqlDialect } from '../compiler/sql-dialect.js';
+import { textTimeBucket } from './text-time-bucket.js';
 
 /** Options of {@link sqliteDialect}. */
 export interface SqliteDialectOptions {
@@ -161,21 +162,8 @@ export function sqliteDialect(options: SqliteDialectOptions = {}): SqlDialect {
     collate: (text) => text,
 
     timeBucket(timestamp, interval: TimeInterval) {
-      switch (interval) {
-        case 'minute':
-          return `substr(${timestamp}, 1, 16) || ':00.000Z'`;
-        case 'hour':
-          return `substr(${timestamp}, 1, 13) || ':00:00.000Z'`;
-        case 'day':
-          return `substr(${timestamp}, 1, 10) || 'T00:00:00.000Z'`;
-        case 'month':
-          return `substr(${timestamp}, 1, 7) || '-01T00:00:00.000Z'`;
-        case 'week':
-          // Back six days, then forward to the next Monday: the Monday on or before the day.
-          return `date(${timestamp}, '-6 days', 'weekday 1') || 'T00:00:00.000Z'`;
-        default:
-          throw new TypeError(`Unknown time interval ${JSON.stringify(interval)}.`);
-      }
+      // Back six days, then forward to the next Monday: the Monday on or before the day.
+      return textTimeBucket(timestamp, interval, (ts) => `date(${ts}, '-6 days', 'weekday 1')`);
     },
 
     toDouble: (expr) => `CAST(${expr} AS REAL)`,
