@@ -9,8 +9,14 @@
  *   problems, `VALIDATION_ERROR` / `LIMIT_EXCEEDED` for what cannot be sent).
  */
 
-import { type ErrorCode, EventLogError, nowIso } from '@eventlog/core';
-import { EVENT_TYPE, SUBSCRIPTION_ENDED_TYPE, type WireRequestMessage } from './protocol.js';
+import {
+  type ErrorCode,
+  EVENT_TYPE,
+  EventLogError,
+  nowIso,
+  SUBSCRIPTION_ENDED_TYPE,
+  type WireRequestMessage,
+} from '@eventlog/core';
 import {
   resolveWebSocket,
   type WebSocketConstructor,

@@ -3,16 +3,17 @@
  */
 
 import {
+  DEFAULT_MAX_MESSAGE_BYTES,
   type EventLog,
   type EventMap,
   type EventRecord,
   type MethodName,
+  type SubscribeParams,
   toEventLogError,
   validateInstanceRef,
   validateInstanceUpdate,
 } from '@eventlog/core';
 import { ClientConnection, localFailure } from './client-connection.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, type SubscribeParams } from './protocol.js';
 import {
   type RemoteSubscription,
   type SubscribeOptions,

@@ -6,16 +6,17 @@
  * right after it: no gaps. Events at or below that position are dropped on arrival: no repeats.
  */
 
-import type { ErrorCode, EventRecord } from '@eventlog/core';
-import type { ClientConnection, WireEnvelope } from './client-connection.js';
 import {
+  type ErrorCode,
+  type EventRecord,
   SUBSCRIBE_TYPE,
   SUBSCRIPTION_ENDED_TYPE,
   type SubscribeData,
   type SubscribeEnvelope,
   type SubscribeParams,
   UNSUBSCRIBE_TYPE,
-} from './protocol.js';
+} from '@eventlog/core';
+import type { ClientConnection, WireEnvelope } from './client-connection.js';
 
 /** Why a subscription ended. */
 export type SubscriptionEnd =

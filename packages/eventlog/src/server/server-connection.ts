@@ -8,13 +8,16 @@
  * client that does not read cannot make the server buffer the log.
  */
 
-import { EVENT_TYPE, SUBSCRIBE_TYPE, SUBSCRIPTION_ENDED_TYPE, UNSUBSCRIBE_TYPE } from '@eventlog/client';
 import {
   dispatch,
+  EVENT_TYPE,
   type EventLog,
   type EventMap,
   type EventRecord,
+  SUBSCRIBE_TYPE,
+  SUBSCRIPTION_ENDED_TYPE,
   toEventLogError,
+  UNSUBSCRIBE_TYPE,
   validateReadAfter,
 } from '@eventlog/core';
 import { LiveReader } from '@eventlog/rx';
