@@ -6,6 +6,7 @@ import {
   type EventRecord,
   fieldNode,
   type JsonObject,
+  parseQuery,
   type QueryNode,
   type StorageAdapter,
 } from '@eventlog/core';
@@ -16,19 +17,11 @@ import { memoryAdapter } from './memory-adapter.js';
 // ---------------------------------------------------------------------------------------------
 // Builders
 
+/** The query with every default (all events in position order, a page of 100), as the parser builds it. */
+const DEFAULT_QUERY = parseQuery({ from: { instance: 'ignored' } });
+
 function allQuery(overrides: Partial<QueryNode> = {}): QueryNode {
-  return {
-    kind: 'query',
-    instance: 'ignored',
-    stream: undefined,
-    where: undefined,
-    select: undefined,
-    orderBy: [{ kind: 'order', field: fieldNode('global_position'), direction: 'asc' }],
-    limit: 100,
-    offset: 0,
-    reduce: undefined,
-    ...overrides,
-  };
+  return { ...DEFAULT_QUERY, ...overrides };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
