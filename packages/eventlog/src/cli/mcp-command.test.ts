@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openEventLog } from '../open-event-log.js';
+import { createEventLogServer } from '../server/event-log-server.js';
 import { callEnvelope, expectEveryToolWorks, expectReadOnly } from '../test/mcp-scenarios.js';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
@@ -71,6 +72,33 @@ describe('eventlog mcp (stdio)', () => {
       expect(stderr()).toContain('read-only');
     } finally {
       await client.close();
+    }
+  });
+
+  it('given a ws:// server URL and its token, when used, then the tools reach the log behind the server', async () => {
+    const log = await openEventLog('memory:');
+    const server = await createEventLogServer({ log, port: 0, token: 'tok' });
+    try {
+      const { client } = await mcpClient(['--url', server.address.url, '--token', 'tok']);
+      try {
+        expect(
+          await callEnvelope(client, 'eventlog_append_event', {
+            instanceId: 'remote',
+            eventType: 'hello',
+            autoCreateInstance: true,
+          }),
+        ).toMatchObject({ success: true, data: { event: { global_position: 1 } } });
+        expect(await callEnvelope(client, 'eventlog_get_instance', { instanceId: 7 })).toMatchObject({
+          success: false,
+          code: 'VALIDATION_ERROR',
+        });
+      } finally {
+        await client.close();
+      }
+      expect((await log.getInstanceStats('remote')).success).toBe(true);
+    } finally {
+      await server.close();
+      await log.close();
     }
   });
 });
