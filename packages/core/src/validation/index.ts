@@ -7,6 +7,7 @@
 export * from './append.js';
 export * from './instance.js';
 export * from './issues.js';
+export * from './json-schema.js';
 export * from './names.js';
 export * from './read-after.js';
 export * from './schema.js';

@@ -8,6 +8,7 @@ import { appendCommand } from './commands/append-command.js';
 import { exportCommand } from './commands/export-command.js';
 import { importCommand } from './commands/import-command.js';
 import { instancesCommand } from './commands/instances-command.js';
+import { mcpCommand } from './commands/mcp-command.js';
 import { queryCommand, statsCommand } from './commands/query-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { tailCommand } from './commands/tail-command.js';
@@ -15,7 +16,7 @@ import { tailCommand } from './commands/tail-command.js';
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /**
- * Builds the `eventlog` program: `serve`, `instances`, `append`, `query`, `tail`, `stats`,
+ * Builds the `eventlog` program: `serve`, `mcp`, `instances`, `append`, `query`, `tail`, `stats`,
  * `import`, `export`. Every command but `serve` works on a store URL or a `ws://` server URL
  * (`--url`, default `$EVENTLOG_URL`, else `sqlite:./eventlog.db`).
  */
@@ -35,6 +36,7 @@ on stderr and exit non-zero.
 
 Examples:
   eventlog serve --url sqlite:./events.db --port 4000
+  eventlog mcp --url sqlite:./events.db --read-only
   eventlog instances create audit-log -d "Who changed what"
   eventlog append audit-log --type login --payload '{"user":"u1"}' --url ws://127.0.0.1:4000
   eventlog query '{"from":{"instance":"audit-log"},"reduce":{"type":"count","groupBy":["event_type"]}}'
@@ -42,6 +44,7 @@ Examples:
   eventlog export backup.ndjson --instance audit-log && eventlog import backup.ndjson --instance copy --create`,
     );
   serveCommand(program);
+  mcpCommand(program);
   instancesCommand(program);
   appendCommand(program);
   queryCommand(program);
