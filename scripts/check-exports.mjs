@@ -12,6 +12,7 @@ const pinned = {
   postgres: ['postgresAdapter'],
   sql: ['createQueryCompiler'],
   conformance: ['describeAdapter'],
+  'test-support': ['describePostgres', 'usePostgres'],
   rx: ['liveEvents', 'liveQuery', 'projection'],
   client: ['connect'],
   eventlog: ['openEventLog', 'createEventLogServer'],

@@ -40,10 +40,15 @@ if [ "$status" != "online" ]; then
 fi
 
 psql_su() { $SUDO su postgres -s /bin/sh -c "psql -p $port -v ON_ERROR_STOP=1 -qAt $*"; }
+ready=""
 for _ in $(seq 1 30); do
-  if psql_su "-c 'select 1'" >/dev/null 2>&1; then break; fi
+  if psql_su "-c 'select 1'" >/dev/null 2>&1; then ready=1; break; fi
   sleep 1
 done
+if [ -z "$ready" ]; then
+  log "cluster $version/$name (port $port) does not answer after 30 s; see its log under /var/log/postgresql"
+  exit 1
+fi
 if [ "$(psql_su "-c \"select 1 from pg_roles where rolname='eventlog'\"")" != "1" ]; then
   log "creating role eventlog"
   psql_su "-c \"create role eventlog login password 'eventlog' createdb\"" >&2

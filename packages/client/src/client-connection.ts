@@ -9,8 +9,18 @@
  *   problems, `VALIDATION_ERROR` / `LIMIT_EXCEEDED` for what cannot be sent).
  */
 
-import { type ErrorCode, EventLogError, nowIso } from '@eventlog/core';
-import { EVENT_TYPE, SUBSCRIPTION_ENDED_TYPE, type WireRequestMessage } from './protocol.js';
+import {
+  type ErrorCode,
+  EVENT_TYPE,
+  EventLogError,
+  failureEnvelope,
+  limitExceeded,
+  type MessageType,
+  SUBSCRIPTION_ENDED_TYPE,
+  storageError,
+  validationError,
+  type WireRequestMessage,
+} from '@eventlog/core';
 import {
   resolveWebSocket,
   type WebSocketConstructor,
@@ -64,18 +74,13 @@ export interface ConnectionHandlers {
 
 interface Pending {
   requestId: string;
-  type: string;
+  type: MessageType;
   text: string;
   resolve: (outcome: RequestOutcome) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 const randomId = () => globalThis.crypto.randomUUID();
-
-/** A failed envelope made by the client. */
-export function localFailure(type: string, requestId: string, code: ErrorCode, error: string): WireEnvelope {
-  return { type, success: false, error, code, timestamp: nowIso(), requestId };
-}
 
 /** The reconnecting connection: see the module comment. */
 export class ClientConnection {
@@ -113,7 +118,7 @@ export class ClientConnection {
    * is handled (subscriptions need that: events follow their acknowledgement at once).
    */
   request(
-    type: string,
+    type: MessageType,
     params: unknown,
     onSettled?: (outcome: RequestOutcome) => void,
   ): Promise<RequestOutcome> {
@@ -129,27 +134,16 @@ export class ClientConnection {
     try {
       text = toWireJson(message);
     } catch (error) {
-      const e = EventLogError.isInstance(error) ? error : undefined;
-      return answer({
-        envelope: localFailure(
-          type,
-          requestId,
-          e?.code ?? 'VALIDATION_ERROR',
-          e?.message ?? `params: cannot be sent as JSON (${String(error)}).`,
-        ),
-        transport: false,
-      });
+      const e = EventLogError.isInstance(error)
+        ? error
+        : validationError(`params: cannot be sent as JSON (${String(error)}).`);
+      return answer({ envelope: failureEnvelope(type, e, requestId), transport: false });
     }
     if (exceedsBytes(text, this.settings.maxMessageBytes)) {
-      return answer({
-        envelope: localFailure(
-          type,
-          requestId,
-          'LIMIT_EXCEEDED',
-          `The request is larger than ${this.settings.maxMessageBytes} bytes of JSON, the largest message the server accepts (maxMessageBytes); split it, for example into smaller appendEvents batches.`,
-        ),
-        transport: false,
-      });
+      const e = limitExceeded(
+        `The request is larger than ${this.settings.maxMessageBytes} bytes of JSON, the largest message the server accepts (maxMessageBytes); split it, for example into smaller appendEvents batches.`,
+      );
+      return answer({ envelope: failureEnvelope(type, e, requestId), transport: false });
     }
     return new Promise<RequestOutcome>((resolve) => {
       const settle = (outcome: RequestOutcome) => {
@@ -233,8 +227,9 @@ export class ClientConnection {
     return `Not connected to the Event Log server at ${this.settings.url} after ${ms} ms${this.lastError === undefined ? '' : ` (last error: ${this.lastError})`}; is "eventlog serve" running there?`;
   }
 
-  private fail(type: string, requestId: string, error: string): RequestOutcome {
-    return { envelope: localFailure(type, requestId, 'STORAGE_ERROR', error), transport: true };
+  /** The outcome of a request the connection failed: a `STORAGE_ERROR` envelope made here. */
+  private fail(type: MessageType, requestId: string, error: string): RequestOutcome {
+    return { envelope: failureEnvelope(type, storageError(error), requestId), transport: true };
   }
 
   private settle(pending: Pending, outcome: RequestOutcome): void {

@@ -1,5 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import type { EventRecord } from '@eventlog/core';
+import {
+  EventLogError,
+  type EventRecord,
+  failureEnvelope,
+  type MessageType,
+  SUBSCRIBE_TYPE,
+  successEnvelope,
+} from '@eventlog/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { connect, type EventLogClient } from './index.js';
@@ -15,6 +22,13 @@ interface FakeServer {
   close(): Promise<void>;
 }
 
+/** Answers `request` with a successful envelope holding `data`, as the server would. */
+function succeed(socket: WebSocket, request: Record<string, unknown>, data: unknown): void {
+  socket.send(
+    JSON.stringify(successEnvelope(request.type as MessageType, data, request.requestId as string)),
+  );
+}
+
 const servers: FakeServer[] = [];
 const clients: EventLogClient[] = [];
 
@@ -28,16 +42,7 @@ async function fakeServer(port = 0): Promise<FakeServer> {
     received: [],
     headers: [],
     sockets: [],
-    respond: (request, socket) =>
-      socket.send(
-        JSON.stringify({
-          type: request.type,
-          requestId: request.requestId,
-          success: true,
-          data: { echo: request.params },
-          timestamp: new Date().toISOString(),
-        }),
-      ),
+    respond: (request, socket) => succeed(socket, request, { echo: request.params }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of server.sockets) socket.terminate();
@@ -234,15 +239,11 @@ describe('subscribe(params, onEvent)', () => {
       if (request.type !== 'eventLog.subscribe') return;
       subscribes += 1;
       const subscriptionId = `s${subscribes}`;
-      socket.send(
-        JSON.stringify({
-          type: 'eventLog.subscribe',
-          requestId: request.requestId,
-          success: true,
-          data: { subscriptionId, instanceId: 'i', after: (request.params as { after: number }).after },
-          timestamp: new Date().toISOString(),
-        }),
-      );
+      succeed(socket, request, {
+        subscriptionId,
+        instanceId: 'i',
+        after: (request.params as { after: number }).after,
+      });
       // The first connection sends 1..3 then drops; the second replays 2..5 (2 and 3 are repeats).
       const positions = subscribes === 1 ? [1, 2, 3] : [2, 3, 4, 5];
       for (const p of positions)
@@ -266,15 +267,7 @@ describe('subscribe(params, onEvent)', () => {
   it('given subscriptionEnded, when it arrives, then onEnd tells why', async () => {
     const server = await fakeServer();
     server.respond = (request, socket) => {
-      socket.send(
-        JSON.stringify({
-          type: 'eventLog.subscribe',
-          requestId: request.requestId,
-          success: true,
-          data: { subscriptionId: 'x', instanceId: 'i', after: 0 },
-          timestamp: new Date().toISOString(),
-        }),
-      );
+      succeed(socket, request, { subscriptionId: 'x', instanceId: 'i', after: 0 });
       socket.send(
         JSON.stringify({ type: 'eventLog.subscriptionEnded', subscriptionId: 'x', reason: 'deleted' }),
       );
@@ -290,14 +283,13 @@ describe('subscribe(params, onEvent)', () => {
     const server = await fakeServer();
     server.respond = (request, socket) =>
       socket.send(
-        JSON.stringify({
-          type: 'eventLog.subscribe',
-          requestId: request.requestId,
-          success: false,
-          code: 'NOT_FOUND',
-          error: 'Instance "i" was not found.',
-          timestamp: new Date().toISOString(),
-        }),
+        JSON.stringify(
+          failureEnvelope(
+            SUBSCRIBE_TYPE,
+            new EventLogError('NOT_FOUND', 'Instance "i" was not found.'),
+            request.requestId as string,
+          ),
+        ),
       );
     const ends: unknown[] = [];
     const sub = client(server.url).subscribe({ instance: 'i' }, () => {}, { onEnd: (end) => ends.push(end) });

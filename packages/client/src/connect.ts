@@ -3,16 +3,17 @@
  */
 
 import {
+  DEFAULT_MAX_MESSAGE_BYTES,
   type EventLog,
   type EventMap,
   type EventRecord,
+  failureEnvelope,
   type MethodName,
-  toEventLogError,
+  type SubscribeParams,
   validateInstanceRef,
   validateInstanceUpdate,
 } from '@eventlog/core';
-import { ClientConnection, localFailure } from './client-connection.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, type SubscribeParams } from './protocol.js';
+import { ClientConnection } from './client-connection.js';
 import {
   type RemoteSubscription,
   type SubscribeOptions,
@@ -172,15 +173,7 @@ export function connect<E extends EventMap = EventMap>(
         validateInstanceRef(instanceId);
         validateInstanceUpdate(updates);
       } catch (error) {
-        const e = toEventLogError(error);
-        const envelope = localFailure(
-          'eventLog.updateInstance',
-          globalThis.crypto.randomUUID(),
-          e.code,
-          e.message,
-        );
-        if (e.details !== undefined) envelope.details = e.details;
-        return Promise.resolve(envelope);
+        return Promise.resolve(failureEnvelope('eventLog.updateInstance', error));
       }
       return call('updateInstance', { ...(updates as Record<string, unknown>), instanceId });
     },

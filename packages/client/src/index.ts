@@ -12,8 +12,7 @@
  * await client.close();
  */
 
-export type { RequestOutcome, WireEnvelope } from './client-connection.js';
-export { type ConnectOptions, connect, type EventLogClient, type RemoteEventLog } from './connect.js';
+// The wire protocol lives in @eventlog/core (the server uses it too); re-exported here unchanged.
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   EVENT_TYPE,
@@ -27,7 +26,9 @@ export {
   UNSUBSCRIBE_TYPE,
   type UnsubscribeData,
   type WireRequestMessage,
-} from './protocol.js';
+} from '@eventlog/core';
+export type { RequestOutcome, WireEnvelope } from './client-connection.js';
+export { type ConnectOptions, connect, type EventLogClient, type RemoteEventLog } from './connect.js';
 export type { RemoteSubscription, SubscribeOptions, SubscriptionEnd } from './remote-subscriptions.js';
 export type { WebSocketConstructor, WebSocketEventLike, WebSocketLike } from './websocket.js';
 export { toWireJson } from './wire-json.js';

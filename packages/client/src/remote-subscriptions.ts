@@ -6,16 +6,21 @@
  * right after it: no gaps. Events at or below that position are dropped on arrival: no repeats.
  */
 
-import type { ErrorCode, EventRecord } from '@eventlog/core';
-import type { ClientConnection, WireEnvelope } from './client-connection.js';
 import {
+  type ErrorCode,
+  EventLogError,
+  type EventRecord,
+  failureEnvelope,
   SUBSCRIBE_TYPE,
   SUBSCRIPTION_ENDED_TYPE,
   type SubscribeData,
   type SubscribeEnvelope,
   type SubscribeParams,
+  storageError,
   UNSUBSCRIBE_TYPE,
-} from './protocol.js';
+  validationError,
+} from '@eventlog/core';
+import type { ClientConnection, WireEnvelope } from './client-connection.js';
 
 /** Why a subscription ended. */
 export type SubscriptionEnd =
@@ -126,14 +131,12 @@ export class SubscriptionRegistry {
     const subscription = new Subscription(this, params, onEvent, options);
     if (typeof onEvent !== 'function') {
       subscription.state = 'ended';
-      subscription.answer({
-        type: SUBSCRIBE_TYPE,
-        success: false,
-        code: 'VALIDATION_ERROR',
-        error: 'onEvent: expected a function that receives each event.',
-        timestamp: new Date().toISOString(),
-        requestId: globalThis.crypto.randomUUID(),
-      });
+      subscription.answer(
+        failureEnvelope(
+          SUBSCRIBE_TYPE,
+          validationError('onEvent: expected a function that receives each event.'),
+        ),
+      );
       return subscription;
     }
     this.all.add(subscription);
@@ -194,17 +197,14 @@ export class SubscriptionRegistry {
     subscription.serverId = undefined;
     this.all.delete(subscription);
     if (serverId !== undefined) this.byServerId.delete(serverId);
-    subscription.answer({
-      type: SUBSCRIBE_TYPE,
-      success: false,
-      code: end.reason === 'error' ? end.code : 'STORAGE_ERROR',
-      error:
+    subscription.answer(
+      failureEnvelope(
+        SUBSCRIBE_TYPE,
         end.reason === 'error'
-          ? end.error
-          : `The subscription ended (${end.reason}) before the server acknowledged it.`,
-      timestamp: new Date().toISOString(),
-      requestId: globalThis.crypto.randomUUID(),
-    });
+          ? new EventLogError(end.code, end.error)
+          : storageError(`The subscription ended (${end.reason}) before the server acknowledged it.`),
+      ),
+    );
     subscription.finish(end);
     if (tellServer && serverId !== undefined && this.connection.isOpen) {
       return this.connection.request(UNSUBSCRIBE_TYPE, { subscriptionId: serverId }).then(() => undefined);

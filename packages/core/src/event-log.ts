@@ -75,6 +75,11 @@ export interface EventStore<E extends EventMap = EventMap> {
   headPosition(instanceId: string): Promise<number>;
   /** Wake-ups after commits; see {@link CommitSignal}. */
   watch(listener: (signal: CommitSignal) => void): Unsubscribe;
+  /**
+   * The current time as a canonical ISO string, from the configured clock (`now` option, default
+   * `Date.now`; a broken clock falls back to the system's). Envelopes are stamped with it.
+   */
+  now(): string;
   close(): Promise<void>;
 }
 
@@ -112,13 +117,6 @@ export interface EventLog<E extends EventMap = EventMap> {
 
   /** The typed, throwing layer under the envelopes. */
   readonly store: EventStore<E>;
-}
-
-/** A wire request: `{ type: 'eventLog.<method>', requestId, params }`. */
-export interface WireRequest {
-  type: string;
-  requestId?: string;
-  params?: unknown;
 }
 
 /** An event record of any event map. */

@@ -30,6 +30,21 @@ function setup() {
   return createEventLog<CounterEvents>({ adapter: memoryAdapter() });
 }
 
+/** Runs `count` "add 1" commands on one stream at once; settles each. */
+function raceAdds(log: ReturnType<typeof setup>, count: number, maxRetries: number) {
+  return Promise.allSettled(
+    Array.from({ length: count }, () =>
+      handleCommand(log, {
+        instance: 'counters',
+        streamId: 'hot',
+        decider: counter,
+        command: { kind: 'add', by: 1 },
+        maxRetries,
+      }),
+    ),
+  );
+}
+
 describe('aggregateStream', () => {
   it('given a missing instance, then it is the initial state at version 0', async () => {
     const log = setup();
@@ -109,17 +124,11 @@ describe('handleCommand', () => {
   it('given 10 racing commands with retries, then all succeed and none is lost', async () => {
     const log = setup();
     await log.store.createInstance('counters');
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        handleCommand(log, {
-          instance: 'counters',
-          streamId: 'hot',
-          decider: counter,
-          command: { kind: 'add', by: 1 },
-          maxRetries: 10,
-        }),
-      ),
-    );
+    const outcomes = await raceAdds(log, 10, 10);
+    const results = outcomes.map((o) => {
+      if (o.status === 'rejected') throw o.reason;
+      return o.value;
+    });
     expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const final = await aggregateStream(log, { instance: 'counters', streamId: 'hot', ...counter });
     expect(final).toEqual({ state: { value: 10, resets: 0 }, version: 10 });
@@ -128,17 +137,7 @@ describe('handleCommand', () => {
   it('given racing commands without retries, then the losers fail with CONFLICT and only winners are stored', async () => {
     const log = setup();
     await log.store.createInstance('counters');
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: 5 }, () =>
-        handleCommand(log, {
-          instance: 'counters',
-          streamId: 'hot',
-          decider: counter,
-          command: { kind: 'add', by: 1 },
-          maxRetries: 0,
-        }),
-      ),
-    );
+    const outcomes = await raceAdds(log, 5, 0);
     const failed = outcomes.filter((o) => o.status === 'rejected');
     expect(failed.length).toBeGreaterThan(0);
     for (const f of failed) {

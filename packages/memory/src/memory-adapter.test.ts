@@ -1,68 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type AppendRequest,
   type CommitSignal,
   DEFAULT_LIMITS,
   EventLogError,
   type EventRecord,
   fieldNode,
   type JsonObject,
-  type NewEvent,
+  parseQuery,
   type QueryNode,
   type StorageAdapter,
-  type VersionCheck,
 } from '@eventlog/core';
+import { appendRequest, errorOf, expectVersion, newEvent, T0 } from '@eventlog/test-support';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryAdapter } from './memory-adapter.js';
 
 // ---------------------------------------------------------------------------------------------
 // Builders
 
-const T0 = '2024-01-01T00:00:00.000Z';
-
-function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
-  return {
-    id: randomUUID(),
-    streamId: 's1',
-    eventType: 'Happened',
-    payload: {},
-    metadata: {},
-    timestamp: T0,
-    ...overrides,
-  };
-}
-
-function appendRequest(
-  instance: string,
-  events: NewEvent[],
-  options: Partial<AppendRequest> = {},
-): AppendRequest {
-  return { instance, autoCreate: false, now: T0, events, ...options };
-}
-
-function expected(raw: number | string): AppendRequest['expectedVersion'] {
-  const check: VersionCheck =
-    raw === 'any'
-      ? { kind: 'any' }
-      : raw === 'stream_exists'
-        ? { kind: 'exists' }
-        : { kind: 'exact', version: raw === 'no_stream' ? 0 : (raw as number) };
-  return { check, raw };
-}
+/** The query with every default (all events in position order, a page of 100), as the parser builds it. */
+const DEFAULT_QUERY = parseQuery({ from: { instance: 'ignored' } });
 
 function allQuery(overrides: Partial<QueryNode> = {}): QueryNode {
-  return {
-    kind: 'query',
-    instance: 'ignored',
-    stream: undefined,
-    where: undefined,
-    select: undefined,
-    orderBy: [{ kind: 'order', field: fieldNode('global_position'), direction: 'asc' }],
-    limit: 100,
-    offset: 0,
-    reduce: undefined,
-    ...overrides,
-  };
+  return { ...DEFAULT_QUERY, ...overrides };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -73,16 +32,6 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
     throw error;
   }
   return undefined;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<EventLogError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (EventLogError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 let adapter: StorageAdapter;
@@ -275,7 +224,7 @@ describe('memoryAdapter: append', () => {
   it('given autoCreate and a failing version check, when appending, then the instance is not created either', async () => {
     const request = appendRequest('auto', [newEvent()], {
       autoCreate: true,
-      expectedVersion: expected('stream_exists'),
+      expectedVersion: expectVersion('stream_exists'),
     });
     expect(await codeOf(adapter.append(request))).toBe('CONFLICT');
     expect(await adapter.resolveInstance('auto')).toBeUndefined();
@@ -289,22 +238,26 @@ describe('memoryAdapter: append', () => {
 
   it('given expectedVersion, when it matches, then the append succeeds; otherwise CONFLICT with details and nothing written', async () => {
     const i = await create('a');
-    await adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expected('no_stream') }));
-    await adapter.append(appendRequest(i.id, [newEvent(), newEvent()], { expectedVersion: expected(1) }));
-    await adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expected('stream_exists') }));
-    await adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expected('any') }));
+    await adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expectVersion('no_stream') }));
+    await adapter.append(
+      appendRequest(i.id, [newEvent(), newEvent()], { expectedVersion: expectVersion(1) }),
+    );
+    await adapter.append(
+      appendRequest(i.id, [newEvent()], { expectedVersion: expectVersion('stream_exists') }),
+    );
+    await adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expectVersion('any') }));
     const conflict = await errorOf(
-      adapter.append(appendRequest(i.id, [newEvent(), newEvent()], { expectedVersion: expected(2) })),
+      adapter.append(appendRequest(i.id, [newEvent(), newEvent()], { expectedVersion: expectVersion(2) })),
     );
     expect(conflict.code).toBe('CONFLICT');
     expect(conflict.details).toEqual({ streamId: 's1', expectedVersion: 2, actualVersion: 5 });
     expect(
-      await codeOf(adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expected(0) }))),
+      await codeOf(adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expectVersion(0) }))),
     ).toBe('CONFLICT');
     const other = await errorOf(
       adapter.append(
         appendRequest(i.id, [newEvent({ streamId: 'fresh' })], {
-          expectedVersion: expected('stream_exists'),
+          expectedVersion: expectVersion('stream_exists'),
         }),
       ),
     );
@@ -318,7 +271,7 @@ describe('memoryAdapter: append', () => {
     const batch = [newEvent({ eventId: 'k1', payload: { v: 1 } }), newEvent({ eventId: 'k2' })];
     const first = await adapter.append(appendRequest(i.id, batch));
     const retry = [newEvent({ eventId: 'k2', payload: { different: true } }), newEvent({ eventId: 'k1' })];
-    const again = await adapter.append(appendRequest(i.id, retry, { expectedVersion: expected(0) }));
+    const again = await adapter.append(appendRequest(i.id, retry, { expectedVersion: expectVersion(0) }));
     expect(again.duplicate).toBe(true);
     expect(again.events).toEqual([first.events[1], first.events[0]]);
     expect(await events(i.id)).toHaveLength(2);
@@ -365,7 +318,7 @@ describe('memoryAdapter: append', () => {
     const i = await create('a');
     const outcomes = await Promise.allSettled(
       Array.from({ length: 5 }, () =>
-        adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expected(0) })),
+        adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expectVersion(0) })),
       ),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
@@ -578,7 +531,7 @@ describe('memoryAdapter: watch', () => {
     const i = await create('a');
     const listener = vi.fn();
     adapter.watch(listener);
-    await codeOf(adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expected(3) })));
+    await codeOf(adapter.append(appendRequest(i.id, [newEvent()], { expectedVersion: expectVersion(3) })));
     expect(listener).not.toHaveBeenCalled();
   });
 

@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { type AppendOutcome, EventLogError } from '@eventlog/core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { AppendTransactionInfo, PostgresAdapter } from './index.js';
 import {
   appendRequest,
   describePostgres,
-  dropSchema,
   expectVersion,
   freshInstance,
   newEvent,
-  testAdapter,
-  uniqueSchema,
-} from './test/pg-env.js';
+  usePostgres,
+} from '@eventlog/test-support';
+import { beforeAll, expect, it } from 'vitest';
+import type { AppendTransactionInfo, PostgresAdapter } from './index.js';
+import { testAdapter } from './test/pg-env.js';
 
 function codeOf(outcome: PromiseSettledResult<unknown>): string {
   if (outcome.status === 'fulfilled') return 'OK';
   return EventLogError.isInstance(outcome.reason) ? outcome.reason.code : String(outcome.reason);
 }
 
-describePostgres('postgres appends under concurrency', (url) => {
-  const schema = uniqueSchema();
+describePostgres('postgres appends under concurrency', () => {
+  const pg = usePostgres();
+  const { schema } = pg;
   const transactions: AppendTransactionInfo[] = [];
   let adapter: PostgresAdapter;
   let uncoalesced: PostgresAdapter;
@@ -27,15 +27,10 @@ describePostgres('postgres appends under concurrency', (url) => {
   let others: PostgresAdapter[];
 
   beforeAll(async () => {
-    adapter = testAdapter(url, { schema, hooks: { onAppendCommit: (info) => transactions.push(info) } });
-    uncoalesced = testAdapter(url, { schema, coalesce: false });
-    others = Array.from({ length: 4 }, () => testAdapter(url, { schema, max: 3 }));
+    adapter = testAdapter(pg, { hooks: { onAppendCommit: (info) => transactions.push(info) } });
+    uncoalesced = testAdapter(pg, { coalesce: false });
+    others = Array.from({ length: 4 }, () => testAdapter(pg, { max: 3 }));
     await Promise.all([adapter, uncoalesced, ...others].map((a) => a.ready()));
-  });
-
-  afterAll(async () => {
-    await Promise.all([adapter, uncoalesced, ...others].map((a) => a?.close()));
-    await dropSchema(url, schema);
   });
 
   async function sequencesOf(instanceId: string, stream: string): Promise<number[]> {

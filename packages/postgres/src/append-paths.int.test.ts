@@ -5,22 +5,18 @@
 
 import { randomUUID } from 'node:crypto';
 import type { CommitSignal } from '@eventlog/core';
-import type postgres from 'postgres';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PostgresAdapter } from './index.js';
-import { buildStatements } from './statements.js';
 import {
   appendRequest,
   describePostgres,
-  dropSchema,
   expectVersion,
   freshInstance,
   newEvent,
-  rawClient,
-  recordStatements,
-  testAdapter,
-  uniqueSchema,
-} from './test/pg-env.js';
+  usePostgres,
+} from '@eventlog/test-support';
+import { beforeAll, expect, it } from 'vitest';
+import type { PostgresAdapter } from './index.js';
+import { buildStatements } from './statements.js';
+import { recordStatements, testAdapter } from './test/pg-env.js';
 
 /** Short names of the statements an append sends. */
 function kinds(statements: string[]): string[] {
@@ -39,21 +35,14 @@ function kinds(statements: string[]): string[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describePostgres('postgres append paths', (url) => {
-  const schema = uniqueSchema();
+describePostgres('postgres append paths', () => {
+  const pg = usePostgres();
+  const { schema } = pg;
   let adapter: PostgresAdapter;
-  let raw: postgres.Sql;
 
   beforeAll(async () => {
-    adapter = testAdapter(url, { schema });
-    raw = rawClient(url);
+    adapter = testAdapter(pg);
     await adapter.ready();
-  });
-
-  afterAll(async () => {
-    await adapter?.close();
-    await raw?.end({ timeout: 5 });
-    await dropSchema(url, schema);
   });
 
   it('given an append without eventIds or version check, when it runs, then its transaction is one round trip and it numbers each stream on from its last sequence number', async () => {
@@ -142,7 +131,7 @@ describePostgres('postgres append paths', (url) => {
     await expect(adapter.append(appendRequest(ref, [newEvent()]))).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    const [row] = await raw.unsafe<Array<{ n: number }>>(
+    const [row] = await pg.sql.unsafe<Array<{ n: number }>>(
       `select count(*) as n from "${schema}".events where instance_id = $1`,
       [ref],
     );
@@ -153,14 +142,14 @@ describePostgres('postgres append paths', (url) => {
     const channel = `eventlog_${schema}`;
     const heard: string[] = [];
     // A bare LISTEN, which does not register as a listener: it only overhears.
-    const overhear = await raw.listen(channel, (payload) => heard.push(payload));
+    const overhear = await pg.sql.listen(channel, (payload) => heard.push(payload));
     const instance = await freshInstance(adapter);
     try {
       await adapter.append(appendRequest(instance.id, [newEvent()]));
       await sleep(300);
       expect(heard).toEqual([]);
 
-      const listening = testAdapter(url, { schema });
+      const listening = testAdapter(pg);
       const signals: CommitSignal[] = [];
       const stop = listening.watch((s) => signals.push(s));
       try {
@@ -190,8 +179,7 @@ describePostgres('postgres append paths', (url) => {
     const inTransaction = new Promise<void>((r) => {
       reached = r;
     });
-    const holding = testAdapter(url, {
-      schema,
+    const holding = testAdapter(pg, {
       hooks: {
         beforeAppendCommit: async () => {
           reached();
@@ -199,7 +187,7 @@ describePostgres('postgres append paths', (url) => {
         },
       },
     });
-    const listening = testAdapter(url, { schema });
+    const listening = testAdapter(pg);
     try {
       const instance = await freshInstance(holding);
       const appended = holding.append(appendRequest(instance.id, [newEvent()]));
@@ -229,7 +217,7 @@ describePostgres('postgres append paths', (url) => {
 
   /** The plan of `statement`, with sequential and bitmap scans off, so only index choices remain. */
   async function plan(statement: string, params: unknown[]): Promise<string> {
-    return raw.begin(async (tx) => {
+    return pg.sql.begin(async (tx) => {
       await tx.unsafe('set local enable_seqscan = off');
       await tx.unsafe('set local enable_bitmapscan = off');
       await tx.unsafe(`select set_config('eventlog.append_instance', 'some-instance', true)`);

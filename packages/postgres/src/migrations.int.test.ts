@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { EventLogError } from '@eventlog/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describePostgres, usePostgres } from '@eventlog/test-support';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, MIGRATIONS_TABLE, postgresAdapter } from './index.js';
 import { loadMigrations } from './migrator.js';
-import { describePostgres, dropSchema, uniqueSchema } from './test/pg-env.js';
 
 describe('postgres migrations on disk', () => {
   it('given the package, when its migrations are loaded, then the folder sits beside src and dist and is published', async () => {
@@ -19,19 +19,11 @@ describe('postgres migrations on disk', () => {
 });
 
 describePostgres('postgres migrations on open', (url) => {
-  const schemas: string[] = [];
-  const fresh = () => {
-    const schema = uniqueSchema('el_mig');
-    schemas.push(schema);
-    return schema;
-  };
-
-  afterAll(async () => {
-    for (const schema of schemas) await dropSchema(url, schema);
-  });
+  // Each test opens a new schema of its own; it is dropped after the test.
+  const pg = usePostgres({ prefix: 'el_mig', scope: 'test' });
 
   it('given a new schema, when six adapters open it at once, then each opens and every migration is applied once', async () => {
-    const schema = fresh();
+    const { schema } = pg;
     const adapters = Array.from({ length: 6 }, () => postgresAdapter({ url, schema, max: 2 }));
     try {
       await Promise.all(adapters.map((a) => a.ready()));
@@ -51,7 +43,7 @@ describePostgres('postgres migrations on open', (url) => {
   });
 
   it('given a schema migrated by a newer version, when an adapter opens it, then it refuses with a clear message', async () => {
-    const schema = fresh();
+    const { schema } = pg;
     const first = postgresAdapter({ url, schema });
     await first.ready();
     await first.sql.unsafe(
@@ -72,7 +64,7 @@ describePostgres('postgres migrations on open', (url) => {
   });
 
   it('given migrate: false, when the schema is not current, then opening fails, and once migrated it opens', async () => {
-    const schema = fresh();
+    const { schema } = pg;
     const strict = postgresAdapter({ url, schema, migrate: false });
     const error = await strict.ready().catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/not up to date.*migrate: false/);
@@ -90,7 +82,7 @@ describePostgres('postgres migrations on open', (url) => {
   it('given the database is unreachable, when opening, then ready() rejects with STORAGE_ERROR and a later call tries again', async () => {
     const unreachable = postgresAdapter({
       url: 'postgres://eventlog:eventlog@127.0.0.1:1/eventlog_test',
-      schema: fresh(),
+      schema: pg.schema,
       connectTimeoutSeconds: 2,
     });
     try {

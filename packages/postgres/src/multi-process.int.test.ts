@@ -1,52 +1,27 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CommitSignal } from '@eventlog/core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describePostgres, freshInstance, runTypeScript, usePostgres } from '@eventlog/test-support';
+import { beforeAll, expect, it } from 'vitest';
 import type { PostgresAdapter } from './index.js';
-import { describePostgres, dropSchema, freshInstance, testAdapter, uniqueSchema } from './test/pg-env.js';
+import { testAdapter } from './test/pg-env.js';
 
 const WORKER = fileURLToPath(new URL('./test/append-worker.ts', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs the append worker in a child process and returns what it appended. */
-function runWorker(args: string[]): Promise<Array<{ sequence: number; position: number }>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@eventlog/source', '--import', 'tsx', WORKER, ...args],
-      {
-        cwd: PACKAGE_DIR,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`append worker exited with ${code}: ${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '[]'));
-    });
-  });
+async function runWorker(args: string[]): Promise<Array<{ sequence: number; position: number }>> {
+  const out = await runTypeScript(WORKER, args, PACKAGE_DIR);
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '[]');
 }
 
 describePostgres('postgres appends from several processes', (url) => {
-  const schema = uniqueSchema();
+  const pg = usePostgres();
+  const { schema } = pg;
   let adapter: PostgresAdapter;
 
   beforeAll(async () => {
-    adapter = testAdapter(url, { schema, pollIntervalMs: 60_000 });
+    adapter = testAdapter(pg, { pollIntervalMs: 60_000 });
     await adapter.ready();
-  });
-
-  afterAll(async () => {
-    await adapter?.close();
-    await dropSchema(url, schema);
   });
 
   it('given 4 processes appending 100 events each to one stream, when they finish, then the stream holds 1..400 without gaps', async () => {

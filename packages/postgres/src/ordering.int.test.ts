@@ -1,16 +1,13 @@
-import type postgres from 'postgres';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PostgresAdapter } from './index.js';
 import {
   appendRequest,
   describePostgres,
-  dropSchema,
   freshInstance,
   newEvent,
-  rawClient,
-  testAdapter,
-  uniqueSchema,
-} from './test/pg-env.js';
+  usePostgres,
+} from '@eventlog/test-support';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { PostgresAdapter } from './index.js';
+import { testAdapter } from './test/pg-env.js';
 
 /** A gate the test opens by hand. */
 function gate() {
@@ -36,18 +33,17 @@ async function stateAfter(promise: Promise<unknown>, ms: number): Promise<'settl
   return settled ? 'settled' : 'pending';
 }
 
-describePostgres('postgres global order within an instance', (url) => {
-  const schema = uniqueSchema();
+describePostgres('postgres global order within an instance', () => {
+  const pg = usePostgres();
+  const { schema } = pg;
   let holdFor: string | undefined;
   let held = gate();
   let reached = gate();
   let holding: PostgresAdapter;
   let other: PostgresAdapter;
-  let reader: postgres.Sql;
 
   beforeAll(async () => {
-    holding = testAdapter(url, {
-      schema,
+    holding = testAdapter(pg, {
       hooks: {
         // Holds the append transaction of one instance open, after its insert, before its commit.
         beforeAppendCommit: async (info) => {
@@ -57,19 +53,15 @@ describePostgres('postgres global order within an instance', (url) => {
         },
       },
     });
-    other = testAdapter(url, { schema });
-    reader = rawClient(url);
+    other = testAdapter(pg);
     await Promise.all([holding.ready(), other.ready()]);
   });
 
-  afterAll(async () => {
-    held.open();
-    await Promise.all([holding?.close(), other?.close(), reader?.end({ timeout: 5 })]);
-    await dropSchema(url, schema);
-  });
+  // A held append must not keep the adapters from closing (usePostgres closes them after this).
+  afterAll(() => held.open());
 
   async function visiblePositions(instanceId: string): Promise<number[]> {
-    const rows = await reader.unsafe<Array<{ global_position: number }>>(
+    const rows = await pg.sql.unsafe<Array<{ global_position: number }>>(
       `select global_position from "${schema}".events where instance_id = $1 order by global_position`,
       [instanceId],
     );
@@ -109,12 +101,7 @@ describePostgres('postgres global order within an instance', (url) => {
 
   it('given writers in several pools appending to one instance, when a reader follows it by checkpoint, then no event ever commits behind the checkpoint', async () => {
     const x = await freshInstance(other);
-    const writers = [
-      holding,
-      other,
-      testAdapter(url, { schema, max: 4 }),
-      testAdapter(url, { schema, max: 4 }),
-    ];
+    const writers = [holding, other, testAdapter(pg, { max: 4 }), testAdapter(pg, { max: 4 })];
     const seen = new Set<number>();
     let checkpoint = 0;
     let writing = true;
@@ -122,7 +109,7 @@ describePostgres('postgres global order within an instance', (url) => {
 
     const follow = (async () => {
       while (writing || reads === 0) {
-        const rows = await reader.unsafe<Array<{ global_position: number }>>(
+        const rows = await pg.sql.unsafe<Array<{ global_position: number }>>(
           `select global_position from "${schema}".events where instance_id = $1 and global_position > $2 order by global_position limit 50`,
           [x.id, checkpoint],
         );

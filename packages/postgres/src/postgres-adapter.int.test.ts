@@ -1,48 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { type CommitSignal, EventLogError } from '@eventlog/core';
-import type postgres from 'postgres';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type PostgresAdapter, postgresAdapter } from './index.js';
 import {
   appendRequest,
   describePostgres,
-  dropSchema,
+  errorOf,
   expectVersion,
   freshInstance,
   newEvent,
   rawClient,
-  uniqueSchema,
-} from './test/pg-env.js';
-
-async function errorOf(promise: Promise<unknown>): Promise<EventLogError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!EventLogError.isInstance(error)) throw new Error(`expected an EventLogError, got ${String(error)}`);
-  return error;
-}
+  usePostgres,
+} from '@eventlog/test-support';
+import { beforeAll, expect, it } from 'vitest';
+import { type PostgresAdapter, postgresAdapter } from './index.js';
 
 describePostgres('postgres adapter', (url) => {
-  const schema = uniqueSchema();
+  const pg = usePostgres();
+  const { schema } = pg;
   const appName = `el-test-${randomUUID().slice(0, 8)}`;
   let adapter: PostgresAdapter;
-  let raw: postgres.Sql;
 
   beforeAll(async () => {
-    adapter = postgresAdapter({ url, schema, applicationName: appName, pollIntervalMs: 100 });
-    raw = rawClient(url);
+    adapter = pg.closeAfter(postgresAdapter({ url, schema, applicationName: appName, pollIntervalMs: 100 }));
     await adapter.ready();
   });
 
-  afterAll(async () => {
-    await adapter?.close();
-    await raw?.end({ timeout: 5 });
-    await dropSchema(url, schema);
-  });
-
   async function connectionsNamed(name: string): Promise<number> {
-    const [row] = await raw.unsafe<Array<{ n: number }>>(
+    const [row] = await pg.sql.unsafe<Array<{ n: number }>>(
       `select count(*) as n from pg_stat_activity where application_name = $1`,
       [name],
     );
@@ -174,7 +157,7 @@ describePostgres('postgres adapter', (url) => {
 
   it('given a transaction, when the callback fails, then its kv writes and driver writes roll back together', async () => {
     const ns = `tx-${randomUUID()}`;
-    await raw.unsafe(`create table if not exists "${schema}".read_model (id text primary key, n int)`);
+    await pg.sql.unsafe(`create table if not exists "${schema}".read_model (id text primary key, n int)`);
     const boom = new Error('projection failed');
     await expect(
       adapter.transaction(async (tx) => {
@@ -184,7 +167,7 @@ describePostgres('postgres adapter', (url) => {
       }),
     ).rejects.toBe(boom);
     expect(await adapter.kv.get(ns, 'checkpoint')).toBeUndefined();
-    expect(await raw.unsafe(`select * from "${schema}".read_model where id = $1`, [ns])).toHaveLength(0);
+    expect(await pg.sql.unsafe(`select * from "${schema}".read_model where id = $1`, [ns])).toHaveLength(0);
 
     const result = await adapter.transaction(async (tx) => {
       await tx.kv.put(ns, 'checkpoint', 11);
@@ -193,7 +176,9 @@ describePostgres('postgres adapter', (url) => {
     });
     expect(result).toBe('done');
     expect(await adapter.kv.get(ns, 'checkpoint')).toEqual({ value: 11, version: 1 });
-    expect(await raw.unsafe(`select n from "${schema}".read_model where id = $1`, [ns])).toEqual([{ n: 2 }]);
+    expect(await pg.sql.unsafe(`select n from "${schema}".read_model where id = $1`, [ns])).toEqual([
+      { n: 2 },
+    ]);
   });
 
   it('given a watcher, when this process appends and deletes, then it is signalled at once with the instance and position', async () => {
@@ -235,7 +220,7 @@ describePostgres('postgres adapter', (url) => {
       await new Promise((r) => setTimeout(r, 250));
       signals.length = 0;
       // A write no Event Log process announces (an old writer, a manual fix): only the poll sees it.
-      await raw.unsafe(
+      await pg.sql.unsafe(
         `insert into "${schema}".kv (namespace, key, value, version) values ($1, 'k', '1', 1)`,
         [randomUUID()],
       );
@@ -264,9 +249,10 @@ describePostgres('postgres adapter', (url) => {
       await expect.poll(() => connectionsNamed(`${appName}-listen`), { timeout: 5000 }).toBe(1);
       await expect.poll(() => signals.length, { timeout: 5000 }).toBeGreaterThan(0);
       signals.length = 0;
-      await raw.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1`, [
-        `${appName}-listen`,
-      ]);
+      await pg.sql.unsafe(
+        `select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1`,
+        [`${appName}-listen`],
+      );
       await expect.poll(() => signals.some((s) => s.kind === 'unknown'), { timeout: 5000 }).toBe(true);
       // And it listens again: another process's commit arrives as an append signal.
       const instance = await freshInstance(adapter);

@@ -4,18 +4,16 @@
  */
 
 import { DEFAULT_LIMITS, parseQuery } from '@eventlog/core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PostgresAdapter } from './index.js';
 import {
   appendRequest,
   describePostgres,
-  dropSchema,
   freshInstance,
   newEvent,
-  recordStatements,
-  testAdapter,
-  uniqueSchema,
-} from './test/pg-env.js';
+  usePostgres,
+} from '@eventlog/test-support';
+import { beforeAll, expect, it } from 'vitest';
+import type { PostgresAdapter } from './index.js';
+import { recordStatements, testAdapter } from './test/pg-env.js';
 
 function kinds(statements: string[]): string[] {
   return statements.map((s) => {
@@ -30,24 +28,19 @@ function kinds(statements: string[]): string[] {
   });
 }
 
-describePostgres('postgres query runner', (url) => {
-  const schema = uniqueSchema();
+describePostgres('postgres query runner', () => {
+  const pg = usePostgres();
   let adapter: PostgresAdapter;
   let instanceId: string;
 
   beforeAll(async () => {
-    adapter = testAdapter(url, { schema });
+    adapter = testAdapter(pg);
     const instance = await freshInstance(adapter);
     instanceId = instance.id;
     const events = Array.from({ length: 25 }, (_, i) =>
       newEvent({ eventType: i % 5 === 0 ? 'Rare' : 'Common', payload: { n: i } }),
     );
     await adapter.append(appendRequest(instanceId, events));
-  });
-
-  afterAll(async () => {
-    await adapter?.close();
-    await dropSchema(url, schema);
   });
 
   async function run(query: Record<string, unknown>, replies = false) {

@@ -1,19 +1,18 @@
 /**
  * The PostgreSQL adapter runs the whole conformance suite, differential tests included, on a
- * schema of its own that is dropped afterwards.
+ * schema of its own that is dropped afterwards (by usePostgres, after the suite closed the adapter).
  */
 
 import { describeAdapter } from '@eventlog/conformance';
 import { liveEvents, liveQuery, projection } from '@eventlog/rx';
+import { describePostgres, usePostgres } from '@eventlog/test-support';
 import { postgresAdapter } from './index.js';
-import { describePostgres, dropSchema, uniqueSchema } from './test/pg-env.js';
 
 describePostgres('postgres conformance', (url) => {
-  const schema = uniqueSchema('el_conformance');
+  const pg = usePostgres({ prefix: 'el_conformance' });
   describeAdapter({
     name: 'postgres',
-    create: () => postgresAdapter({ url, schema }),
+    create: () => postgresAdapter({ url, schema: pg.schema }),
     rx: { liveEvents, liveQuery, projection },
-    teardown: () => dropSchema(url, schema),
   });
 });

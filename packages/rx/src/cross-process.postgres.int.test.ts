@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createEventLog, type EventLog, type EventRecord } from '@eventlog/core';
-import type { PostgresAdapter } from '@eventlog/postgres';
+import { type PostgresAdapter, postgresAdapter } from '@eventlog/postgres';
+import { describePostgres, uniqueName, usePostgres } from '@eventlog/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { liveEvents } from './live-events.js';
 import { runAppendChild } from './test/child-process.js';
-import { describePostgres, dropSchema, pgAdapter, uniqueName } from './test/pg-env.js';
 
 /** Subscribes and records arrivals with their delivery time; `live` resolves after the catch-up. */
 function follow(log: EventLog, instance: string) {
@@ -25,7 +25,8 @@ function expectOnceInOrder(events: readonly EventRecord[]): void {
 }
 
 describePostgres('live subscriptions across processes on PostgreSQL', (url) => {
-  const schema = uniqueName('rx_xproc');
+  const pg = usePostgres({ prefix: 'rx_xproc' });
+  const { schema } = pg;
   /** Our own application name, so we only ever terminate our own listener. */
   const applicationName = uniqueName('rx_listener');
   const POLL_MS = 500;
@@ -36,13 +37,15 @@ describePostgres('live subscriptions across processes on PostgreSQL', (url) => {
   let stopWatching: (() => void) | undefined;
 
   beforeAll(async () => {
-    subscriber = pgAdapter(url, schema, { applicationName, pollIntervalMs: POLL_MS });
+    subscriber = pg.closeAfter(
+      postgresAdapter({ url, schema, max: 4, applicationName, pollIntervalMs: POLL_MS }),
+    );
     await subscriber.ready();
     // Another adapter (its own pools and watcher): its commits reach the subscriber's adapter
     // only by NOTIFY or the fallback poll, as another process's would.
-    writer = pgAdapter(url, schema, { applicationName: `${applicationName}_w` });
-    log = createEventLog({ adapter: subscriber });
-    writerLog = createEventLog({ adapter: writer });
+    writer = pg.closeAfter(postgresAdapter({ url, schema, max: 4, applicationName: `${applicationName}_w` }));
+    log = pg.closeAfter(createEventLog({ adapter: subscriber }));
+    writerLog = pg.closeAfter(createEventLog({ adapter: writer }));
     // A watcher for the whole file keeps one listening connection up, so no test is helped by the
     // re-read a fresh connection triggers; wait until it listens (it signals 'unknown' then).
     await new Promise<void>((resolve) => {
@@ -52,12 +55,7 @@ describePostgres('live subscriptions across processes on PostgreSQL', (url) => {
     });
   });
 
-  afterAll(async () => {
-    stopWatching?.();
-    await log?.close();
-    await writerLog?.close();
-    await dropSchema(url, schema);
-  });
+  afterAll(() => stopWatching?.());
 
   it('given a live subscriber, when a child process appends, then each event reaches the parent within 2 s, once and in order', async () => {
     const { id } = await log.store.createInstance(uniqueName('xproc'));

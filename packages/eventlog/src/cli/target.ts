@@ -81,7 +81,7 @@ async function openLocalTarget(url: string): Promise<Target> {
       const ended = new Promise<FollowOutcome>((resolve) => {
         settle = resolve;
       });
-      const follower = new LiveReader({
+      const reader = new LiveReader({
         store: log.store,
         instance: instance.id,
         pageSize: Math.min(500, log.store.limits.maxQueryLimit),
@@ -102,8 +102,8 @@ async function openLocalTarget(url: string): Promise<Target> {
                 },
           ),
       });
-      follower.start();
-      return { stop: () => follower.stop(), ended };
+      reader.start();
+      return { stop: () => reader.stop(), ended };
     },
     close: () => log.close(),
   };

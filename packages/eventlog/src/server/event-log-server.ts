@@ -5,8 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '@eventlog/client';
-import type { EventLog, EventMap } from '@eventlog/core';
+import { DEFAULT_MAX_MESSAGE_BYTES, type EventLog, type EventMap } from '@eventlog/core';
 import { WebSocketServer } from 'ws';
 import { ServerConnection } from './server-connection.js';
 import { type TokenCheck, tokenCheck } from './token.js';

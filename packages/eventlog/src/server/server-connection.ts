@@ -8,19 +8,39 @@
  * client that does not read cannot make the server buffer the log.
  */
 
-import { EVENT_TYPE, SUBSCRIBE_TYPE, SUBSCRIPTION_ENDED_TYPE, UNSUBSCRIBE_TYPE } from '@eventlog/client';
 import {
+  checkWireRequest,
+  describeValue,
   dispatch,
+  EVENT_TYPE,
   type EventLog,
+  EventLogError,
   type EventMap,
+  type EventMessage,
   type EventRecord,
-  toEventLogError,
+  type FailureEnvelope,
+  failureEnvelope,
+  invalid,
+  limitExceeded,
+  nowIso,
+  SUBSCRIBE_TYPE,
+  SUBSCRIPTION_ENDED_TYPE,
+  type SubscribeData,
+  type SubscriptionEndedMessage,
+  storageError,
+  successEnvelope,
+  toEnvelopeError,
+  UNSUBSCRIBE_TYPE,
+  type UnsubscribeData,
   validateReadAfter,
+  validationError,
+  type WireEcho,
+  wireParams,
 } from '@eventlog/core';
 import { LiveReader } from '@eventlog/rx';
 import type { WebSocket } from 'ws';
 import type { TokenCheck } from './token.js';
-import { type ErrorEnvelope, errorEnvelope, readFrame } from './wire-message.js';
+import { readFrame } from './wire-message.js';
 
 /** Settings shared by every connection of a server. */
 export interface ConnectionSettings {
@@ -102,7 +122,7 @@ export class ServerConnection {
   }
 
   private stopSubscriptions(): void {
-    for (const follower of this.subscriptions.values()) follower.stop();
+    for (const reader of this.subscriptions.values()) reader.stop();
     this.subscriptions.clear();
   }
 
@@ -162,32 +182,32 @@ export class ServerConnection {
       this.reply(frame.envelope);
       return;
     }
-    const { request, type, requestId } = frame;
-    const refuse = this.checkToken(request, type, requestId);
+    const { request, echo } = frame;
+    const refuse = this.checkToken(request, echo);
     if (refuse !== undefined) {
       this.reply(refuse);
       return;
     }
     if (this.closing) {
       this.reply(
-        errorEnvelope(
-          type,
-          requestId,
-          'STORAGE_ERROR',
-          'The Event Log server is shutting down; reconnect and retry (appends with an eventId are safe to retry).',
+        failureEnvelope(
+          echo.type,
+          storageError(
+            'The Event Log server is shutting down; reconnect and retry (appends with an eventId are safe to retry).',
+          ),
+          echo.requestId,
         ),
       );
       return;
     }
     this.inflight += 1;
     this.updateFlow();
-    void this.serve(request, type, requestId)
+    void this.serve(request, echo)
       .catch((error: unknown) =>
-        errorEnvelope(
-          type,
-          requestId,
-          'STORAGE_ERROR',
-          `The server failed: ${toEventLogError(error).message}`,
+        failureEnvelope(
+          echo.type,
+          storageError(`The server failed: ${toEnvelopeError(error).message}`, error),
+          echo.requestId,
         ),
       )
       .then((envelope) => {
@@ -199,125 +219,60 @@ export class ServerConnection {
   }
 
   /** Checks and removes `token`; returns the envelope to refuse the request with, if any. */
-  private checkToken(
-    request: Record<string, unknown>,
-    type: string | undefined,
-    requestId: string | undefined,
-  ): ErrorEnvelope | undefined {
+  private checkToken(request: Record<string, unknown>, echo: WireEcho): FailureEnvelope<string> | undefined {
     const given = request.token;
     delete request.token;
     const check = this.settings.token;
     if (check === undefined || this.authenticated) return undefined;
     if (check.matches(given)) return undefined;
-    return errorEnvelope(
-      type,
-      requestId,
-      'VALIDATION_ERROR',
-      given === undefined
-        ? 'Unauthorized: this Event Log server needs a token. Send it as "Authorization: Bearer <token>" when connecting, or as "token" in each request (connect(url, { token }) does both).'
-        : 'Unauthorized: the token is wrong. Use the token the server was started with (eventlog serve --token).',
-      { reason: 'unauthorized' },
+    return failureEnvelope(
+      echo.type,
+      validationError(
+        given === undefined
+          ? 'Unauthorized: this Event Log server needs a token. Send it as "Authorization: Bearer <token>" when connecting, or as "token" in each request (connect(url, { token }) does both).'
+          : 'Unauthorized: the token is wrong. Use the token the server was started with (eventlog serve --token).',
+        { reason: 'unauthorized' },
+      ),
+      echo.requestId,
     );
   }
 
   /** Serves a request; resolves with the envelope to send, or undefined when it was sent already. */
-  private async serve(
-    request: Record<string, unknown>,
-    type: string | undefined,
-    requestId: string | undefined,
-  ): Promise<unknown> {
-    if (type === SUBSCRIBE_TYPE) return this.subscribe(request, requestId);
-    if (type === UNSUBSCRIBE_TYPE) return this.unsubscribe(request, requestId);
+  private async serve(request: Record<string, unknown>, echo: WireEcho): Promise<unknown> {
+    if (echo.type === SUBSCRIBE_TYPE) return this.subscribe(request, echo.requestId);
+    if (echo.type === UNSUBSCRIBE_TYPE) return this.unsubscribe(request, echo.requestId);
     return dispatch(this.settings.log, request);
   }
 
-  private checkRequestKeys(request: Record<string, unknown>, type: string, requestId: string | undefined) {
-    if (request.requestId !== undefined && typeof request.requestId !== 'string') {
-      return errorEnvelope(type, undefined, 'VALIDATION_ERROR', 'requestId: expected a string.');
-    }
-    for (const key of Object.keys(request)) {
-      if (request[key] !== undefined && key !== 'type' && key !== 'requestId' && key !== 'params') {
-        return errorEnvelope(
-          type,
-          requestId,
-          'VALIDATION_ERROR',
-          `${key}: is not a known key of a request; allowed keys are type, requestId, params, token.`,
-        );
-      }
-    }
-    return undefined;
-  }
-
-  private paramsObject(
-    request: Record<string, unknown>,
-    allowed: readonly string[],
-    type: string,
-    requestId: string | undefined,
-  ): { ok: true; params: Record<string, unknown> } | { ok: false; envelope: ErrorEnvelope } {
-    const bad = this.checkRequestKeys(request, type, requestId);
-    if (bad !== undefined) return { ok: false, envelope: bad };
-    const params = request.params;
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-      return {
-        ok: false,
-        envelope: errorEnvelope(
-          type,
-          requestId,
-          'VALIDATION_ERROR',
-          `params: expected an object { ${allowed.join(', ')} }.`,
-        ),
-      };
-    }
-    const record = params as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      if (record[key] !== undefined && !allowed.includes(key)) {
-        return {
-          ok: false,
-          envelope: errorEnvelope(
-            type,
-            requestId,
-            'VALIDATION_ERROR',
-            `params.${key}: is not a known key of the ${type} params; allowed keys are ${allowed.join(', ')}.`,
-          ),
-        };
-      }
-    }
-    return { ok: true, params: record };
-  }
-
   private async subscribe(request: Record<string, unknown>, requestId: string | undefined): Promise<unknown> {
-    const checked = this.paramsObject(request, SUBSCRIBE_KEYS, SUBSCRIBE_TYPE, requestId);
-    if (!checked.ok) return checked.envelope;
-    const { params } = checked;
     const store = this.settings.log.store;
-    const fail = (error: unknown) => {
-      const e = toEventLogError(error);
-      return errorEnvelope(SUBSCRIBE_TYPE, requestId, e.code, e.message, e.details);
-    };
+    let params: Record<string, unknown>;
     let instanceId: string;
     let after: number;
     try {
+      params = wireParams(checkWireRequest(request).params, SUBSCRIBE_KEYS, 'subscribe');
       const valid = validateReadAfter(params, store.limits);
       after = valid.after;
       instanceId = (await store.getInstance(valid.instance)).id;
     } catch (error) {
-      return fail(error);
+      return failureEnvelope(SUBSCRIBE_TYPE, error, requestId);
     }
     if (this.subscriptions.size >= this.settings.maxSubscriptions) {
-      return errorEnvelope(
+      return failureEnvelope(
         SUBSCRIBE_TYPE,
+        limitExceeded(
+          `This connection already has ${this.settings.maxSubscriptions} subscriptions (maxSubscriptions); unsubscribe from one first.`,
+          { limit: 'maxSubscriptions', max: this.settings.maxSubscriptions },
+        ),
         requestId,
-        'LIMIT_EXCEEDED',
-        `This connection already has ${this.settings.maxSubscriptions} subscriptions (maxSubscriptions); unsubscribe from one first.`,
-        { limit: 'maxSubscriptions', max: this.settings.maxSubscriptions },
       );
     }
     if (this.closing || this.ws.readyState !== this.ws.OPEN) {
-      return errorEnvelope(SUBSCRIBE_TYPE, requestId, 'STORAGE_ERROR', 'The connection is closing.');
+      return failureEnvelope(SUBSCRIBE_TYPE, storageError('The connection is closing.'), requestId);
     }
     this.subscriptionSeq += 1;
     const subscriptionId = `s${this.subscriptionSeq}`;
-    const follower = new LiveReader({
+    const reader = new LiveReader({
       store,
       instance: instanceId,
       stream: params.stream as string | undefined,
@@ -327,37 +282,32 @@ export class ServerConnection {
       deliver: async (page: readonly EventRecord[]) => {
         for (const event of page) {
           if (!this.subscriptions.has(subscriptionId)) return;
-          this.send({ type: EVENT_TYPE, subscriptionId, event });
+          const message: EventMessage = { type: EVENT_TYPE, subscriptionId, event };
+          this.send(message);
         }
         await this.drained();
       },
       onEnd: (end) => {
         this.subscriptions.delete(subscriptionId);
-        const message: Record<string, unknown> = {
+        const message: SubscriptionEndedMessage = {
           type: SUBSCRIPTION_ENDED_TYPE,
           subscriptionId,
           reason: end.kind,
-          timestamp: new Date().toISOString(),
+          timestamp: nowIso(),
         };
         if (end.kind === 'error') {
-          const error = toEventLogError(end.error);
+          const error = toEnvelopeError(end.error);
           message.code = error.code;
           message.error = error.message;
         }
         this.send(message);
       },
     });
-    this.subscriptions.set(subscriptionId, follower);
-    // The acknowledgement goes out before the first event: it is sent here, then the follower starts.
-    const ack = {
-      type: SUBSCRIBE_TYPE,
-      success: true,
-      data: { subscriptionId, instanceId, after },
-      timestamp: new Date().toISOString(),
-      requestId: requestId ?? globalThis.crypto.randomUUID(),
-    };
-    this.reply(ack);
-    follower.start();
+    this.subscriptions.set(subscriptionId, reader);
+    // The acknowledgement goes out before the first event: it is sent here, then the reader starts.
+    const data: SubscribeData = { subscriptionId, instanceId, after };
+    this.reply(successEnvelope(SUBSCRIBE_TYPE, data, requestId));
+    reader.start();
     return undefined;
   }
 
@@ -365,35 +315,29 @@ export class ServerConnection {
     request: Record<string, unknown>,
     requestId: string | undefined,
   ): Promise<unknown> {
-    const checked = this.paramsObject(request, ['subscriptionId'], UNSUBSCRIBE_TYPE, requestId);
-    if (!checked.ok) return checked.envelope;
-    const id = checked.params.subscriptionId;
-    if (typeof id !== 'string') {
-      return errorEnvelope(
+    let id: unknown;
+    try {
+      id = wireParams(checkWireRequest(request).params, ['subscriptionId'], 'unsubscribe').subscriptionId;
+      if (typeof id !== 'string')
+        throw invalid('params.subscriptionId', `expected a string, got ${describeValue(id)}`);
+    } catch (error) {
+      return failureEnvelope(UNSUBSCRIBE_TYPE, error, requestId);
+    }
+    const reader = this.subscriptions.get(id);
+    if (reader === undefined) {
+      return failureEnvelope(
         UNSUBSCRIBE_TYPE,
+        new EventLogError(
+          'NOT_FOUND',
+          `Subscription "${id}" was not found on this connection (it ended, or was never made here).`,
+          { details: { subscriptionId: id } },
+        ),
         requestId,
-        'VALIDATION_ERROR',
-        'params.subscriptionId: expected a string.',
       );
     }
-    const follower = this.subscriptions.get(id);
-    if (follower === undefined) {
-      return errorEnvelope(
-        UNSUBSCRIBE_TYPE,
-        requestId,
-        'NOT_FOUND',
-        `Subscription "${id}" was not found on this connection (it ended, or was never made here).`,
-        { subscriptionId: id },
-      );
-    }
-    follower.stop();
+    reader.stop();
     this.subscriptions.delete(id);
-    return {
-      type: UNSUBSCRIBE_TYPE,
-      success: true,
-      data: { subscriptionId: id },
-      timestamp: new Date().toISOString(),
-      requestId: requestId ?? globalThis.crypto.randomUUID(),
-    };
+    const data: UnsubscribeData = { subscriptionId: id };
+    return successEnvelope(UNSUBSCRIBE_TYPE, data, requestId);
   }
 }

@@ -1,53 +1,36 @@
 /**
- * Reading incoming frames: size, JSON, shape; and the failed envelopes the server sends for what it
- * cannot serve. Nothing here throws: a bad frame becomes an error envelope.
+ * Reading incoming frames: size, JSON, shape. Nothing here throws: a bad frame becomes a failed
+ * envelope (core's `failureEnvelope`).
  */
 
-import { type ErrorCode, nowIso } from '@eventlog/core';
-
-/** A failed envelope. */
-export interface ErrorEnvelope {
-  type: string;
-  success: false;
-  error: string;
-  code: ErrorCode;
-  details?: Record<string, unknown>;
-  timestamp: string;
-  requestId: string;
-}
-
-/** Builds a failed envelope; the type is `eventLog.unknown` when the request's cannot be read. */
-export function errorEnvelope(
-  type: string | undefined,
-  requestId: string | undefined,
-  code: ErrorCode,
-  error: string,
-  details?: Record<string, unknown>,
-): ErrorEnvelope {
-  const envelope: ErrorEnvelope = {
-    type: type ?? 'eventLog.unknown',
-    success: false,
-    error,
-    code,
-    timestamp: nowIso(),
-    requestId: requestId ?? globalThis.crypto.randomUUID(),
-  };
-  if (details !== undefined) envelope.details = details;
-  return envelope;
-}
+import {
+  type EventLogError,
+  type FailureEnvelope,
+  failureEnvelope,
+  limitExceeded,
+  validationError,
+  type WireEcho,
+  wireEcho,
+} from '@eventlog/core';
 
 /** A frame that could be read as a request object (its fields not yet validated). */
 export interface ReadRequest {
   ok: true;
   request: Record<string, unknown>;
-  type: string | undefined;
-  requestId: string | undefined;
+  /** What answers to it echo: its `type` and `requestId`, when they are strings. */
+  echo: WireEcho;
 }
 
 /** A frame that cannot be served, with the envelope to answer it. */
 export interface BadFrame {
   ok: false;
-  envelope: ErrorEnvelope;
+  envelope: FailureEnvelope<string>;
+}
+
+/** The answer to a bad frame, echoing what could be read of it. */
+function badFrame(header: unknown, error: EventLogError): BadFrame {
+  const echo = wireEcho(header);
+  return { ok: false, envelope: failureEnvelope(echo.type, error, echo.requestId) };
 }
 
 const MAX_SCAN = 64 * 1024;
@@ -141,49 +124,33 @@ export function readFrame(data: unknown, maxBytes: number): ReadRequest | BadFra
   const size = byteLength(data);
   if (size > maxBytes) {
     const header = scanHeader(text(Buffer.isBuffer(data) ? data.subarray(0, MAX_SCAN) : data));
-    return {
-      ok: false,
-      envelope: errorEnvelope(
-        header.type,
-        header.requestId,
-        'LIMIT_EXCEEDED',
+    return badFrame(
+      header,
+      limitExceeded(
         `The message is ${size} bytes, above the server's limit of ${maxBytes} bytes (maxMessageBytes); split it, for example into smaller appendEvents batches.`,
         { limit: 'maxMessageBytes', max: maxBytes, actual: size },
       ),
-    };
+    );
   }
   const raw = text(data);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    const header = scanHeader(raw);
-    return {
-      ok: false,
-      envelope: errorEnvelope(
-        header.type,
-        header.requestId,
-        'VALIDATION_ERROR',
+    return badFrame(
+      scanHeader(raw),
+      validationError(
         `The message is not valid JSON (${error instanceof Error ? error.message : String(error)}); send one JSON object { type: 'eventLog.<method>', requestId, params } per text frame.`,
       ),
-    };
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return {
-      ok: false,
-      envelope: errorEnvelope(
-        undefined,
-        undefined,
-        'VALIDATION_ERROR',
+    return badFrame(
+      undefined,
+      validationError(
         `The message is JSON but not an object (got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}); send { type: 'eventLog.<method>', requestId, params }.`,
       ),
-    };
+    );
   }
-  const request = parsed as Record<string, unknown>;
-  return {
-    ok: true,
-    request,
-    type: typeof request.type === 'string' ? request.type : undefined,
-    requestId: typeof request.requestId === 'string' ? request.requestId : undefined,
-  };
+  return { ok: true, request: parsed as Record<string, unknown>, echo: wireEcho(parsed) };
 }

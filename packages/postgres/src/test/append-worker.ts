@@ -6,8 +6,8 @@
  * Usage: node --conditions=@eventlog/source --import tsx append-worker.ts <url> <schema> <instance> <stream> <count> <parallel>
  */
 
+import { appendRequest, newEvent } from '@eventlog/test-support';
 import { postgresAdapter } from '../index.js';
-import { appendRequest, newEvent } from './pg-env.js';
 
 const [url, schema, instance, stream, countText, parallelText] = process.argv.slice(2);
 if (!url || !schema || !instance || !stream)

@@ -1,27 +1,23 @@
 import { DEFAULT_LIMITS, type Limits, resolveLimits } from '@eventlog/core';
+import { describePostgres, usePostgres } from '@eventlog/test-support';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { createQueryCompiler } from '../compiler/query-compiler.js';
 import type { Row } from '../compiler/query-program.js';
 import { INSTANCE_ID, makeEvents, QUERIES, randomQuery, rng } from '../test/fixtures.js';
 import { compareAsync } from '../test/oracle.js';
 import { postgresDialect } from './postgres-dialect.js';
 
-const url = process.env.EVENTLOG_TEST_PG_URL;
-if (url === undefined && process.env.CI === 'true') {
-  throw new Error(
-    'EVENTLOG_TEST_PG_URL is not set: CI must run the PostgreSQL tests (see scripts/pg-setup.sh).',
-  );
-}
 const RUNS = Number(process.env.EVENTLOG_FUZZ_RUNS ?? 600);
 const SEED = Number(process.env.EVENTLOG_FUZZ_SEED ?? 21);
 
 const events = makeEvents(400, 7);
 const mine = events.filter((e) => e.instanceId === INSTANCE_ID);
-// Our own schema, so nothing else in the database is touched.
-const schema = `eventlog_sql_test_${process.pid}`;
 
-describe.skipIf(url === undefined)('Given the PostgreSQL dialect (needs EVENTLOG_TEST_PG_URL)', () => {
+describePostgres('Given the PostgreSQL dialect', (url) => {
+  // Our own schema, so nothing else in the database is touched; dropped after the tests.
+  const pg = usePostgres({ prefix: 'eventlog_sql_test' });
+  const { schema } = pg;
   let sql: postgres.Sql;
   const compiler = createQueryCompiler(postgresDialect(), {
     layout: {
@@ -45,8 +41,10 @@ describe.skipIf(url === undefined)('Given the PostgreSQL dialect (needs EVENTLOG
   const run = (compiled: ReturnType<typeof compiler.compileQuery>) => compiled.execute(all);
 
   beforeAll(async () => {
-    sql = postgres(url as string, { max: 2, onnotice: () => {} });
-    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    // A plain client (not pg.sql): the decoders must cope with postgres.js's default types.
+    const client = postgres(url, { max: 2, onnotice: () => {} });
+    sql = client;
+    pg.closeAfter({ close: () => client.end() });
     await sql.unsafe(`CREATE SCHEMA "${schema}"`);
     await sql.unsafe(`CREATE TABLE "${schema}".events (
       global_position bigint PRIMARY KEY, instance_id text NOT NULL, id text NOT NULL, stream_id text NOT NULL,
@@ -69,10 +67,6 @@ describe.skipIf(url === undefined)('Given the PostgreSQL dialect (needs EVENTLOG
         ],
       );
     }
-  });
-  afterAll(async () => {
-    await sql?.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await sql?.end();
   });
 
   it.each(QUERIES.map((q, i) => [i, q] as const))(

@@ -1,7 +1,8 @@
 /**
- * The wire protocol between `@eventlog/client` and the `eventlog` server, as data. Every message is
- * one JSON text frame. Requests and their envelopes are the API document's; subscriptions are an
- * extension that pushes events on the same socket.
+ * The wire protocol between `@eventlog/client` and the `eventlog` server, as data: both sides (and
+ * {@link dispatch}) take these names from here. Every message is one JSON text frame. Requests and
+ * their envelopes are the API document's; subscriptions are an extension that pushes events on the
+ * same socket.
  *
  * ```
  * → { type: 'eventLog.<method>', requestId, params, token? }
@@ -14,7 +15,16 @@
  * ```
  */
 
-import type { Condition, Envelope, ErrorCode, EventRecord } from '@eventlog/core';
+import type { Condition, Envelope, ErrorCode, EventRecord } from '../model.js';
+
+/**
+ * The `type` of every message: `eventLog.<method>` for requests and their envelopes. Envelopes echo
+ * a request's type as it was sent, so a server may answer with any string it received here.
+ */
+export type MessageType = `eventLog.${string}`;
+
+/** The type of an envelope answering a message whose own type cannot be read. */
+export const UNKNOWN_TYPE = 'eventLog.unknown';
 
 /** The type of a subscribe request and of its acknowledging envelope. */
 export const SUBSCRIBE_TYPE = 'eventLog.subscribe';
@@ -31,6 +41,16 @@ export const SUBSCRIPTION_ENDED_TYPE = 'eventLog.subscriptionEnded';
  * sending, so an oversized request fails fast with `LIMIT_EXCEEDED`.
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A wire request as {@link dispatch} serves it: `{ type: 'eventLog.<method>', requestId, params }`
+ * (see {@link readWireRequest} for the checks).
+ */
+export interface WireRequest {
+  type: string;
+  requestId?: string;
+  params?: unknown;
+}
 
 /** A request as sent on the wire. `token` is only needed when the server was started with one. */
 export interface WireRequestMessage {

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import type { CommitSignal, ReadAfterRequest } from './adapter.js';
+import { EventLogError } from './errors.js';
+import { createEventStore } from './event-store.js';
+import { fakeAdapter, T0 } from './test/fake-adapter.js';
+
+describe('EventStore (the throwing layer)', () => {
+  function store() {
+    const fake = fakeAdapter();
+    return { store: createEventStore({ adapter: fake.adapter, now: () => T0 }), fake };
+  }
+
+  it('given a missing instance, when getInstance, then it throws NOT_FOUND as an EventLogError', async () => {
+    const { store: s } = store();
+    await expect(s.getInstance('x')).rejects.toSatisfy(
+      (e: unknown) => EventLogError.isInstance(e) && e.code === 'NOT_FOUND',
+    );
+  });
+
+  it('given an adapter failure, when a method runs, then it throws STORAGE_ERROR with the cause', async () => {
+    const { store: s, fake } = store();
+    const cause = new Error('io');
+    fake.failNext(cause);
+    await expect(s.listInstances()).rejects.toSatisfy(
+      (e: unknown) => EventLogError.isInstance(e) && e.code === 'STORAGE_ERROR' && e.cause === cause,
+    );
+  });
+
+  it('given events, when readAfter, then the adapter gets the resolved id, parsed where and default page', async () => {
+    const { store: s, fake } = store();
+    const instance = await s.createInstance('live');
+    await s.appendEvents({
+      instanceId: 'live',
+      events: [{ eventType: 'a' }, { eventType: 'b' }, { eventType: 'c' }],
+    });
+    const page = await s.readAfter({
+      instance: 'live',
+      after: 1,
+      where: [{ field: 'eventType', operator: 'neq', value: 'z' }],
+    });
+    expect(page.map((e) => e.global_position)).toEqual([2, 3]);
+    const request = fake.calls.find((c) => c.method === 'readAfter')?.args[0] as ReadAfterRequest;
+    expect(request).toMatchObject({ instanceId: instance.id, after: 1, limit: 500, where: { kind: 'and' } });
+    await expect(s.readAfter({ instance: 'live', after: -1 })).rejects.toSatisfy(
+      (e: unknown) => EventLogError.isInstance(e) && e.code === 'VALIDATION_ERROR',
+    );
+    await expect(s.readAfter({ instance: 'gone' })).rejects.toSatisfy(
+      (e: unknown) => EventLogError.isInstance(e) && e.code === 'NOT_FOUND',
+    );
+  });
+
+  it('given a known id with new events, when readAfter and headPosition, then the adapter is asked by id alone', async () => {
+    const { store: s, fake } = store();
+    const instance = await s.createInstance('fast');
+    await s.appendEvents({ instanceId: instance.id, events: [{ eventType: 'a' }, { eventType: 'b' }] });
+    // The first read by id resolves it; later reads that find events do not.
+    expect((await s.readAfter({ instance: instance.id, after: 0 })).map((e) => e.global_position)).toEqual([
+      1, 2,
+    ]);
+    const before = fake.calls.length;
+    expect((await s.readAfter({ instance: instance.id, after: 1 })).map((e) => e.global_position)).toEqual([
+      2,
+    ]);
+    expect(await s.headPosition(instance.id)).toBe(2);
+    expect(fake.methods().slice(before)).toEqual(['readAfter', 'headPosition']);
+    // Nothing new: the reference is resolved, so an empty page still means "exists, nothing new".
+    expect(await s.readAfter({ instance: instance.id, after: 2 })).toEqual([]);
+    expect(fake.methods().slice(-2)).toEqual(['readAfter', 'resolveInstance']);
+    // A name is resolved as before.
+    expect(await s.readAfter({ instance: 'fast', after: 1 })).toHaveLength(1);
+    expect(fake.methods().slice(-2)).toEqual(['resolveInstance', 'readAfter']);
+  });
+
+  it('given a known id that was deleted, when readAfter or headPosition, then NOT_FOUND; a new instance named like it is read', async () => {
+    const { store: s } = store();
+    const old = await s.createInstance('old');
+    await s.appendEvent({ instanceId: old.id, eventType: 'a' });
+    expect(await s.readAfter({ instance: old.id, after: 0 })).toHaveLength(1);
+    expect(await s.headPosition(old.id)).toBe(1);
+    await s.deleteInstance(old.id);
+    const notFound = (e: unknown) => EventLogError.isInstance(e) && e.code === 'NOT_FOUND';
+    await expect(s.readAfter({ instance: old.id, after: 0 })).rejects.toSatisfy(notFound);
+    await expect(s.headPosition(old.id)).rejects.toSatisfy(notFound);
+    // The old id's string now names another instance: the reference resolves to it.
+    const heir = await s.createInstance(old.id);
+    await s.appendEvents({ instanceId: heir.id, events: [{ eventType: 'x' }, { eventType: 'y' }] });
+    const page = await s.readAfter({ instance: old.id, after: 0 });
+    expect(page.map((e) => [e.instanceId, e.event_type])).toEqual([
+      [heir.id, 'x'],
+      [heir.id, 'y'],
+    ]);
+    expect(await s.headPosition(old.id)).toBe(3);
+  });
+
+  it('given an auto-created id that was deleted and auto-created again, when readAfter and headPosition, then the new instance is read, as resolving would', async () => {
+    const { store: s, fake } = store();
+    // With autoCreateInstance an id equals a name, so the same id can name a new instance later.
+    await s.appendEvent({ instanceId: 'auto', eventType: 'a', autoCreateInstance: true });
+    expect((await s.readAfter({ instance: 'auto', after: 0 })).map((e) => e.event_type)).toEqual(['a']);
+    await s.deleteInstance('auto');
+    await s.appendEvents({
+      instanceId: 'auto',
+      events: [{ eventType: 'b' }, { eventType: 'c' }],
+      autoCreateInstance: true,
+    });
+    const before = fake.calls.length;
+    const page = await s.readAfter({ instance: 'auto', after: 0 });
+    expect(fake.methods().slice(before)).toEqual(['readAfter']);
+    expect(page.map((e) => [e.instanceId, e.event_type, e.global_position])).toEqual([
+      ['auto', 'b', 2],
+      ['auto', 'c', 3],
+    ]);
+    expect(await s.headPosition('auto')).toBe(3);
+    // A store that never saw the id resolves first, and reads the same.
+    const fresh = createEventStore({ adapter: fake.adapter, now: () => T0 });
+    expect(await fresh.readAfter({ instance: 'auto', after: 0 })).toEqual(page);
+    expect(await fresh.headPosition('auto')).toBe(3);
+    // Deleted again and the string taken as another instance's name: the name is read.
+    await s.deleteInstance('auto');
+    const named = await s.createInstance('auto');
+    await s.appendEvent({ instanceId: named.id, eventType: 'd' });
+    expect(
+      (await s.readAfter({ instance: 'auto', after: 0 })).map((e) => [e.instanceId, e.event_type]),
+    ).toEqual([[named.id, 'd']]);
+    expect(await s.headPosition('auto')).toBe(4);
+  });
+
+  it('given events, when headPosition, then the highest position of the instance', async () => {
+    const { store: s } = store();
+    await s.createInstance('h');
+    expect(await s.headPosition('h')).toBe(0);
+    await s.appendEvent({ instanceId: 'h', eventType: 'a' });
+    expect(await s.headPosition('h')).toBe(1);
+  });
+
+  it('given a watcher, when an append commits, then it is called; unsubscribe stops it', async () => {
+    const { store: s } = store();
+    await s.createInstance('w');
+    const signals: CommitSignal[] = [];
+    const stop = s.watch((signal) => signals.push(signal));
+    await s.appendEvent({ instanceId: 'w', eventType: 'a' });
+    stop();
+    await s.appendEvent({ instanceId: 'w', eventType: 'b' });
+    expect(signals).toHaveLength(1);
+    expect(signals[0]).toMatchObject({ kind: 'append', position: 1 });
+  });
+
+  it('given a raw query, when parseQuery, then the AST uses the store limits', () => {
+    const fake = fakeAdapter();
+    const s = createEventStore({ adapter: fake.adapter, limits: { defaultQueryLimit: 3 } });
+    expect(s.parseQuery({ from: { instance: 'x' } }).limit).toBe(3);
+    expect(() => s.parseQuery({})).toThrow(EventLogError);
+    expect(s.limits.defaultQueryLimit).toBe(3);
+  });
+
+  it('given a closed store, when watch, then it throws STORAGE_ERROR', async () => {
+    const { store: s } = store();
+    await s.close();
+    expect(() => s.watch(() => {})).toThrow(/closed/);
+  });
+});
