@@ -14,4 +14,5 @@ export * from './json.js';
 export * from './limits.js';
 export * from './model.js';
 export * from './timestamp.js';
+export * from './upcast.js';
 export * from './validation/index.js';
