@@ -1,6 +1,7 @@
 export * from './adapter.js';
 export * from './aggregate.js';
 export * from './append-plan.js';
+export * from './decide.js';
 export * from './dsl/ast.js';
 export * from './dsl/evaluate.js';
 export * from './dsl/parse.js';
@@ -13,6 +14,8 @@ export * from './facade.js';
 export * from './json.js';
 export * from './limits.js';
 export * from './model.js';
+export * from './retry.js';
+export * from './snapshot.js';
 export * from './timestamp.js';
 export * from './upcast.js';
 export * from './validation/index.js';
