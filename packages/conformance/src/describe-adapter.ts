@@ -22,6 +22,7 @@ import {
 import { registerAppendTests } from './groups/append.js';
 import { registerConcurrencyTests } from './groups/concurrency.js';
 import { registerConditionTests } from './groups/conditions.js';
+import { registerDecisionTests } from './groups/decisions.js';
 import { registerDifferentialTests } from './groups/differential.js';
 import { registerEnvelopeTests } from './groups/envelopes.js';
 import { registerErrorTests } from './groups/errors.js';
@@ -65,6 +66,7 @@ const REGISTRARS: Record<GroupName, (holder: ContextHolder) => void> = {
   kv: registerKvTests,
   transaction: registerTransactionTests,
   differential: registerDifferentialTests,
+  decisions: registerDecisionTests,
   liveSubscriptions: (holder) => {
     const rx = holder.options.rx;
     if (rx === undefined) return;
@@ -132,7 +134,8 @@ function buildContext(options: DescribeAdapterOptions, adapter: StorageAdapter):
 
 /**
  * Registers the conformance suite for one storage adapter: every rule of SPEC §3, §4, §6 and §8
- * as example tests, plus differential property tests against the core evaluator.
+ * as example tests, differential property tests against the core evaluator, and the decision
+ * helpers of SPEC §10 (handleCommand, decide, snapshots, upcasting) over the adapter.
  *
  * The adapter is created once (`beforeAll`) and closed after the suite (`afterAll`); each test
  * works in its own fresh instances, so the suite can run against a database that holds other data.

@@ -28,6 +28,7 @@ export const GROUP_NAMES = [
   'kv',
   'transaction',
   'differential',
+  'decisions',
   'liveSubscriptions',
 ] as const;
 
