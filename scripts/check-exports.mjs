@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const pinned = {
-  core: ['createEventLog', 'EventLogError'],
+  core: ['createEventLog', 'EventLogError', 'aggregateStream', 'handleCommand', 'decide'],
   memory: ['memoryAdapter'],
   sqlite: ['sqliteAdapter'],
   postgres: ['postgresAdapter'],
   sql: ['createQueryCompiler'],
   conformance: ['describeAdapter'],
   rx: ['liveEvents', 'liveQuery', 'projection'],
+  testing: ['deciderSpec', 'runProjection'],
   client: ['connect'],
   eventlog: ['openEventLog', 'createEventLogServer'],
 };
