@@ -162,3 +162,30 @@ export function planAppend(
   });
   return { kind: 'insert', rows };
 }
+
+/**
+ * The record of an event an adapter just stored: the validated event with its instance id,
+ * sequence number and position (`eventId` and `tags` only when it has them). It shares the
+ * event's payload, metadata and tags arrays (validation made them fresh copies of the caller's).
+ */
+export function newEventRecord(
+  event: NewEvent,
+  instanceId: string,
+  sequence: number,
+  position: number,
+): EventRecord {
+  const record: EventRecord = {
+    id: event.id,
+    instanceId,
+    stream_id: event.streamId,
+    event_type: event.eventType,
+    payload: event.payload,
+    metadata: event.metadata,
+    timestamp: event.timestamp,
+    sequence_number: sequence,
+    global_position: position,
+  };
+  if (event.eventId !== undefined) record.eventId = event.eventId;
+  if (event.tags !== undefined) record.tags = event.tags;
+  return record;
+}

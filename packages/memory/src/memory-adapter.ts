@@ -30,6 +30,7 @@ import {
   type KeyValueStore,
   type Limits,
   type NewInstance,
+  newEventRecord,
   planAppend,
   type QueryNode,
   type QueryResult,
@@ -333,23 +334,15 @@ class MemoryAdapter implements StorageAdapter {
     for (let i = 0; i < plan.rows.length; i++) {
       const { event, sequence } = plan.rows[i] as (typeof plan.rows)[number];
       position++;
+      // The caller's own (validated) objects go back; the store keeps its private copies.
+      const own = newEventRecord(event, instanceId, sequence, position);
       const record: EventRecord = {
-        id: event.id,
-        instanceId,
-        stream_id: event.streamId,
-        event_type: event.eventType,
+        ...own,
         payload: copyJson(event.payload),
         metadata: copyJson(event.metadata),
-        timestamp: event.timestamp,
-        sequence_number: sequence,
-        global_position: position,
       };
-      if (event.eventId !== undefined) record.eventId = event.eventId;
       if (event.tags !== undefined) record.tags = event.tags.slice();
       stored[i] = record;
-      // The caller's own (validated) objects go back; the store keeps its private copies.
-      const own: EventRecord = { ...record, payload: event.payload, metadata: event.metadata };
-      if (event.tags !== undefined) own.tags = event.tags;
       returned[i] = own;
     }
     const kvWrites = request.kvWrites?.map((w) => ({ ...w, value: copyJson(w.value) }));

@@ -260,7 +260,9 @@ function contains(field: FieldRef, value: JsonScalar, ctx: ConditionContext): Sq
       // Tags are strings: another scalar is never an element.
       if (typeof value !== 'string') return false;
       if (ctx.tagContains === undefined) {
-        throw new TypeError('tags contains needs a tag table in the events table layout (EventTableLayout.tagTable).');
+        throw new TypeError(
+          'tags contains needs a tag table in the events table layout (EventTableLayout.tagTable).',
+        );
       }
       return sqlOf(ctx.tagContains(value), false);
     }

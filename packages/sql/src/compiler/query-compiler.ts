@@ -444,7 +444,10 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
         return { sql: dialect.jsonGroupKey(field.ref), read: (v) => dialect.decodeJson(v) };
       case 'tags':
         // Stored as JSON.stringify writes sorted arrays: equal tags are equal values. Missing: null.
-        return { sql: field.sql, read: (v) => (v === null || v === undefined ? null : dialect.decodeJson(v)) };
+        return {
+          sql: field.sql,
+          read: (v) => (v === null || v === undefined ? null : dialect.decodeJson(v)),
+        };
     }
   }
 

@@ -66,7 +66,9 @@ export function partialSelectList(
     if (column === 'instanceId' || column === 'global_position') continue;
     const key = COLUMN_KEYS[column];
     const sql =
-      key === 'payload' || key === 'metadata' || key === 'tags' ? dialect.selectDocument(columns[key]) : columns[key];
+      key === 'payload' || key === 'metadata' || key === 'tags'
+        ? dialect.selectDocument(columns[key])
+        : columns[key];
     parts.push(`${sql} AS ${EVENT_ALIASES[key]}`);
   }
   return parts.join(', ');

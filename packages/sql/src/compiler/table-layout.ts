@@ -79,5 +79,10 @@ export const DEFAULT_EVENT_COLUMNS: Readonly<EventColumns> = Object.freeze({
 export const DEFAULT_EVENT_TABLE: Readonly<EventTableLayout> = Object.freeze({
   table: 'events',
   columns: DEFAULT_EVENT_COLUMNS,
-  tagTable: Object.freeze({ table: 'event_tags', instance: 'instance_id', tag: 'tag', position: 'global_position' }),
+  tagTable: Object.freeze({
+    table: 'event_tags',
+    instance: 'instance_id',
+    tag: 'tag',
+    position: 'global_position',
+  }),
 });

@@ -35,7 +35,12 @@ describePostgres('Given the PostgreSQL dialect', (url) => {
         eventId: 'event_id',
         tags: 'tags',
       },
-      tagTable: { table: [schema, 'event_tags'], instance: 'instance_id', tag: 'tag', position: 'global_position' },
+      tagTable: {
+        table: [schema, 'event_tags'],
+        instance: 'instance_id',
+        tag: 'tag',
+        position: 'global_position',
+      },
     },
   });
   const all = async (s: { sql: string; params: readonly unknown[] }) =>
@@ -72,7 +77,11 @@ describePostgres('Given the PostgreSQL dialect', (url) => {
         ],
       );
       for (const tag of e.tags ?? []) {
-        await sql.unsafe(`INSERT INTO "${schema}".event_tags VALUES ($1, $2, $3)`, [e.instanceId, tag, e.global_position]);
+        await sql.unsafe(`INSERT INTO "${schema}".event_tags VALUES ($1, $2, $3)`, [
+          e.instanceId,
+          tag,
+          e.global_position,
+        ]);
       }
     }
   });

@@ -151,7 +151,10 @@ export function makeEvents(count: number, seed = 1): EventRecord[] {
 }
 
 const from = { instance: INSTANCE_ID };
-const tagged = (value: unknown): Query => ({ from, where: [{ field: 'tags', operator: 'contains', value } as never] });
+const tagged = (value: unknown): Query => ({
+  from,
+  where: [{ field: 'tags', operator: 'contains', value } as never],
+});
 
 /** Hand-written queries covering every operator, ordering, paging, select and reduce. */
 export const QUERIES: readonly Query[] = [
@@ -172,7 +175,12 @@ export const QUERIES: readonly Query[] = [
   {
     from,
     where: [
-      { or: [{ field: 'tags', operator: 'contains', value: 'course:c2' }, { field: 'event_type', operator: 'eq', value: 'Created' }] },
+      {
+        or: [
+          { field: 'tags', operator: 'contains', value: 'course:c2' },
+          { field: 'event_type', operator: 'eq', value: 'Created' },
+        ],
+      },
     ],
   },
   { from, orderBy: { field: 'tags', direction: 'desc' }, limit: 7 },
@@ -181,7 +189,11 @@ export const QUERIES: readonly Query[] = [
   { from, reduce: { type: 'collect', field: 'tags' } },
   { from, reduce: { type: 'max', field: 'tags' } },
   { from, reduce: { type: 'count', groupBy: ['tags'] } },
-  { from, where: [{ field: 'tags', operator: 'contains', value: 'course:c1' }], reduce: { type: 'count', groupBy: ['event_type'] } },
+  {
+    from,
+    where: [{ field: 'tags', operator: 'contains', value: 'course:c1' }],
+    reduce: { type: 'count', groupBy: ['event_type'] },
+  },
   { from, where: [{ field: 'payload.a', operator: 'eq', value: 1 }] },
   { from, where: [{ field: 'payload.a', operator: 'eq', value: true }] },
   { from, where: [{ field: 'payload.a', operator: 'eq', value: 0 }] },
