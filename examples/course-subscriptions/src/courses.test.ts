@@ -2,7 +2,11 @@ import { deciderSpec } from '@eventlog/testing';
 import { describe, it } from 'vitest';
 import { defineCourse, SubscriptionError, subscribe } from './courses.js';
 
-const math = { eventType: 'CourseDefined', payload: { courseId: 'math', capacity: 2 }, tags: ['course:math'] } as const;
+const math = {
+  eventType: 'CourseDefined',
+  payload: { courseId: 'math', capacity: 2 },
+  tags: ['course:math'],
+} as const;
 const subscribed = (courseId: string, studentId: string) =>
   ({
     eventType: 'StudentSubscribed',
@@ -14,7 +18,14 @@ describe('defining a course', () => {
   it('given no course, when defined, then CourseDefined tagged with the course', () => {
     deciderSpec(defineCourse)
       .when({ courseId: 'math', capacity: 2 })
-      .then([{ streamId: 'course-math', eventType: 'CourseDefined', payload: { courseId: 'math', capacity: 2 }, tags: ['course:math'] }]);
+      .then([
+        {
+          streamId: 'course-math',
+          eventType: 'CourseDefined',
+          payload: { courseId: 'math', capacity: 2 },
+          tags: ['course:math'],
+        },
+      ]);
   });
 
   it('given the course, when defined again, then refused', () => {
@@ -52,7 +63,10 @@ describe('subscribing', () => {
   });
 
   it('given the student subscribed already, when subscribing again, then nothing happens', () => {
-    deciderSpec(subscribe).given([math, subscribed('math', 's1')]).when({ courseId: 'math', studentId: 's1' }).then([]);
+    deciderSpec(subscribe)
+      .given([math, subscribed('math', 's1')])
+      .when({ courseId: 'math', studentId: 's1' })
+      .then([]);
   });
 
   it('given no course, when subscribing, then refused', () => {

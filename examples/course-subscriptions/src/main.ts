@@ -11,7 +11,13 @@
 import { pathToFileURL } from 'node:url';
 import { decide, type EventLog } from '@eventlog/core';
 import { openEventLog } from 'eventlog';
-import { type CourseEvents, defineCourse, STUDENT_COURSE_LIMIT, type Subscribe, subscribe } from './courses.js';
+import {
+  type CourseEvents,
+  defineCourse,
+  STUDENT_COURSE_LIMIT,
+  type Subscribe,
+  subscribe,
+} from './courses.js';
 
 const INSTANCE = 'school';
 
@@ -29,7 +35,9 @@ async function count(log: EventLog<CourseEvents>, field: 'payload.courseId' | 'p
     where: [{ field: 'event_type', operator: 'eq', value: 'StudentSubscribed' }],
     reduce: { type: 'count', groupBy: [field] },
   });
-  return Object.fromEntries((aggregation?.groups ?? []).map((g) => [String(g.key[field]), g.value as number]));
+  return Object.fromEntries(
+    (aggregation?.groups ?? []).map((g) => [String(g.key[field]), g.value as number]),
+  );
 }
 
 /**
@@ -43,13 +51,24 @@ export async function main(url?: string, print: (line: string) => void = console
     // Capacities chosen so that the totals do not depend on who wins which race (the invariants never do).
     const courses = { math: 3, music: 4, art: 7 };
     for (const [courseId, capacity] of Object.entries(courses)) {
-      await decide(log, { instance: INSTANCE, decider: defineCourse, command: { courseId, capacity }, autoCreateInstance: true });
+      await decide(log, {
+        instance: INSTANCE,
+        decider: defineCourse,
+        command: { courseId, capacity },
+        autoCreateInstance: true,
+      });
     }
-    print(`courses: ${Object.entries(courses).map(([c, n]) => `${c} (${n} seats)`).join(', ')}; a student takes at most ${STUDENT_COURSE_LIMIT}`);
+    print(
+      `courses: ${Object.entries(courses)
+        .map(([c, n]) => `${c} (${n} seats)`)
+        .join(', ')}; a student takes at most ${STUDENT_COURSE_LIMIT}`,
+    );
 
     // 10 students each try 3 courses, all at once: 30 decisions racing on shared boundaries.
     const students = Array.from({ length: 10 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`);
-    const commands: Subscribe[] = students.flatMap((studentId) => Object.keys(courses).map((courseId) => ({ courseId, studentId })));
+    const commands: Subscribe[] = students.flatMap((studentId) =>
+      Object.keys(courses).map((courseId) => ({ courseId, studentId })),
+    );
     const outcomes = await Promise.allSettled(
       commands.map((command) => decide(log, { instance: INSTANCE, decider: subscribe, command })),
     );
@@ -59,7 +78,9 @@ export async function main(url?: string, print: (line: string) => void = console
       const reason = (o as PromiseRejectedResult).reason as Error;
       if (reason.name !== 'SubscriptionError') throw reason; // anything but a business refusal is a bug
     }
-    print(`${commands.length} concurrent subscriptions: ${commands.length - refused.length} accepted, ${refused.length} refused (full course or student limit)`);
+    print(
+      `${commands.length} concurrent subscriptions: ${commands.length - refused.length} accepted, ${refused.length} refused (full course or student limit)`,
+    );
 
     const perCourse = await count(log, 'payload.courseId');
     const perStudent = await count(log, 'payload.studentId');

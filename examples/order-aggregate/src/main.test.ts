@@ -11,6 +11,8 @@ describe('the order-aggregate example', () => {
     expect(order.status).toBe('shipped');
     expect(Object.values(order.lines).reduce((n, line) => n + line.quantity, 0)).toBe(39);
     expect(lines).toContain('20 concurrent "add item" commands: 20 succeeded, versions 2…21 without gaps');
-    expect(lines.some((l) => /^snapshot stored at version \d+/.test(l) && !l.includes('version 0'))).toBe(true);
+    expect(lines.some((l) => /^snapshot stored at version \d+/.test(l) && !l.includes('version 0'))).toBe(
+      true,
+    );
   });
 });

@@ -8,7 +8,13 @@
  */
 
 import { pathToFileURL } from 'node:url';
-import { aggregateStream, type EventLog, handleCommand, SNAPSHOT_NAMESPACE, type SnapshotPolicy } from '@eventlog/core';
+import {
+  aggregateStream,
+  type EventLog,
+  handleCommand,
+  SNAPSHOT_NAMESPACE,
+  type SnapshotPolicy,
+} from '@eventlog/core';
 import { openEventLog } from 'eventlog';
 import { type Order, type OrderCommand, type OrderEvents, orderDecider } from './order.js';
 
@@ -45,27 +51,47 @@ export async function main(url?: string, print: (line: string) => void = console
     const skus = ['apple', 'pear', 'plum', 'fig', 'kiwi'];
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        command(log, { type: 'addItem', sku: skus[i % skus.length] as string, quantity: 1 + (i % 3), unitPrice: 0.5 + (i % 5) }),
+        command(log, {
+          type: 'addItem',
+          sku: skus[i % skus.length] as string,
+          quantity: 1 + (i % 3),
+          unitPrice: 0.5 + (i % 5),
+        }),
       ),
     );
     const versions = results.map((r) => r.version).sort((a, b) => a - b);
-    print(`20 concurrent "add item" commands: ${results.length} succeeded, versions ${versions[0]}…${versions[versions.length - 1]} without gaps`);
+    print(
+      `20 concurrent "add item" commands: ${results.length} succeeded, versions ${versions[0]}…${versions[versions.length - 1]} without gaps`,
+    );
 
-    const { state: beforePay } = await aggregateStream(log, { instance: INSTANCE, streamId: ORDER, ...orderDecider });
+    const { state: beforePay } = await aggregateStream(log, {
+      instance: INSTANCE,
+      streamId: ORDER,
+      ...orderDecider,
+    });
     await command(log, { type: 'pay', amount: beforePay.total });
     const shipped = await command(log, { type: 'ship', carrier: 'DHL' });
 
-    const snapshots = (await log.store.adapter.kv.list(SNAPSHOT_NAMESPACE)).filter((s) => s.key.includes(ORDER));
+    const snapshots = (await log.store.adapter.kv.list(SNAPSHOT_NAMESPACE)).filter((s) =>
+      s.key.includes(ORDER),
+    );
     const snapshotVersion = (snapshots[0]?.value as { version?: number } | undefined)?.version ?? 0;
     print(`snapshot stored at version ${snapshotVersion} (one every ${SNAPSHOTS.every} events)`);
 
-    const rebuilt = await aggregateStream(log, { instance: INSTANCE, streamId: ORDER, ...orderDecider, snapshot: SNAPSHOTS });
+    const rebuilt = await aggregateStream(log, {
+      instance: INSTANCE,
+      streamId: ORDER,
+      ...orderDecider,
+      snapshot: SNAPSHOTS,
+    });
     if (JSON.stringify(rebuilt.state) !== JSON.stringify(shipped.state)) {
       throw new Error('The order rebuilt from its snapshot differs from the one handled.');
     }
 
     const order = shipped.state;
-    print(`final state at version ${shipped.version}: ${order.status}, ${Object.keys(order.lines).length} lines, total ${order.total}`);
+    print(
+      `final state at version ${shipped.version}: ${order.status}, ${Object.keys(order.lines).length} lines, total ${order.total}`,
+    );
     for (const [sku, line] of Object.entries(order.lines).sort(([a], [b]) => a.localeCompare(b))) {
       print(`  ${sku.padEnd(6)} × ${String(line.quantity).padStart(2)} @ ${line.unitPrice}`);
     }

@@ -14,7 +14,10 @@ describe('the order decider', () => {
   });
 
   it('given an order, when created again, then refused', () => {
-    deciderSpec(orderDecider).given([created]).when({ type: 'create', orderId: 'o1', customer: 'Bo' }).then(OrderError);
+    deciderSpec(orderDecider)
+      .given([created])
+      .when({ type: 'create', orderId: 'o1', customer: 'Bo' })
+      .then(OrderError);
   });
 
   it('given an open order, when an item is added, then ItemAdded', () => {
@@ -25,12 +28,21 @@ describe('the order decider', () => {
   });
 
   it('given a quantity of 0, when added, then refused', () => {
-    deciderSpec(orderDecider).given([created]).when({ type: 'addItem', sku: 'pear', quantity: 0, unitPrice: 2 }).then(/positive integer/);
+    deciderSpec(orderDecider)
+      .given([created])
+      .when({ type: 'addItem', sku: 'pear', quantity: 0, unitPrice: 2 })
+      .then(/positive integer/);
   });
 
   it('given items for 3, when paid 3, then OrderPaid; when paid 2, then refused', () => {
-    deciderSpec(orderDecider).given([created, apples]).when({ type: 'pay', amount: 3 }).then([{ eventType: 'OrderPaid', payload: { amount: 3 } }]);
-    deciderSpec(orderDecider).given([created, apples]).when({ type: 'pay', amount: 2 }).then('costs 3, not 2');
+    deciderSpec(orderDecider)
+      .given([created, apples])
+      .when({ type: 'pay', amount: 3 })
+      .then([{ eventType: 'OrderPaid', payload: { amount: 3 } }]);
+    deciderSpec(orderDecider)
+      .given([created, apples])
+      .when({ type: 'pay', amount: 2 })
+      .then('costs 3, not 2');
   });
 
   it('given an empty order, when paid, then refused', () => {
@@ -39,11 +51,20 @@ describe('the order decider', () => {
 
   it('given a paid order, when shipped, then OrderShipped; when an item is added, then refused', () => {
     const paid = [created, apples, { eventType: 'OrderPaid', payload: { amount: 3 } }] as const;
-    deciderSpec(orderDecider).given([...paid]).when({ type: 'ship', carrier: 'DHL' }).then([{ eventType: 'OrderShipped', payload: { carrier: 'DHL' } }]);
-    deciderSpec(orderDecider).given([...paid]).when({ type: 'addItem', sku: 'x', quantity: 1, unitPrice: 1 }).then(/open order only \(it is paid\)/);
+    deciderSpec(orderDecider)
+      .given([...paid])
+      .when({ type: 'ship', carrier: 'DHL' })
+      .then([{ eventType: 'OrderShipped', payload: { carrier: 'DHL' } }]);
+    deciderSpec(orderDecider)
+      .given([...paid])
+      .when({ type: 'addItem', sku: 'x', quantity: 1, unitPrice: 1 })
+      .then(/open order only \(it is paid\)/);
   });
 
   it('given an open order, when shipped, then refused', () => {
-    deciderSpec(orderDecider).given([created, apples]).when({ type: 'ship', carrier: 'DHL' }).then(/Only a paid order ships/);
+    deciderSpec(orderDecider)
+      .given([created, apples])
+      .when({ type: 'ship', carrier: 'DHL' })
+      .then(/Only a paid order ships/);
   });
 });

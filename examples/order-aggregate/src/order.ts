@@ -61,15 +61,25 @@ export const orderDecider: Decider<Order, OrderCommand, OrderEvents> = {
     switch (command.type) {
       case 'create':
         if (order.status !== 'none') throw new OrderError('The order exists already.');
-        return { eventType: 'OrderCreated', payload: { orderId: command.orderId, customer: command.customer } };
+        return {
+          eventType: 'OrderCreated',
+          payload: { orderId: command.orderId, customer: command.customer },
+        };
       case 'addItem':
-        if (order.status !== 'open') throw new OrderError(`Items can be added to an open order only (it is ${order.status}).`);
-        if (!Number.isInteger(command.quantity) || command.quantity < 1) throw new OrderError('The quantity must be a positive integer.');
-        return { eventType: 'ItemAdded', payload: { sku: command.sku, quantity: command.quantity, unitPrice: command.unitPrice } };
+        if (order.status !== 'open')
+          throw new OrderError(`Items can be added to an open order only (it is ${order.status}).`);
+        if (!Number.isInteger(command.quantity) || command.quantity < 1)
+          throw new OrderError('The quantity must be a positive integer.');
+        return {
+          eventType: 'ItemAdded',
+          payload: { sku: command.sku, quantity: command.quantity, unitPrice: command.unitPrice },
+        };
       case 'pay':
-        if (order.status !== 'open') throw new OrderError(`Only an open order can be paid (it is ${order.status}).`);
+        if (order.status !== 'open')
+          throw new OrderError(`Only an open order can be paid (it is ${order.status}).`);
         if (order.total === 0) throw new OrderError('An empty order cannot be paid.');
-        if (command.amount !== order.total) throw new OrderError(`The order costs ${order.total}, not ${command.amount}.`);
+        if (command.amount !== order.total)
+          throw new OrderError(`The order costs ${order.total}, not ${command.amount}.`);
         return { eventType: 'OrderPaid', payload: { amount: command.amount } };
       case 'ship':
         if (order.status !== 'paid') throw new OrderError(`Only a paid order ships (it is ${order.status}).`);
