@@ -164,10 +164,10 @@ export async function readBoundary<E extends EventMap>(
  * });
  */
 export async function decide<State, Command, E extends EventMap = EventMap, Tag extends string = string>(
-  source: AggregateSource<E>,
+  source: AggregateSource<NoInfer<E>> | AggregateSource,
   options: DecideOptions<State, Command, E, Tag>,
 ): Promise<DecisionResult<State, E>> {
-  const store = storeOf(source);
+  const store = storeOf(source as AggregateSource<E>);
   const { decider, command, instance } = options;
   const retry = resolveRetry(options.retry);
   const upcast = upcastersFor(store, options.upcasters);
