@@ -86,7 +86,8 @@ export interface AggregateStreamOptions<State, E extends EventMap>
   snapshot?: SnapshotPolicy<State>;
 }
 
-function storeOf<E extends EventMap>(source: AggregateSource<E>): EventStore<E> {
+/** The typed store of a log or store. */
+export function storeOf<E extends EventMap>(source: AggregateSource<E>): EventStore<E> {
   return 'store' in source ? source.store : source;
 }
 

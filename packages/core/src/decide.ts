@@ -7,7 +7,7 @@
  * condition `CONFLICT`; `decide` then reads again and decides again, after a jittered backoff.
  */
 
-import { type AggregateSource, type ReaderOptions, upcastersFor } from './aggregate.js';
+import { type AggregateSource, type ReaderOptions, storeOf, upcastersFor } from './aggregate.js';
 import { conditionMatchesEvent } from './append-plan.js';
 import { EventLogError, isConditionConflict } from './errors.js';
 import type { EventStore } from './event-log.js';
@@ -97,10 +97,6 @@ export interface DecisionResult<State, E extends EventMap> {
   position: number;
   /** How many times it read again after a condition `CONFLICT`. */
   retries: number;
-}
-
-function storeOf<E extends EventMap>(source: AggregateSource<E>): EventStore<E> {
-  return 'store' in source ? source.store : source;
 }
 
 /** Checks a boundary as an append condition's items are checked (`VALIDATION_ERROR` naming the spot). */
