@@ -229,7 +229,7 @@ async function putSnapshot<State, E extends EventMap>(
  * });
  */
 export async function aggregateStream<State, E extends EventMap = EventMap>(
-  source: AggregateSource<NoInfer<E>> | AggregateSource,
+  source: AggregateSource<E> | AggregateSource,
   options: AggregateStreamOptions<State, E>,
 ): Promise<AggregateState<State>> {
   const store = storeOf(source as AggregateSource<E>);
@@ -311,7 +311,7 @@ function isVersionConflict(error: unknown, streamId: string): boolean {
  * });
  */
 export async function handleCommand<State, Command, E extends EventMap = EventMap>(
-  source: AggregateSource<NoInfer<E>> | AggregateSource,
+  source: AggregateSource<E> | AggregateSource,
   options: HandleCommandOptions<State, Command, E>,
 ): Promise<CommandResult<State, E>> {
   const store = storeOf(source as AggregateSource<E>);

@@ -160,7 +160,7 @@ export async function readBoundary<E extends EventMap>(
  * });
  */
 export async function decide<State, Command, E extends EventMap = EventMap, Tag extends string = string>(
-  source: AggregateSource<NoInfer<E>> | AggregateSource,
+  source: AggregateSource<E> | AggregateSource,
   options: DecideOptions<State, Command, E, Tag>,
 ): Promise<DecisionResult<State, E>> {
   const store = storeOf(source as AggregateSource<E>);
