@@ -9,6 +9,7 @@
 import {
   type AggregationGroup,
   type ConditionNode,
+  type ConditionSpec,
   canonicalJson,
   compareGroupKeys,
   compareValues,
@@ -77,6 +78,16 @@ function rewriteWhere(f: (n: ConditionNode, events: EventRecord[]) => ConditionN
         real.readAfter({ ...request, where: await rewrite(request.instanceId, request.where) }),
     };
   });
+}
+
+/** A mutant whose appends check a rewritten condition. */
+function rewriteCondition(f: (condition: ConditionSpec) => ConditionSpec): StorageAdapter {
+  return mutant((real) => ({
+    append: (request) =>
+      real.append(
+        request.condition === undefined ? request : { ...request, condition: f(request.condition) },
+      ),
+  }));
 }
 
 /** A mutant that orders events with `compare` (ties by position ascending), paging after. */
@@ -528,34 +539,12 @@ const MUTANTS: MutantCase[] = [
   },
   {
     bug: "a condition's after counts inclusively (>= instead of >)",
-    make: () =>
-      mutant((real) => ({
-        append: (request) =>
-          real.append(
-            request.condition === undefined
-              ? request
-              : {
-                  ...request,
-                  condition: { ...request.condition, after: Math.max(0, request.condition.after - 1) },
-                },
-          ),
-      })),
+    make: () => rewriteCondition((c) => ({ ...c, after: Math.max(0, c.after - 1) })),
     mentions: /Condition/,
   },
   {
     bug: 'a condition checks only its first item',
-    make: () =>
-      mutant((real) => ({
-        append: (request) =>
-          real.append(
-            request.condition === undefined
-              ? request
-              : {
-                  ...request,
-                  condition: { ...request.condition, items: request.condition.items.slice(0, 1) },
-                },
-          ),
-      })),
+    make: () => rewriteCondition((c) => ({ ...c, items: c.items.slice(0, 1) })),
     mentions: /Condition/,
   },
   {

@@ -39,10 +39,14 @@ export interface AdapterCapabilities {
   /** Filtering, ordering, paging and aggregation run in the backend. */
   queryPushdown: boolean;
   /**
-   * Events carry `tags` (SPEC §8): the adapter stores {@link NewEvent.tags}, returns them on every
-   * record that has some, and answers the DSL field `tags` (from an index: no scan of the
-   * instance). Without it, the facade refuses appends with tags (`STORAGE_ERROR`) rather than
-   * letting them be dropped.
+   * Events carry `tags` (SPEC §8): the adapter stores {@link NewEvent.tags} and returns them, in
+   * the order given (sorted by code point), as `tags` on every record that has some — from
+   * `append` (also duplicates: the stored tags), `query` (whole records and `select: ['tags']`),
+   * `readAfter` and `CommitSignal.committed` — and no `tags` key on records without. It answers the
+   * DSL field `tags` in `where`, `select`, `orderBy`, `groupBy` and `reduce` exactly as the core
+   * evaluator does (an array column; see `ArrayColumn` in dsl/ast.ts), serving `tags contains` from
+   * an index (no scan of the instance). Without it, the facade refuses appends with tags
+   * (`STORAGE_ERROR`) rather than letting them be dropped.
    */
   tags?: boolean;
   /**
@@ -166,6 +170,9 @@ export interface KvWrite {
  * 4. inserts the rows with increasing global positions, writes `kvWrites` (when
  *    `capabilities.appendKvWrites`), commits, then signals watchers. A failed or duplicate append
  *    writes neither events nor `kvWrites`.
+ *
+ * {@link isUnconditionalAppend} tells requests that need no facts at all (no eventIds, no version
+ * check other than `'any'`, no condition), for a faster path.
  *
  * An adapter that decides several requests in one transaction (group commit) must count the rows
  * planned for earlier requests of the group as stored when it decides a later one: their streams'

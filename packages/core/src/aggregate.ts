@@ -22,7 +22,10 @@ import {
 } from './snapshot.js';
 import { type CompiledUpcasters, compileUpcasters, type Upcaster } from './upcast.js';
 
-/** A log or its typed store: the helpers accept either. */
+/**
+ * A log or its typed store: the helpers accept either. An untyped log (`EventLog<EventMap>`) is
+ * accepted too; the event map is then the decider's.
+ */
 export type AggregateSource<E extends EventMap = EventMap> = EventLog<E> | EventStore<E>;
 
 /** The fold of a stream: how state starts and how one event changes it. */
@@ -83,7 +86,8 @@ export interface AggregateStreamOptions<State, E extends EventMap>
   snapshot?: SnapshotPolicy<State>;
 }
 
-function storeOf<E extends EventMap>(source: AggregateSource<E>): EventStore<E> {
+/** The typed store of a log or store. */
+export function storeOf<E extends EventMap>(source: AggregateSource<E>): EventStore<E> {
   return 'store' in source ? source.store : source;
 }
 
@@ -225,10 +229,10 @@ async function putSnapshot<State, E extends EventMap>(
  * });
  */
 export async function aggregateStream<State, E extends EventMap = EventMap>(
-  source: AggregateSource<E>,
+  source: AggregateSource<E> | AggregateSource,
   options: AggregateStreamOptions<State, E>,
 ): Promise<AggregateState<State>> {
-  const store = storeOf(source);
+  const store = storeOf(source as AggregateSource<E>);
   if (options.snapshot !== undefined) checkSnapshotPolicy(options.snapshot);
   const upcast = upcastersFor(store, options.upcasters);
   const folded = await foldStream(store, options, upcast);
@@ -307,10 +311,10 @@ function isVersionConflict(error: unknown, streamId: string): boolean {
  * });
  */
 export async function handleCommand<State, Command, E extends EventMap = EventMap>(
-  source: AggregateSource<E>,
+  source: AggregateSource<E> | AggregateSource,
   options: HandleCommandOptions<State, Command, E>,
 ): Promise<CommandResult<State, E>> {
-  const store = storeOf(source);
+  const store = storeOf(source as AggregateSource<E>);
   const { decider, instance, streamId } = options;
   const retry = resolveRetry({
     ...options.retry,

@@ -7,7 +7,7 @@
  * condition `CONFLICT`; `decide` then reads again and decides again, after a jittered backoff.
  */
 
-import { type AggregateSource, type ReaderOptions, upcastersFor } from './aggregate.js';
+import { type AggregateSource, type ReaderOptions, storeOf, upcastersFor } from './aggregate.js';
 import { conditionMatchesEvent } from './append-plan.js';
 import { EventLogError, isConditionConflict } from './errors.js';
 import type { EventStore } from './event-log.js';
@@ -99,10 +99,6 @@ export interface DecisionResult<State, E extends EventMap> {
   retries: number;
 }
 
-function storeOf<E extends EventMap>(source: AggregateSource<E>): EventStore<E> {
-  return 'store' in source ? source.store : source;
-}
-
 /** Checks a boundary as an append condition's items are checked (`VALIDATION_ERROR` naming the spot). */
 function checkBoundary(items: unknown): asserts items is Boundary {
   parseWith(appendConditionSchema, { failIfEventsMatch: items }, 'decider.boundary(command)');
@@ -164,10 +160,10 @@ export async function readBoundary<E extends EventMap>(
  * });
  */
 export async function decide<State, Command, E extends EventMap = EventMap, Tag extends string = string>(
-  source: AggregateSource<E>,
+  source: AggregateSource<E> | AggregateSource,
   options: DecideOptions<State, Command, E, Tag>,
 ): Promise<DecisionResult<State, E>> {
-  const store = storeOf(source);
+  const store = storeOf(source as AggregateSource<E>);
   const { decider, command, instance } = options;
   const retry = resolveRetry(options.retry);
   const upcast = upcastersFor(store, options.upcasters);

@@ -98,7 +98,7 @@ export interface NewEventInput<
    * Tags for consistency boundaries across streams (SPEC §8): 1–32 distinct strings of 1–200
    * characters (`[]`: none). Stored sorted by code point.
    */
-  tags?: TTag[];
+  tags?: readonly TTag[];
 }
 
 /** Typed event inputs for an {@link EventMap}. */
@@ -113,8 +113,8 @@ export type NewEventInputOf<E extends EventMap, TTag extends string = string> = 
  * @example { types: ['StudentSubscribed'], tags: ['course:c1'] }
  */
 export interface ConditionItem<TType extends string = string, TTag extends string = string> {
-  types?: TType[];
-  tags?: TTag[];
+  types?: readonly TType[];
+  tags?: readonly TTag[];
 }
 
 /**
@@ -128,7 +128,7 @@ export interface ConditionItem<TType extends string = string, TTag extends strin
  * { failIfEventsMatch: [{ types: ['StudentSubscribed'], tags: ['course:c1'] }], after: 1207 }
  */
 export interface AppendCondition<TType extends string = string, TTag extends string = string> {
-  failIfEventsMatch: ConditionItem<TType, TTag>[];
+  failIfEventsMatch: readonly ConditionItem<TType, TTag>[];
   after?: number;
 }
 

@@ -4,7 +4,7 @@
  */
 
 import { describe, expectTypeOf, it } from 'vitest';
-import type { Decider } from './aggregate.js';
+import type { Decider, handleCommand } from './aggregate.js';
 import type { BoundaryDecider, DecisionEvent } from './decide.js';
 import type { EventLog } from './event-log.js';
 import type { EventRecordOf } from './model.js';
@@ -97,6 +97,17 @@ describe('an event map types', () => {
       // @ts-expect-error — the condition names a type the map does not have
       condition: { failIfEventsMatch: [{ types: ['CourseRenamed'] }] },
     });
+  });
+
+  it('helpers: an untyped log takes the decider’s map; a log of another map is refused', () => {
+    type Other = { Unrelated: { x: number } };
+    const decider = {} as Decider<number, null, CourseEvents>;
+    const run = (source: Parameters<typeof handleCommand<number, null, CourseEvents>>[0]) => source;
+    run({} as EventLog);
+    run({} as EventLog<CourseEvents>);
+    // @ts-expect-error — a log typed with another event map
+    run({} as EventLog<Other>);
+    void decider;
   });
 
   it('upcasters: the event type is a type of the map; a chain must end in the current payload', () => {

@@ -11,8 +11,8 @@ import { liveEvents } from './live-events.js';
 import { projection } from './projection.js';
 
 const upcasters: Upcaster[] = [
-  { eventType: 'Renamed', fromVersion: 1, upcast: (p) => ({ fullName: p.name }) },
-  { eventType: 'Renamed', fromVersion: 2, upcast: (p) => ({ name: { full: p.fullName } }) },
+  { eventType: 'Renamed', fromVersion: 1, upcast: (p) => ({ fullName: p.name ?? null }) },
+  { eventType: 'Renamed', fromVersion: 2, upcast: (p) => ({ name: { full: p.fullName ?? null } }) },
 ];
 
 async function seeded() {

@@ -12,7 +12,6 @@ import {
   type Decider,
   type EventMap,
   type EventRecordOf,
-  type JsonObject,
   type NewEventInput,
   type Upcaster,
 } from '@eventlog/core';
@@ -151,6 +150,7 @@ export function deciderSpec<State, Command, E extends EventMap = EventMap, Tag e
       return {
         state,
         outcome,
+        // biome-ignore lint/suspicious/noThenProperty: `then` is the pinned name of the assertion step (SPEC §10)
         then(expected: readonly ExpectedEvent<E, Tag>[] | ExpectedError): void {
           // A step awaited by mistake (from JavaScript) is a thenable: resolve it with the outcome.
           if (typeof expected === 'function' && !isErrorClass(expected)) {
