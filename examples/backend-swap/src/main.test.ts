@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { storeUrlsForTests } from '@eventlog/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from './main.js';
 
@@ -6,8 +7,8 @@ const EXPECTED = readFileSync(new URL('../expected-output.txt', import.meta.url)
   .trimEnd()
   .split('\n');
 
-// Every backend to compare, besides memory: BACKEND_SWAP_URLS="sqlite::memory: postgres://…" in CI.
-const URLS = ['memory:', ...(process.env.BACKEND_SWAP_URLS ?? '').split(/[\s,]+/).filter((u) => u !== '')];
+// memory, a SQLite file, and PostgreSQL (a fresh schema) when EVENTLOG_TEST_PG_URL is set (always in CI).
+const URLS = storeUrlsForTests('backend_swap');
 
 describe('the backend-swap example', () => {
   it.each(URLS)('given %s, when run, then it prints exactly the expected output', async (url) => {
