@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const pinned = {
-  core: ['createEventLog', 'EventLogError'],
+  core: ['createEventLog', 'EventLogError', 'aggregateStream', 'handleCommand', 'decide'],
   memory: ['memoryAdapter'],
   sqlite: ['sqliteAdapter'],
   postgres: ['postgresAdapter'],
@@ -14,6 +14,7 @@ const pinned = {
   conformance: ['describeAdapter'],
   'test-support': ['describePostgres', 'usePostgres'],
   rx: ['liveEvents', 'liveQuery', 'projection'],
+  testing: ['deciderSpec', 'runProjection'],
   client: ['connect'],
   eventlog: ['openEventLog', 'createEventLogServer'],
 };

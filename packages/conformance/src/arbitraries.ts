@@ -5,6 +5,7 @@
  */
 
 import {
+  type AppendCondition,
   COLUMN_ALIASES,
   type Column,
   type Condition,
@@ -233,10 +234,60 @@ export const arbMetadata: fc.Arbitrary<JsonObject> = fc.record(
   { requiredKeys: [] },
 ) as fc.Arbitrary<JsonObject>;
 
+/**
+ * Tags of the generated events (SPEC §8): prefixes that share text (`course:c1`, `course:c10`), case
+ * twins, LIKE metacharacters and astral characters, so a substring or case-folding match is caught.
+ */
+export const EVENT_TAGS = [
+  'course:c1',
+  'course:c10',
+  'course:c2',
+  'student:s1',
+  'student:s2',
+  'Tag',
+  'tag',
+  'a%b',
+  '😀',
+];
+
+/** Tags of one generated event: sometimes none, sometimes `[]` (also none), mostly 1–4 distinct ones. */
+export const arbTags: fc.Arbitrary<string[] | undefined> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.constant<string[]>([]) },
+  { weight: 6, arbitrary: fc.uniqueArray(fc.constantFrom(...EVENT_TAGS), { minLength: 1, maxLength: 4 }) },
+);
+
 /** Streams of the generated events (valid names: no control characters). */
 export const STREAMS = ['s1', 's2', 'orders-1', 'Stream With Spaces', 'ü', '😀-stream'];
 /** Event types of the generated events. */
 export const EVENT_TYPES = ['created', 'updated', 'deleted', 'Created', 'a%b', 'x_y'];
+
+/**
+ * An append condition over the generated data (SPEC §8): 1–3 items of types and/or tags (some
+ * absent from the data), `after` one of `positions` (or omitted).
+ */
+export function arbAppendCondition(positions: readonly number[]): fc.Arbitrary<AppendCondition> {
+  const item = fc
+    .record(
+      {
+        types: fc.uniqueArray(fc.constantFrom(...EVENT_TYPES, 'never-written'), {
+          minLength: 1,
+          maxLength: 2,
+        }),
+        tags: fc.uniqueArray(fc.constantFrom(...EVENT_TAGS, 'no-such-tag'), { minLength: 1, maxLength: 2 }),
+      },
+      { requiredKeys: [] },
+    )
+    .filter((i) => i.types !== undefined || i.tags !== undefined);
+  return fc
+    .record({
+      failIfEventsMatch: fc.array(item, { minLength: 1, maxLength: 3 }),
+      after: fc.option(fc.constantFrom(0, ...positions), { nil: undefined }),
+    })
+    .map(({ failIfEventsMatch, after }) =>
+      after === undefined ? { failIfEventsMatch } : { failIfEventsMatch, after },
+    );
+}
 
 // ── timestamps ──────────────────────────────────────────────────────────────────────────────────
 
@@ -330,13 +381,15 @@ export const arbEvent: fc.Arbitrary<NewEventInput & { withEventId: boolean }> = 
     timestamp: arbTimestampInput,
     snake: fc.boolean(),
     withEventId: fc.boolean(),
+    tags: arbTags,
   })
-  .map(({ stream, type, payload, metadata, timestamp, snake, withEventId }) => {
+  .map(({ stream, type, payload, metadata, timestamp, snake, withEventId, tags }) => {
     const event: NewEventInput & { withEventId: boolean } = snake
       ? { stream_id: stream, event_type: type, payload, withEventId }
       : { streamId: stream, eventType: type, payload, withEventId };
     if (metadata !== undefined) event.metadata = metadata;
     if (timestamp !== undefined) event.timestamp = timestamp;
+    if (tags !== undefined) event.tags = tags;
     return event;
   });
 
@@ -344,8 +397,8 @@ export const arbEvent: fc.Arbitrary<NewEventInput & { withEventId: boolean }> = 
  * 60–150 event inputs with awkward data: strings with astral characters, U+FFFF, `%`, `_`, `\`,
  * quotes, empty and space-padded strings, digit strings; numbers of every kind; booleans; null;
  * nested objects; arrays of mixed scalars; missing fields; one path holding several JSON types;
- * several streams and types; timestamps across years, months and weeks in every spelling. About
- * half carry a unique eventId.
+ * several streams and types; timestamps across years, months and weeks in every spelling; tags
+ * ({@link EVENT_TAGS}) on most events. About half carry a unique eventId.
  */
 export function arbEvents(options: ArbEventsOptions = {}): fc.Arbitrary<NewEventInput[]> {
   return fc
@@ -372,6 +425,7 @@ export const QUERY_FIELDS = [
   'globalPosition',
   'payload',
   'metadata',
+  'tags',
   'payload.s',
   'payload.n',
   'payload.b',
@@ -416,6 +470,9 @@ const HOT_FIELDS = [
   'payload.b',
   'payload.arr',
   'payload.tags',
+  // Twice: the field of consistency boundaries gets its share of generated conditions.
+  'tags',
+  'tags',
   'payload.nested.a.b',
   'timestamp',
   'event_type',
@@ -687,6 +744,7 @@ const REDUCE_FIELDS = [
   'payload.nested.a.b',
   'payload.obj',
   'payload.tags',
+  'tags',
   'sequence_number',
   'globalPosition',
   'timestamp',
@@ -704,6 +762,7 @@ const GROUP_FIELDS = [
   'stream_id',
   'payload.b',
   'payload.tags.0',
+  'tags',
   'payload.obj',
   'payload.m',
   'payload.s',
@@ -821,6 +880,7 @@ export function queryFeatures(query: Query): string[] {
     if (name.startsWith('payload.') || name.startsWith('metadata.')) features.add('path');
     if (/\.\d+(\.|$)/.test(name)) features.add('index');
     if (name === 'timestamp') features.add('timestamp');
+    if (name === 'tags') features.add('tags');
   };
   const walk = (c: Condition) => {
     if ('or' in c) {
@@ -873,6 +933,7 @@ export const REQUIRED_FEATURES = [
   'index',
   'timestamp:ms',
   'timestamp:iso',
+  'tags',
   'select',
   'orderBy:asc',
   'orderBy:desc',
@@ -896,6 +957,7 @@ export const SWEEP_FIELDS = [
   'payload.n',
   'payload.tags',
   'payload.arr',
+  'tags',
 ];
 
 /** String fields swept with every {@link CONTAINS_NEEDLES} value. */
@@ -929,6 +991,17 @@ export function sweepQueries(instance: string, part = 0, parts = 1): Query[] {
       filters.push({ from, select: ['id', field], where: [{ field, operator: 'contains', value }] });
     }
   }
+  for (const value of [...EVENT_TAGS, 'course', 'c1', 'TAG']) {
+    filters.push({ from, select: ['id', 'tags'], where: [{ field: 'tags', operator: 'contains', value }] });
+  }
+  filters.push({
+    from,
+    select: ['id', 'tags'],
+    where: [
+      { field: 'tags', operator: 'contains', value: 'course:c1' },
+      { field: 'tags', operator: 'contains', value: 'student:s1' },
+    ],
+  });
   const aggregations: Query[] = [];
   for (const field of SWEEP_FIELDS) {
     for (const type of REDUCE_TYPES) aggregations.push({ from, reduce: { type, field } });

@@ -21,10 +21,13 @@ import {
 } from './context.js';
 import { registerAppendTests } from './groups/append.js';
 import { registerConcurrencyTests } from './groups/concurrency.js';
+import { registerConditionTests } from './groups/conditions.js';
+import { registerDecisionTests } from './groups/decisions.js';
 import { registerDifferentialTests } from './groups/differential.js';
 import { registerEnvelopeTests } from './groups/envelopes.js';
 import { registerErrorTests } from './groups/errors.js';
 import { registerExpectedVersionTests } from './groups/expected-version.js';
+import { registerExpectedVersionsTests } from './groups/expected-versions.js';
 import { registerIdempotencyTests } from './groups/idempotency.js';
 import { registerInstanceTests } from './groups/instances.js';
 import { registerIsolationTests } from './groups/isolation.js';
@@ -36,6 +39,7 @@ import { registerQueryFilterTests } from './groups/query-filters.js';
 import { registerReduceTests } from './groups/reduce.js';
 import { registerSelectTests } from './groups/select.js';
 import { registerStatsTests } from './groups/stats.js';
+import { registerTagTests } from './groups/tags.js';
 import { registerTransactionTests } from './groups/transaction.js';
 import { registerLiveSubscriptionTests } from './live/describe-live.js';
 import { type DescribeAdapterOptions, GROUP_NAMES, type GroupName } from './options.js';
@@ -45,6 +49,9 @@ const REGISTRARS: Record<GroupName, (holder: ContextHolder) => void> = {
   append: registerAppendTests,
   idempotency: registerIdempotencyTests,
   expectedVersion: registerExpectedVersionTests,
+  expectedVersions: registerExpectedVersionsTests,
+  tags: registerTagTests,
+  conditions: registerConditionTests,
   queryFilters: registerQueryFilterTests,
   select: registerSelectTests,
   orderBy: registerOrderByTests,
@@ -59,6 +66,7 @@ const REGISTRARS: Record<GroupName, (holder: ContextHolder) => void> = {
   kv: registerKvTests,
   transaction: registerTransactionTests,
   differential: registerDifferentialTests,
+  decisions: registerDecisionTests,
   liveSubscriptions: (holder) => {
     const rx = holder.options.rx;
     if (rx === undefined) return;
@@ -125,8 +133,9 @@ function buildContext(options: DescribeAdapterOptions, adapter: StorageAdapter):
 }
 
 /**
- * Registers the conformance suite for one storage adapter: every rule of SPEC §3, §4 and §6 as
- * example tests, plus differential property tests against the core evaluator.
+ * Registers the conformance suite for one storage adapter: every rule of SPEC §3, §4, §6 and §8
+ * as example tests, differential property tests against the core evaluator, and the decision
+ * helpers of SPEC §10 (handleCommand, decide, snapshots, upcasting) over the adapter.
  *
  * The adapter is created once (`beforeAll`) and closed after the suite (`afterAll`); each test
  * works in its own fresh instances, so the suite can run against a database that holds other data.

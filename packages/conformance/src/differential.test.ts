@@ -9,6 +9,7 @@
 import {
   type AggregationGroup,
   type ConditionNode,
+  type ConditionSpec,
   canonicalJson,
   compareGroupKeys,
   compareValues,
@@ -16,6 +17,7 @@ import {
   type EventRecord,
   type FieldNode,
   type FieldValue,
+  fieldNode,
   type JsonScalar,
   type JsonValue,
   lookupField,
@@ -29,7 +31,7 @@ import { memoryAdapter } from '@eventlog/memory';
 import { describe, expect, test } from 'vitest';
 import { DifferentialMismatch, runDifferential } from './differential.js';
 
-type Overrides = Partial<Pick<StorageAdapter, 'query' | 'readAfter' | 'stats'>>;
+type Overrides = Partial<Pick<StorageAdapter, 'query' | 'readAfter' | 'stats' | 'append'>>;
 
 /** The memory adapter with some methods replaced; each override receives the real adapter. */
 function mutant(make: (real: StorageAdapter) => Overrides): StorageAdapter {
@@ -76,6 +78,16 @@ function rewriteWhere(f: (n: ConditionNode, events: EventRecord[]) => ConditionN
         real.readAfter({ ...request, where: await rewrite(request.instanceId, request.where) }),
     };
   });
+}
+
+/** A mutant whose appends check a rewritten condition. */
+function rewriteCondition(f: (condition: ConditionSpec) => ConditionSpec): StorageAdapter {
+  return mutant((real) => ({
+    append: (request) =>
+      real.append(
+        request.condition === undefined ? request : { ...request, condition: f(request.condition) },
+      ),
+  }));
 }
 
 /** A mutant that orders events with `compare` (ties by position ascending), paging after. */
@@ -500,6 +512,42 @@ const MUTANTS: MutantCase[] = [
     mentions: /lastEventAt/,
   },
   {
+    bug: 'tags contains matches a tag by substring (a LIKE over the joined tags)',
+    make: () =>
+      rewriteWhere((n, events) => {
+        if (n.kind !== 'contains' || n.field.column !== 'tags' || typeof n.value !== 'string') return n;
+        const needle = n.value;
+        const ids = events.filter((e) => e.tags?.some((t) => t.includes(needle))).map((e) => e.id);
+        return ids.length === 0 ? n : inNode(fieldNode('id'), ids);
+      }),
+  },
+  {
+    bug: 'records come back without their tags (a decoder that forgets the tag table)',
+    make: () => {
+      const strip = <T extends Partial<EventRecord>>(e: T): T => {
+        const { tags: _dropped, ...rest } = e;
+        return rest as T;
+      };
+      return mutant((real) => ({
+        query: async (id, query, limits) => {
+          const result = await real.query(id, query, limits);
+          return result.events === undefined ? result : { ...result, events: result.events.map(strip) };
+        },
+      }));
+    },
+    mentions: /tags/,
+  },
+  {
+    bug: "a condition's after counts inclusively (>= instead of >)",
+    make: () => rewriteCondition((c) => ({ ...c, after: Math.max(0, c.after - 1) })),
+    mentions: /Condition/,
+  },
+  {
+    bug: 'a condition checks only its first item',
+    make: () => rewriteCondition((c) => ({ ...c, items: c.items.slice(0, 1) })),
+    mentions: /Condition/,
+  },
+  {
     bug: 'select drops null values',
     make: () => {
       const dropNulls = (value: unknown): unknown => {
@@ -543,6 +591,8 @@ describe('differential test against mutant adapters', () => {
     const report = await runDifferential(log);
     expect(report.queries).toBe(240);
     expect(report.readAfterChecks).toBe(32);
+    expect(report.conditionChecks).toBe(64);
+    expect(report.conditionConflicts).toBeGreaterThan(0);
     await log.close();
   });
 

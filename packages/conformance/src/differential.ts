@@ -5,11 +5,13 @@
  */
 
 import {
+  type AppendCondition,
   type Condition,
   type EventLog,
   EventLogError,
   type EventRecord,
   evaluateQuery,
+  firstConditionMatch,
   type InstanceStats,
   type Limits,
   type NewEventInput,
@@ -18,7 +20,14 @@ import {
   type QueryResult,
 } from '@eventlog/core';
 import fc from 'fast-check';
-import { arbEvents, arbQuery, queryFeatures, queryPool, sweepQueries } from './arbitraries.js';
+import {
+  arbAppendCondition,
+  arbEvents,
+  arbQuery,
+  queryFeatures,
+  queryPool,
+  sweepQueries,
+} from './arbitraries.js';
 import { compareResults, diffValues, show } from './compare-results.js';
 import { uniqueName } from './context.js';
 import type { DifferentialOptions } from './options.js';
@@ -40,6 +49,10 @@ export interface DifferentialReport {
   sweepQueries: number;
   /** `readAfter` pages compared with the oracle. */
   readAfterChecks: number;
+  /** Conditional appends whose outcome was compared with the oracle (`firstConditionMatch`). */
+  conditionChecks: number;
+  /** Of those, how many the oracle expected to fail with a condition `CONFLICT`. */
+  conditionConflicts: number;
   /** How many queries exercised each feature (see `queryFeatures`). */
   features: Map<string, number>;
   /** Events appended over all datasets. */
@@ -183,6 +196,51 @@ async function checkReadAfter(
   }
 }
 
+/** Conditional appends checked per dataset. */
+const CONDITIONS_PER_RUN = 8;
+
+/**
+ * Appends a probe event under `condition` and compares the outcome with the oracle: a condition
+ * `CONFLICT` at the first matching position, or success (the probe then joins `stored`). Returns
+ * whether the oracle expected a conflict.
+ */
+async function checkCondition(
+  log: EventLog,
+  stored: EventRecord[],
+  instanceId: string,
+  condition: AppendCondition,
+  index: number,
+): Promise<boolean> {
+  const after = condition.after ?? 0;
+  const expected = firstConditionMatch({ items: condition.failIfEventsMatch, after }, stored);
+  const res = await log.appendEvent({
+    instanceId,
+    streamId: 'probe',
+    eventType: 'probe',
+    payload: { probe: index },
+    condition,
+  });
+  const head = `Condition ${JSON.stringify(condition)}\n`;
+  if (expected === null) {
+    if (!res.success) {
+      throw new DifferentialMismatch(
+        `${head}No stored event matches it, so the append must succeed; the adapter gave ${res.code}: ${res.error} ${JSON.stringify(res.details ?? {})}`,
+      );
+    }
+    stored.push(res.data.event);
+    return false;
+  }
+  if (res.success || res.code !== 'CONFLICT') {
+    throw new DifferentialMismatch(
+      `${head}The event at position ${expected} matches it, so the append must be a CONFLICT; the adapter gave ${res.success ? 'success' : `${res.code}: ${res.error}`}.`,
+    );
+  }
+  const details = diffValues({ condition: true, after, position: expected }, res.details, 'details');
+  if (details.length > 0)
+    throw new DifferentialMismatch(`${head}CONFLICT details differ:\n  ${details.join('\n  ')}`);
+  return true;
+}
+
 /** Stats computed by hand from the stored records. */
 function expectedStats(
   stored: readonly EventRecord[],
@@ -209,7 +267,8 @@ function nonEmpty(result: QueryResult | undefined): boolean {
 
 /**
  * Runs the differential property: `runs` generated datasets, each in a fresh instance, each
- * checked with `queriesPerRun` generated queries, a few `readAfter` pages and the stats. Throws on
+ * checked with `queriesPerRun` generated queries, a few `readAfter` pages, the stats and a few
+ * conditional appends. Throws on
  * the first mismatch with the seed, the query and every difference; returns a coverage report.
  *
  * @example
@@ -227,6 +286,8 @@ export async function runDifferential(
     queries: 0,
     nonEmpty: 0,
     readAfterChecks: 0,
+    conditionChecks: 0,
+    conditionConflicts: 0,
     sweepQueries: 0,
     features: new Map(),
     events: 0,
@@ -291,6 +352,17 @@ export async function runDifferential(
         if (where !== undefined) params.where = where;
         await checkReadAfter(log, stored, instance.id, params, limits);
         report.readAfterChecks += 1;
+      }
+
+      // Conditional appends last: a probe that succeeds adds an event (of a type no item names).
+      for (let i = 0; i < CONDITIONS_PER_RUN; i++) {
+        const condition = g(
+          arbAppendCondition,
+          stored.map((e) => e.global_position),
+        );
+        const conflict = await checkCondition(log, stored, instance.id, condition, i);
+        report.conditionChecks += 1;
+        if (conflict) report.conditionConflicts += 1;
       }
 
       // Clean up only on success: a failing dataset stays in the store for inspection.

@@ -10,6 +10,7 @@
 
 export {
   type ArbEventsOptions,
+  arbAppendCondition,
   arbAwkwardNumber,
   arbAwkwardString,
   arbEvent,
@@ -20,10 +21,12 @@ export {
   arbPayload,
   arbQuery,
   arbScalar,
+  arbTags,
   arbTimestampInput,
   arbTimestampSpelling,
   canonicalKey,
   DEEP_PATH,
+  EVENT_TAGS,
   EVENT_TYPES,
   isoWithOffset,
   QUERY_FIELDS,

@@ -11,6 +11,9 @@ export const GROUP_NAMES = [
   'append',
   'idempotency',
   'expectedVersion',
+  'expectedVersions',
+  'tags',
+  'conditions',
   'queryFilters',
   'select',
   'orderBy',
@@ -25,6 +28,7 @@ export const GROUP_NAMES = [
   'kv',
   'transaction',
   'differential',
+  'decisions',
   'liveSubscriptions',
 ] as const;
 

@@ -9,13 +9,26 @@
  */
 
 import type { ConditionNode, QueryNode } from './dsl/ast.js';
+import { storageError } from './errors.js';
 import type { Limits } from './limits.js';
-import type { EventRecord, Instance, InstanceStats, JsonObject, JsonValue, QueryResult } from './model.js';
+import type {
+  EventRecord,
+  ExpectedVersion,
+  Instance,
+  InstanceStats,
+  JsonObject,
+  JsonValue,
+  QueryResult,
+} from './model.js';
 
 /** The contract version this package implements. */
 export const STORAGE_ADAPTER_CONTRACT = 1 as const;
 
-/** What an adapter can do, as data. Missing flags take {@link DEFAULT_CAPABILITIES}. */
+/**
+ * What an adapter can do, as data. Missing flags take {@link DEFAULT_CAPABILITIES}. Flags added
+ * after the first contract are optional here, so adapters that declare the full set of their time
+ * keep compiling.
+ */
 export interface AdapterCapabilities {
   /** Data survives a restart of the process. */
   persistent: boolean;
@@ -25,14 +38,40 @@ export interface AdapterCapabilities {
   transactions: boolean;
   /** Filtering, ordering, paging and aggregation run in the backend. */
   queryPushdown: boolean;
+  /**
+   * Events carry `tags` (SPEC §8): the adapter stores {@link NewEvent.tags} and returns them, in
+   * the order given (sorted by code point), as `tags` on every record that has some — from
+   * `append` (also duplicates: the stored tags), `query` (whole records and `select: ['tags']`),
+   * `readAfter` and `CommitSignal.committed` — and no `tags` key on records without. It answers the
+   * DSL field `tags` in `where`, `select`, `orderBy`, `groupBy` and `reduce` exactly as the core
+   * evaluator does (an array column; see `ArrayColumn` in dsl/ast.ts), serving `tags contains` from
+   * an index (no scan of the instance). Without it, the facade refuses appends with tags
+   * (`STORAGE_ERROR`) rather than letting them be dropped.
+   */
+  tags?: boolean;
+  /**
+   * The adapter checks {@link AppendRequest.condition} and every entry of
+   * {@link AppendRequest.versionChecks} (several streams per batch) atomically with the write.
+   * Without it, the facade refuses such appends (`STORAGE_ERROR`) rather than letting a check be
+   * skipped; single-stream `expectedVersion` works either way.
+   */
+  conditionalAppends?: boolean;
+  /**
+   * The adapter commits {@link AppendRequest.kvWrites} in the append's transaction (snapshots).
+   * Without it, helpers write those values with separate `kv.put`s after the append commits.
+   */
+  appendKvWrites?: boolean;
 }
 
 /** Capabilities an adapter has unless it says otherwise. */
-export const DEFAULT_CAPABILITIES: Readonly<AdapterCapabilities> = Object.freeze({
+export const DEFAULT_CAPABILITIES: Readonly<Required<AdapterCapabilities>> = Object.freeze({
   persistent: false,
   crossProcess: false,
   transactions: false,
   queryPushdown: false,
+  tags: false,
+  conditionalAppends: false,
+  appendKvWrites: false,
 });
 
 /** A new instance, with its id and timestamps already chosen by the facade. */
@@ -61,26 +100,86 @@ export interface NewEvent {
   /** Canonical `YYYY-MM-DDTHH:mm:ss.sssZ`. */
   timestamp: string;
   eventId?: string;
+  /**
+   * Tags, when the event has some: 1–32 distinct names, sorted by code point (so an adapter that
+   * stores them in a table can rebuild the array by `ORDER BY tag` under a code point collation).
+   * Absent when the caller gave none or `[]`; stored records then have no `tags` key either.
+   */
+  tags?: string[];
 }
 
 /** A normalized expected version. `exact: 0` means the stream has no events. */
 export type VersionCheck = { kind: 'any' } | { kind: 'exists' } | { kind: 'exact'; version: number };
 
+/** The expected version of one stream of an append, normalized, with the caller's spelling. */
+export interface StreamVersionCheck {
+  streamId: string;
+  check: VersionCheck;
+  /** As given by the caller (`0`, `'no_stream'`, …), for the conflict's details. */
+  raw: ExpectedVersion;
+}
+
+/**
+ * One item of a normalized append condition: a stored event matches when its type is one of
+ * `types` (when present) and it holds every tag of `tags` (when present). At least one of the two
+ * is present; present arrays are non-empty and hold distinct values.
+ */
+export interface ConditionItemSpec {
+  types?: readonly string[];
+  tags?: readonly string[];
+}
+
+/**
+ * A normalized append condition: the append fails when any event of the instance with
+ * `global_position > after` matches any item. `after` is 0 when the caller gave none (positions
+ * start at 1, so every event counts).
+ */
+export interface ConditionSpec {
+  items: readonly ConditionItemSpec[];
+  after: number;
+}
+
+/** A key-value write committed in the same transaction as an append (see {@link AppendRequest.kvWrites}). */
+export interface KvWrite {
+  namespace: string;
+  key: string;
+  value: JsonValue;
+}
+
 /**
  * One atomic append. All events are stored or none; they keep array order.
  *
- * The adapter, in one transaction:
+ * The adapter, in one transaction (serialized with every other append of the instance):
  * 1. resolves `instance` (id first, then name); when missing, creates it with id = name =
  *    `instance` if `autoCreate` (safely when two callers race), else throws `NOT_FOUND`;
- * 2. looks up the `eventId`s the instance already holds: if every event has one and all are held,
- *    returns `{ duplicate: true, events: <stored events, in request order> }` and writes nothing;
- *    if only some are held, throws `CONFLICT`;
- * 3. checks `expectedVersion` (only given when all events share one stream) and throws a version
- *    `CONFLICT` with `{ streamId, expectedVersion, actualVersion }` on mismatch;
- * 4. assigns per-stream sequence numbers (last + 1, …) and increasing global positions, inserts,
- *    commits, then signals watchers.
+ * 2. gathers three facts:
+ *    - the stored events of the instance whose `eventId` is one of the request's;
+ *    - the current version (last sequence number, 0 when none) of every stream the request writes;
+ *    - when `condition` is given: the smallest `global_position` of an event of the instance with
+ *      `global_position > condition.after` that matches any item (`null` when none; see
+ *      {@link conditionMatchesEvent} for the exact rule), read under the same lock as the write;
+ * 3. calls {@link planAppend} with them, which decides in this order:
+ *    a. eventId replay — every event has an eventId already held: `{ duplicate: true, events:
+ *       <stored events, in request order> }`, nothing written (whatever the versions and the
+ *       condition say); some held: `CONFLICT` (`details.reason: 'partial_duplicate'`);
+ *    b. `versionChecks`, in order — the first mismatch throws a version `CONFLICT`
+ *       `{ streamId, expectedVersion, actualVersion }`;
+ *    c. `condition` — a matching position throws `CONFLICT`
+ *       `{ condition: true, after, position }`;
+ *    d. otherwise the rows to insert, with per-stream sequence numbers (last + 1, …);
+ * 4. inserts the rows with increasing global positions, writes `kvWrites` (when
+ *    `capabilities.appendKvWrites`), commits, then signals watchers. A failed or duplicate append
+ *    writes neither events nor `kvWrites`.
  *
- * {@link planAppend} implements steps 2 and 3 for adapters.
+ * {@link isUnconditionalAppend} tells requests that need no facts at all (no eventIds, no version
+ * check other than `'any'`, no condition), for a faster path.
+ *
+ * An adapter that decides several requests in one transaction (group commit) must count the rows
+ * planned for earlier requests of the group as stored when it decides a later one: their streams'
+ * versions (as today) and, for a later request's condition, whether one of those rows matches
+ * ({@link conditionMatchesEvent} works on {@link NewEvent}s too; such a match is a conflict whose
+ * `position` is the first matching row's, known once inserted). The simplest correct choice is to
+ * give a request with a condition a group of its own.
  */
 export interface AppendRequest {
   /** The instance reference as given (id or name). */
@@ -89,8 +188,27 @@ export interface AppendRequest {
   /** Timestamp for an auto-created instance. */
   now: string;
   events: NewEvent[];
-  /** As given by the caller, for conflict details. */
+  /**
+   * The expected versions to check, one entry per stream (a stream at most once; every stream
+   * named is one the request writes). `appendEvent`'s and `appendEvents`' `expectedVersion` is
+   * one entry; `appendEvents`' `expectedVersions` one entry per key. Absent or empty: no check.
+   * Entries of several streams need `capabilities.conditionalAppends`.
+   */
+  versionChecks?: StreamVersionCheck[];
+  /**
+   * @deprecated Contract 1's single-stream check, kept for adapters written against it: the
+   * facade sets it exactly when `versionChecks` has one entry and every event is on its stream.
+   * Read `versionChecks` (or let {@link planAppend} read it) instead.
+   */
   expectedVersion?: { check: VersionCheck; raw: number | string };
+  /** The append's condition; given only to adapters with `capabilities.conditionalAppends`. */
+  condition?: ConditionSpec;
+  /**
+   * Key-value writes (`put`s without a version check) to commit in the append's transaction,
+   * only when the append inserts events. Given only to adapters with
+   * `capabilities.appendKvWrites`; used by snapshots.
+   */
+  kvWrites?: KvWrite[];
 }
 
 /** The outcome of an append. */
@@ -233,4 +351,62 @@ export interface StorageAdapter {
 /** Reads a capability flag with its default. */
 export function hasCapability(adapter: StorageAdapter, flag: keyof AdapterCapabilities): boolean {
   return adapter.capabilities[flag] ?? DEFAULT_CAPABILITIES[flag];
+}
+
+/**
+ * Refuses an append that needs a capability the adapter does not declare, instead of letting the
+ * adapter silently drop tags or skip a check: tags need `tags`; a condition, or version checks
+ * the deprecated single-stream `expectedVersion` cannot carry, need `conditionalAppends`.
+ *
+ * @throws EventLogError `STORAGE_ERROR` naming the missing capability; nothing is written
+ */
+export function assertAppendSupported(adapter: StorageAdapter, request: AppendRequest): void {
+  let need: keyof AdapterCapabilities | undefined;
+  let what = '';
+  if (request.events.some((e) => e.tags !== undefined) && !hasCapability(adapter, 'tags')) {
+    need = 'tags';
+    what = 'events with tags';
+  } else if (
+    (request.condition !== undefined ||
+      (request.versionChecks !== undefined &&
+        request.versionChecks.length > 0 &&
+        request.expectedVersion === undefined)) &&
+    !hasCapability(adapter, 'conditionalAppends')
+  ) {
+    need = 'conditionalAppends';
+    what = 'appends with a condition or with expected versions of several streams';
+  }
+  if (need !== undefined) {
+    throw storageError(
+      `The ${adapter.name} adapter cannot store ${what} yet (it does not declare capabilities.${need}); nothing was written. Use an adapter that supports it, or leave it out.`,
+    );
+  }
+}
+
+/**
+ * Appends a validated request: checks the capabilities it needs ({@link assertAppendSupported})
+ * and commits `kvWrites` with it — in the append's transaction when the adapter has
+ * `appendKvWrites`, else with separate `kv.put`s after the commit (best effort: they are caches
+ * such as snapshots, so a failed put does not turn a committed append into a failure).
+ */
+export async function appendToAdapter(
+  adapter: StorageAdapter,
+  request: AppendRequest,
+  kvWrites?: readonly KvWrite[],
+): Promise<AppendOutcome> {
+  assertAppendSupported(adapter, request);
+  if (kvWrites === undefined || kvWrites.length === 0) return adapter.append(request);
+  if (hasCapability(adapter, 'appendKvWrites'))
+    return adapter.append({ ...request, kvWrites: [...kvWrites] });
+  const outcome = await adapter.append(request);
+  if (!outcome.duplicate) {
+    for (const write of kvWrites) {
+      try {
+        await adapter.kv.put(write.namespace, write.key, write.value);
+      } catch {
+        // A cache entry that could not be written is only a cache miss later.
+      }
+    }
+  }
+  return outcome;
 }

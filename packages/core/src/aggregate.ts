@@ -1,21 +1,38 @@
 /**
  * Helpers for event-sourced aggregates: rebuild a stream's state by folding its events, and run a
  * command against it with optimistic concurrency (the decider pattern: `decide(command, state)`
- * returns new events, `evolve(state, event)` applies one).
+ * returns new events, `evolve(state, event)` applies one). Events reach `evolve` upcast to their
+ * current schema; long streams can load from a snapshot.
  */
 
+import type { KvWrite } from './adapter.js';
 import { EventLogError } from './errors.js';
 import type { EventLog, EventStore } from './event-log.js';
 import type { EventMap, EventRecordOf, ExpectedVersion, NewEventInput, NewEventInputOf } from './model.js';
+import { backoffDelay, type RetryOptions, resolveRetry, sleep } from './retry.js';
+import {
+  checkSnapshotPolicy,
+  foldFingerprint,
+  readSnapshot,
+  type SnapshotPolicy,
+  snapshotKey,
+  snapshotWrite,
+  stateOf,
+  wantsSnapshot,
+} from './snapshot.js';
+import { type CompiledUpcasters, compileUpcasters, type Upcaster } from './upcast.js';
 
-/** A log or its typed store: the helpers accept either. */
+/**
+ * A log or its typed store: the helpers accept either. An untyped log (`EventLog<EventMap>`) is
+ * accepted too; the event map is then the decider's.
+ */
 export type AggregateSource<E extends EventMap = EventMap> = EventLog<E> | EventStore<E>;
 
 /** The fold of a stream: how state starts and how one event changes it. */
 export interface StreamFold<State, E extends EventMap = EventMap> {
   /** The state of a stream with no events. Called once per rebuild. */
   initialState: () => State;
-  /** Applies one event. Must be pure: it is replayed on every rebuild. */
+  /** Applies one event (upcast to its current schema). Must be pure: it is replayed on every rebuild. */
   evolve: (state: State, event: EventRecordOf<E>) => State;
 }
 
@@ -46,65 +63,214 @@ export interface AggregateState<State> {
   version: number;
 }
 
-/** Options of {@link aggregateStream}. */
-export interface AggregateStreamOptions<State, E extends EventMap> extends StreamRef, StreamFold<State, E> {
-  /** Events read per page. Default 1000. */
-  pageSize?: number;
+/** What the read helpers share: upcasters for this reader, on top of the log's. */
+export interface ReaderOptions<E extends EventMap> {
+  /**
+   * Upcasters of this reader, applied after (and overriding, for the same step) those registered
+   * with `createEventLog({ upcasters })`.
+   */
+  upcasters?: readonly Upcaster<E>[];
 }
 
-function storeOf<E extends EventMap>(source: AggregateSource<E>): EventStore<E> {
+/** Options of {@link aggregateStream}. */
+export interface AggregateStreamOptions<State, E extends EventMap>
+  extends StreamRef,
+    StreamFold<State, E>,
+    ReaderOptions<E> {
+  /** Events read per page. Default 1000. */
+  pageSize?: number;
+  /**
+   * Load from a snapshot and keep one (see {@link SnapshotPolicy}). `aggregateStream` writes a
+   * snapshot on its own when the policy asks for one after reading.
+   */
+  snapshot?: SnapshotPolicy<State>;
+}
+
+/** The typed store of a log or store. */
+export function storeOf<E extends EventMap>(source: AggregateSource<E>): EventStore<E> {
   return 'store' in source ? source.store : source;
 }
 
+const compiled = new WeakMap<object, CompiledUpcasters>();
+
+/** The upcasters of a store plus a reader's, compiled once per combination of lists. */
+export function upcastersFor<E extends EventMap>(
+  store: EventStore<E>,
+  reader: readonly Upcaster<E>[] | undefined,
+): CompiledUpcasters {
+  const base = store.upcasters ?? [];
+  if (reader === undefined || reader.length === 0) {
+    let found = compiled.get(base);
+    if (found === undefined) {
+      found = compileUpcasters([base as readonly Upcaster[]]);
+      compiled.set(base, found);
+    }
+    return found;
+  }
+  return compileUpcasters([base as readonly Upcaster[], reader as readonly Upcaster[]]);
+}
+
+/** A stream folded by {@link foldStream}. */
+interface Folded<State, E extends EventMap> extends AggregateState<State> {
+  /** The last folded event (undefined for an empty stream). */
+  last: EventRecordOf<E> | undefined;
+  /** Events folded after the snapshot the state was loaded from (all of them without one). */
+  sinceSnapshot: number;
+  /** The snapshot key, when a policy is in use. */
+  key: string | undefined;
+}
+
+/** Folds a stream, from its snapshot when there is a usable one. */
+async function foldStream<State, E extends EventMap>(
+  store: EventStore<E>,
+  options: AggregateStreamOptions<State, E>,
+  upcast: CompiledUpcasters,
+): Promise<Folded<State, E>> {
+  const limit = Math.min(options.pageSize ?? 1000, store.limits.maxQueryLimit);
+  const policy = options.snapshot;
+  const key =
+    policy === undefined
+      ? undefined
+      : snapshotKey(
+          options.instance,
+          options.streamId,
+          policy.name,
+          foldFingerprint(options, upcast.fingerprint, policy.version),
+        );
+  const snapshot = key === undefined ? undefined : await readSnapshot(store.adapter, key);
+
+  const read = async (after: number) => {
+    try {
+      return await store.readAfter({ instance: options.instance, stream: options.streamId, after, limit });
+    } catch (error) {
+      // A stream of an instance that does not exist yet is empty: the first command creates both.
+      if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+  };
+
+  /** A page, and whether it was full (so more may follow); undefined: the instance is missing. */
+  const batchOf = (page: EventRecordOf<E>[] | undefined) =>
+    page === undefined ? undefined : { events: page, full: page.length === limit };
+
+  let state: State;
+  let version = 0;
+  let last: EventRecordOf<E> | undefined;
+  let after = 0;
+  let batch: { events: EventRecordOf<E>[]; full: boolean } | undefined;
+  let sinceSnapshot = 0;
+
+  // From the snapshot's own event on: it must still be there, with the snapshot's id.
+  const anchored = snapshot === undefined ? undefined : await read(snapshot.position - 1);
+  const anchor = anchored?.[0];
+  if (
+    snapshot !== undefined &&
+    policy !== undefined &&
+    anchor !== undefined &&
+    anchor.id === snapshot.eventId &&
+    anchor.global_position === snapshot.position &&
+    anchor.sequence_number === snapshot.version
+  ) {
+    state = stateOf(policy, snapshot);
+    version = snapshot.version;
+    last = anchor;
+    after = anchor.global_position;
+    batch = { events: (anchored as EventRecordOf<E>[]).slice(1), full: anchored?.length === limit };
+  } else {
+    state = options.initialState();
+    batch = batchOf(await read(0));
+  }
+
+  while (batch !== undefined) {
+    for (const stored of batch.events) {
+      const event = upcast.apply(stored) as EventRecordOf<E>;
+      state = options.evolve(state, event);
+      version = stored.sequence_number;
+      after = stored.global_position;
+      last = stored;
+      sinceSnapshot++;
+    }
+    batch = batch.full ? batchOf(await read(after)) : undefined;
+  }
+  return { state, version, last, sinceSnapshot, key };
+}
+
+/** Stores a snapshot with a separate write (no append to join); a failure is only a cache miss. */
+async function putSnapshot<State, E extends EventMap>(
+  store: EventStore<E>,
+  policy: SnapshotPolicy<State>,
+  folded: Folded<State, E>,
+): Promise<void> {
+  if (folded.key === undefined || folded.last === undefined) return;
+  const write = snapshotWrite(policy, folded.key, folded.state, folded.last);
+  try {
+    await store.adapter.kv.put(write.namespace, write.key, write.value);
+  } catch {
+    // A snapshot is a cache: the stream stays readable without it.
+  }
+}
+
 /**
- * Rebuilds a stream's state by reading its events in order, page by page, and folding them.
- * A stream with no events (or an instance that does not exist yet) gives the initial state at
- * version 0.
+ * Rebuilds a stream's state by reading its events in order, page by page, upcasting each (the
+ * log's upcasters, then `upcasters`) and folding them. A stream with no events (or an instance
+ * that does not exist yet) gives the initial state at version 0.
  *
+ * With `snapshot`, it starts from the stream's snapshot when one matches the fold (reading only
+ * the snapshot's own event and those after it) and stores a new snapshot when the policy asks.
+ *
+ * @throws TypeError for a malformed snapshot policy or upcaster, or a state that cannot be
+ *   snapshotted as JSON (give `toJson`/`fromJson`)
  * @example
  * const { state, version } = await aggregateStream(log, {
  *   instance: 'orders', streamId: 'order-42',
  *   initialState: () => ({ total: 0 }),
  *   evolve: (s, e) => (e.event_type === 'ItemAdded' ? { total: s.total + e.payload.price } : s),
+ *   snapshot: { every: 500 },
  * });
  */
 export async function aggregateStream<State, E extends EventMap = EventMap>(
-  source: AggregateSource<E>,
+  source: AggregateSource<E> | AggregateSource,
   options: AggregateStreamOptions<State, E>,
 ): Promise<AggregateState<State>> {
-  const store = storeOf(source);
-  const limit = Math.min(options.pageSize ?? 1000, store.limits.maxQueryLimit);
-  let state = options.initialState();
-  let version = 0;
-  let after = 0;
-  for (;;) {
-    let page: EventRecordOf<E>[];
-    try {
-      page = await store.readAfter({ instance: options.instance, stream: options.streamId, after, limit });
-    } catch (error) {
-      // A stream of an instance that does not exist yet is empty: the first command creates both.
-      if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND' && after === 0) break;
-      throw error;
-    }
-    for (const event of page) {
-      state = options.evolve(state, event);
-      version = event.sequence_number;
-      after = event.global_position;
-    }
-    if (page.length < limit) break;
+  const store = storeOf(source as AggregateSource<E>);
+  if (options.snapshot !== undefined) checkSnapshotPolicy(options.snapshot);
+  const upcast = upcastersFor(store, options.upcasters);
+  const folded = await foldStream(store, options, upcast);
+  const policy = options.snapshot;
+  if (
+    policy !== undefined &&
+    folded.sinceSnapshot > 0 &&
+    wantsSnapshot(policy, {
+      state: folded.state,
+      version: folded.version,
+      eventsSinceSnapshot: folded.sinceSnapshot,
+    })
+  ) {
+    await putSnapshot(store, policy, folded);
   }
-  return { state, version };
+  return { state: folded.state, version: folded.version };
 }
 
 /** Options of {@link handleCommand}. */
-export interface HandleCommandOptions<State, Command, E extends EventMap> extends StreamRef {
+export interface HandleCommandOptions<State, Command, E extends EventMap>
+  extends StreamRef,
+    ReaderOptions<E> {
   decider: Decider<State, Command, E>;
   command: Command;
   /**
    * How many times to re-read and decide again when another writer appended to the stream in
-   * between (a `CONFLICT`). Default 3; 0 fails on the first conflict.
+   * between (a version `CONFLICT`). Default 20 (see {@link DEFAULT_RETRY}); 0 fails on the first
+   * conflict. Shorthand for `retry.maxRetries`.
    */
   maxRetries?: number;
+  /** The retry policy: count and jittered exponential backoff. */
+  retry?: RetryOptions;
+  /**
+   * Snapshots of the stream: loaded before deciding; once one is due (the state read is `every`
+   * events past the last snapshot, or `when` says so), it is written in the transaction of the
+   * command's append, as the state the command was decided on (see {@link SnapshotPolicy}).
+   */
+  snapshot?: SnapshotPolicy<State>;
   /** Create the instance on the first append if it does not exist. Default false. */
   autoCreateInstance?: boolean;
 }
@@ -114,11 +280,22 @@ export interface CommandResult<State, E extends EventMap> extends AggregateState
   events: EventRecordOf<E>[];
 }
 
+function isVersionConflict(error: unknown, streamId: string): boolean {
+  return (
+    EventLogError.isInstance(error) &&
+    error.code === 'CONFLICT' &&
+    error.details?.streamId === streamId &&
+    'actualVersion' in (error.details ?? {})
+  );
+}
+
 /**
- * Runs a command with optimistic concurrency: rebuild the stream, `decide`, append the events
- * with `expectedVersion` = the version that was read, and fold them into the new state. When
- * another writer got there first (`CONFLICT`), it starts over, up to `maxRetries` times; other
- * errors (and what `decide` throws) propagate. A command that produces no events writes nothing.
+ * Runs a command with optimistic concurrency: rebuild the stream (upcast, from its snapshot when
+ * configured), `decide`, append the events with `expectedVersion` = the version that was read, and
+ * fold them into the new state. When another writer got there first (`CONFLICT`), it waits a
+ * jittered, exponentially growing backoff and starts over, up to `maxRetries` times (default 20:
+ * enough for 20 concurrent commands on one stream); other errors (and what `decide` throws)
+ * propagate. A command that produces no events writes nothing.
  *
  * @example
  * const decider: Decider<Cart, AddItem> = {
@@ -134,37 +311,68 @@ export interface CommandResult<State, E extends EventMap> extends AggregateState
  * });
  */
 export async function handleCommand<State, Command, E extends EventMap = EventMap>(
-  source: AggregateSource<E>,
+  source: AggregateSource<E> | AggregateSource,
   options: HandleCommandOptions<State, Command, E>,
 ): Promise<CommandResult<State, E>> {
-  const store = storeOf(source);
+  const store = storeOf(source as AggregateSource<E>);
   const { decider, instance, streamId } = options;
-  const maxRetries = options.maxRetries ?? 3;
+  const retry = resolveRetry({
+    ...options.retry,
+    ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+  });
+  const policy = options.snapshot;
+  if (policy !== undefined) checkSnapshotPolicy(policy);
+  const upcast = upcastersFor(store, options.upcasters);
   for (let attempt = 0; ; attempt++) {
-    const current = await aggregateStream(store, { instance, streamId, ...decider });
+    const current = await foldStream(
+      store,
+      {
+        instance,
+        streamId,
+        initialState: decider.initialState,
+        evolve: decider.evolve,
+        ...(policy ? { snapshot: policy } : {}),
+      },
+      upcast,
+    );
     const decided = decider.decide(options.command, current.state);
     const produced = decided === undefined ? [] : Array.isArray(decided) ? decided : [decided];
-    if (produced.length === 0) return { ...current, events: [] };
+    const due =
+      policy !== undefined &&
+      current.sinceSnapshot > 0 &&
+      wantsSnapshot(policy, {
+        state: current.state,
+        version: current.version,
+        eventsSinceSnapshot: current.sinceSnapshot,
+      });
+    if (produced.length === 0) {
+      if (due) await putSnapshot(store, policy as SnapshotPolicy<State>, current);
+      return { state: current.state, version: current.version, events: [] };
+    }
+    // A due snapshot travels with the append (its transaction), as the state it was decided on.
+    let kvWrites: KvWrite[] | undefined;
+    if (due && current.key !== undefined && current.last !== undefined) {
+      kvWrites = [snapshotWrite(policy as SnapshotPolicy<State>, current.key, current.state, current.last)];
+    }
     const expectedVersion: ExpectedVersion = current.version === 0 ? 'no_stream' : current.version;
     try {
-      const { events } = await store.appendEvents({
-        instanceId: instance,
-        streamId,
-        expectedVersion,
-        events: produced as NewEventInputOf<E>[],
-        ...(options.autoCreateInstance ? { autoCreateInstance: true } : {}),
-      });
+      const { events } = await store.appendEvents(
+        {
+          instanceId: instance,
+          streamId,
+          expectedVersion,
+          events: produced as NewEventInputOf<E>[],
+          ...(options.autoCreateInstance ? { autoCreateInstance: true } : {}),
+        },
+        kvWrites === undefined ? undefined : { kvWrites },
+      );
       let state = current.state;
-      for (const event of events) state = decider.evolve(state, event);
+      for (const event of events) state = decider.evolve(state, upcast.apply(event) as EventRecordOf<E>);
       const last = events[events.length - 1];
       return { state, version: last === undefined ? current.version : last.sequence_number, events };
     } catch (error) {
-      const conflict =
-        EventLogError.isInstance(error) &&
-        error.code === 'CONFLICT' &&
-        error.details?.streamId === streamId &&
-        'actualVersion' in (error.details ?? {});
-      if (!conflict || attempt >= maxRetries) throw error;
+      if (!isVersionConflict(error, streamId) || attempt >= retry.maxRetries) throw error;
+      await sleep(backoffDelay(attempt, retry));
     }
   }
 }

@@ -120,8 +120,11 @@ class EnvelopeLog {
  *   await log.appendEvent({ instanceId: 'user-activity', streamId: 'user-1', eventType: 'login' });
  * }
  */
-export function createEventLog<E extends EventMap = EventMap>(options: EventLogOptions): EventLog<E> {
-  const log: EventLog<EventMap> = new EnvelopeLog(createEventStore(options), options.requestId);
+export function createEventLog<E extends EventMap = EventMap>(options: EventLogOptions<E>): EventLog<E> {
+  const log: EventLog<EventMap> = new EnvelopeLog(
+    createEventStore(options as EventLogOptions),
+    options.requestId,
+  );
   // The same object serves any event map: E only narrows the types callers see.
   return log as unknown as EventLog<E>;
 }

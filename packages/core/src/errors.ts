@@ -75,6 +75,31 @@ export function versionConflict(details: ConflictDetails): EventLogError {
   );
 }
 
+/** Details of a condition `CONFLICT` (SPEC §8). */
+export interface ConditionConflictDetails {
+  /** The condition's `after` (0 when the caller gave none). */
+  after: number;
+  /** The global position of the first event after `after` that matches the condition. */
+  position: number;
+}
+
+/**
+ * `CONFLICT`: an event matching the append's condition arrived after `after`.
+ * `details: { condition: true, after, position }`.
+ */
+export function conditionConflict(details: ConditionConflictDetails): EventLogError {
+  return new EventLogError(
+    'CONFLICT',
+    `The append's condition failed: the event at position ${details.position} matches failIfEventsMatch and arrived after position ${details.after}, so nothing was written. Read the matching events again and decide again (decide() retries this for you).`,
+    { details: { condition: true, after: details.after, position: details.position } },
+  );
+}
+
+/** True for the `CONFLICT` of a failed append condition ({@link conditionConflict}). */
+export function isConditionConflict(error: unknown): error is EventLogError {
+  return EventLogError.isInstance(error) && error.code === 'CONFLICT' && error.details?.condition === true;
+}
+
 /**
  * `STORAGE_ERROR`: the backend failed. The driver error is kept as `cause`, with the failing
  * statement when there is one.

@@ -4,7 +4,7 @@
  * {@link EventLogError}.
  */
 
-import type { CommitSignal, StorageAdapter, Unsubscribe } from './adapter.js';
+import type { CommitSignal, KvWrite, StorageAdapter, Unsubscribe } from './adapter.js';
 import type { QueryNode } from './dsl/ast.js';
 import type { Limits } from './limits.js';
 import type {
@@ -25,10 +25,16 @@ import type {
   Query,
   QueryResult,
 } from './model.js';
+import type { Upcaster } from './upcast.js';
 
 /** Options of `createEventLog`. */
-export interface EventLogOptions {
+export interface EventLogOptions<E extends EventMap = EventMap> {
   adapter: StorageAdapter;
+  /**
+   * Upcasters applied on read by `aggregateStream`, `handleCommand`, `decide`, projections and
+   * `liveEvents` (not by queries, which see the stored form). Default none.
+   */
+  upcasters?: readonly Upcaster<E>[];
   /** Overrides of the default caps. */
   limits?: Partial<Limits>;
   /** Makes request ids (default: random UUIDs). */
@@ -49,6 +55,15 @@ export interface ReadAfterParams {
   limit?: number;
 }
 
+/** Options of {@link EventStore.appendEvents} for helpers built on the store (not on the wire). */
+export interface StoreAppendOptions {
+  /**
+   * Key-value writes committed with the append (in its transaction when the adapter has
+   * `appendKvWrites`, else right after it; see `appendToAdapter`). Snapshots use it.
+   */
+  kvWrites?: readonly KvWrite[];
+}
+
 /**
  * The typed layer: the same operations as {@link EventLog}, returning data and throwing
  * {@link EventLogError} with a `code`. Aggregates and live subscriptions build on it.
@@ -56,6 +71,8 @@ export interface ReadAfterParams {
 export interface EventStore<E extends EventMap = EventMap> {
   readonly adapter: StorageAdapter;
   readonly limits: Readonly<Limits>;
+  /** The upcasters registered with `createEventLog` (applied by the read helpers, not here). */
+  readonly upcasters: readonly Upcaster<E>[];
 
   createInstance(name: string, description?: string): Promise<Instance>;
   getInstance(instanceId: string): Promise<Instance>;
@@ -63,7 +80,10 @@ export interface EventStore<E extends EventMap = EventMap> {
   updateInstance(instanceId: string, updates: InstanceUpdate): Promise<Instance>;
   deleteInstance(instanceId: string): Promise<DeleteInstanceData>;
   appendEvent(params: AppendEventParams<NewEventInputOf<E>>): Promise<AppendEventData<EventRecordOf<E>>>;
-  appendEvents(params: AppendEventsParams<NewEventInputOf<E>>): Promise<AppendEventsData<EventRecordOf<E>>>;
+  appendEvents(
+    params: AppendEventsParams<NewEventInputOf<E>>,
+    options?: StoreAppendOptions,
+  ): Promise<AppendEventsData<EventRecordOf<E>>>;
   queryEvents(query: Query): Promise<QueryResult>;
   getInstanceStats(instanceId: string): Promise<InstanceStats>;
 

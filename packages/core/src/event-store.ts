@@ -5,12 +5,12 @@
  */
 
 import type { CommitSignal, StorageAdapter, Unsubscribe } from './adapter.js';
-import { STORAGE_ADAPTER_CONTRACT } from './adapter.js';
+import { appendToAdapter, STORAGE_ADAPTER_CONTRACT } from './adapter.js';
 import type { QueryNode } from './dsl/ast.js';
 import { parseQuery } from './dsl/parse.js';
 import { toEnvelopeError } from './envelope.js';
 import { type EventLogError, instanceNotFound, storageError } from './errors.js';
-import type { EventLogOptions, EventStore, ReadAfterParams } from './event-log.js';
+import type { EventLogOptions, EventStore, ReadAfterParams, StoreAppendOptions } from './event-log.js';
 import { type Limits, resolveLimits } from './limits.js';
 import type {
   AppendEventData,
@@ -23,6 +23,7 @@ import type {
   QueryResult,
 } from './model.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, nowIso } from './timestamp.js';
+import { compileUpcasters, type Upcaster } from './upcast.js';
 import { validateAppendEvent, validateAppendEvents } from './validation/append.js';
 import {
   validateCreateInstance,
@@ -54,6 +55,7 @@ const MAX_KNOWN_IDS = 10_000;
 class DefaultEventStore implements EventStore<EventMap> {
   readonly adapter: StorageAdapter;
   readonly limits: Readonly<Limits>;
+  readonly upcasters: readonly Upcaster[];
   private readonly clock: () => number;
   private closing: Promise<void> | undefined;
   private readying: Promise<void> | undefined;
@@ -79,6 +81,8 @@ class DefaultEventStore implements EventStore<EventMap> {
   constructor(options: EventLogOptions) {
     this.adapter = options.adapter;
     this.limits = Object.freeze(resolveLimits(options.limits));
+    compileUpcasters([options.upcasters]); // throws TypeError for malformed upcasters, at creation
+    this.upcasters = Object.freeze([...(options.upcasters ?? [])]);
     this.clock = options.now ?? Date.now;
   }
 
@@ -169,17 +173,17 @@ class DefaultEventStore implements EventStore<EventMap> {
     return this.guard(async () => {
       // The adapter resolves the instance inside its transaction, because of autoCreateInstance.
       const request = validateAppendEvent(params, { limits: this.limits, now: this.now() });
-      const outcome = await this.adapter.append(request);
+      const outcome = await appendToAdapter(this.adapter, request);
       const event = outcome.events[0];
       if (event === undefined) throw storageError('The storage adapter returned no event for an append.');
       return outcome.duplicate ? { event, duplicate: true } : { event };
     });
   }
 
-  appendEvents(params: unknown): Promise<AppendEventsData<EventRecord>> {
+  appendEvents(params: unknown, options?: StoreAppendOptions): Promise<AppendEventsData<EventRecord>> {
     return this.guard(async () => {
       const request = validateAppendEvents(params, { limits: this.limits, now: this.now() });
-      const { events, duplicate } = await this.adapter.append(request);
+      const { events, duplicate } = await appendToAdapter(this.adapter, request, options?.kvWrites);
       return duplicate ? { events, count: events.length, duplicate: true } : { events, count: events.length };
     });
   }
@@ -287,7 +291,7 @@ function checkOptions(options: EventLogOptions): void {
  * const store = createEventStore({ adapter: memoryAdapter() });
  * const instance = await store.createInstance('orders');
  */
-export function createEventStore<E extends EventMap = EventMap>(options: EventLogOptions): EventStore<E> {
-  checkOptions(options);
-  return new DefaultEventStore(options) as unknown as EventStore<E>;
+export function createEventStore<E extends EventMap = EventMap>(options: EventLogOptions<E>): EventStore<E> {
+  checkOptions(options as EventLogOptions);
+  return new DefaultEventStore(options as EventLogOptions) as unknown as EventStore<E>;
 }

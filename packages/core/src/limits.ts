@@ -43,6 +43,12 @@ export const RULES = Object.freeze({
   maxPathDepth: 16,
   /** Nesting depth of payload and metadata values. */
   maxJsonDepth: 100,
+  /** Tags of one event (SPEC §8); also the most tags one condition item may require. */
+  maxTags: 32,
+  /** Items of one append condition's `failIfEventsMatch`. */
+  maxConditionItems: 100,
+  /** Event types of one condition item. */
+  maxConditionTypes: 100,
 });
 
 /** Merges overrides into the defaults, checking each is a positive integer. */

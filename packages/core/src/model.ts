@@ -45,7 +45,11 @@ export interface Instance {
  * - `timestamp` is always `YYYY-MM-DDTHH:mm:ss.sssZ`.
  * - `eventId` is present when the caller gave one (it makes the append idempotent).
  */
-export interface EventRecord<TType extends string = string, TPayload = JsonObject> {
+export interface EventRecord<
+  TType extends string = string,
+  TPayload = JsonObject,
+  TTag extends string = string,
+> {
   id: string;
   instanceId: string;
   stream_id: string;
@@ -56,6 +60,11 @@ export interface EventRecord<TType extends string = string, TPayload = JsonObjec
   sequence_number: number;
   global_position: number;
   eventId?: string;
+  /**
+   * The event's tags (SPEC §8), present only when it has some: distinct strings, sorted by code
+   * point. The DSL field `tags` reads them (`{ field: 'tags', operator: 'contains', value: 'course:c1' }`).
+   */
+  tags?: TTag[];
 }
 
 /** The event records of an {@link EventMap}: a union discriminated by `event_type`. */
@@ -70,7 +79,11 @@ export type EventRecordOf<E extends EventMap> = {
 export type ExpectedVersion = number | 'no_stream' | 'any' | 'stream_exists';
 
 /** Fields of one event given to `appendEvent` / `appendEvents`. Both spellings are accepted. */
-export interface NewEventInput<TType extends string = string, TPayload = JsonObject> {
+export interface NewEventInput<
+  TType extends string = string,
+  TPayload = JsonObject,
+  TTag extends string = string,
+> {
   streamId?: string;
   stream_id?: string;
   eventType?: TType;
@@ -81,18 +94,51 @@ export interface NewEventInput<TType extends string = string, TPayload = JsonObj
   timestamp?: string | number;
   /** Makes the append idempotent: appending an eventId the instance holds returns the stored event. */
   eventId?: string;
+  /**
+   * Tags for consistency boundaries across streams (SPEC §8): 1–32 distinct strings of 1–200
+   * characters (`[]`: none). Stored sorted by code point.
+   */
+  tags?: readonly TTag[];
 }
 
 /** Typed event inputs for an {@link EventMap}. */
-export type NewEventInputOf<E extends EventMap> = {
-  [K in keyof E & string]: NewEventInput<K, E[K]>;
+export type NewEventInputOf<E extends EventMap, TTag extends string = string> = {
+  [K in keyof E & string]: NewEventInput<K, E[K], TTag>;
 }[keyof E & string];
+
+/**
+ * One item of an append condition: an event matches it when its type is one of `types` (if
+ * given) and it holds every tag of `tags` (if given). At least one of the two, non-empty.
+ *
+ * @example { types: ['StudentSubscribed'], tags: ['course:c1'] }
+ */
+export interface ConditionItem<TType extends string = string, TTag extends string = string> {
+  types?: readonly TType[];
+  tags?: readonly TTag[];
+}
+
+/**
+ * The condition of a conditional append (SPEC §8, the Dynamic Consistency Boundary): the append
+ * writes nothing and fails with `CONFLICT` (`details: { condition: true, after, position }`) when
+ * any event of the instance with `global_position > after` matches any item. `after` defaults to
+ * 0: any event counts.
+ *
+ * @example
+ * // "nobody subscribed to course c1 since I read up to position 1207"
+ * { failIfEventsMatch: [{ types: ['StudentSubscribed'], tags: ['course:c1'] }], after: 1207 }
+ */
+export interface AppendCondition<TType extends string = string, TTag extends string = string> {
+  failIfEventsMatch: readonly ConditionItem<TType, TTag>[];
+  after?: number;
+}
 
 /** Parameters of `appendEvent`. */
 export type AppendEventParams<TEvent extends NewEventInput = NewEventInput> = TEvent & {
   /** The instance's id or name. */
   instanceId: string;
   expectedVersion?: ExpectedVersion;
+  /** Fail with `CONFLICT` when matching events arrived after `after` (checked after `expectedVersion`). */
+  condition?: AppendCondition<NonNullable<TEvent['eventType']>, NonNullable<TEvent['tags']>[number]>;
   /** Create the instance (id and name both `instanceId`) if it does not exist. */
   autoCreateInstance?: boolean;
 };
@@ -107,6 +153,13 @@ export interface AppendEventsParams<TEvent extends NewEventInput = NewEventInput
   stream_id?: string;
   /** Only when every event goes to one stream. */
   expectedVersion?: ExpectedVersion;
+  /**
+   * Expected versions of several streams of the batch, each checked as `expectedVersion` is, in
+   * the same transaction. Every key must be a stream the batch writes; not with `expectedVersion`.
+   */
+  expectedVersions?: Record<string, ExpectedVersion>;
+  /** Fail with `CONFLICT` when matching events arrived after `after` (checked after the versions). */
+  condition?: AppendCondition<NonNullable<TEvent['eventType']>, NonNullable<TEvent['tags']>[number]>;
   autoCreateInstance?: boolean;
 }
 

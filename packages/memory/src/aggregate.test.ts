@@ -134,6 +134,24 @@ describe('handleCommand', () => {
     expect(final).toEqual({ state: { value: 10, resets: 0 }, version: 10 });
   });
 
+  it('given 20 concurrent commands on one stream with the default retries, then all succeed', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        handleCommand(log, {
+          instance: 'counters',
+          streamId: 'hot',
+          decider: counter,
+          command: { kind: 'add', by: 1 },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+
   it('given racing commands without retries, then the losers fail with CONFLICT and only winners are stored', async () => {
     const log = setup();
     await log.store.createInstance('counters');

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CommitSignal,
+  type ConditionSpec,
   DEFAULT_LIMITS,
   EventLogError,
   type EventRecord,
   fieldNode,
+  firstConditionMatch,
   type JsonObject,
   parseQuery,
   type QueryNode,
   type StorageAdapter,
 } from '@eventlog/core';
 import { appendRequest, errorOf, expectVersion, newEvent, T0 } from '@eventlog/test-support';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryAdapter } from './memory-adapter.js';
 
@@ -60,6 +63,9 @@ describe('memoryAdapter: shape', () => {
       crossProcess: false,
       transactions: true,
       queryPushdown: false,
+      tags: true,
+      conditionalAppends: true,
+      appendKvWrites: true,
     });
     expect(typeof adapter.transaction).toBe('function');
   });
@@ -339,6 +345,111 @@ describe('memoryAdapter: append', () => {
     const dup = await adapter.append(appendRequest(i.id, [newEvent({ eventId: 'k' })]));
     (await adapter.append(appendRequest(i.id, [newEvent({ eventId: 'k' })]))).events[0]!.payload.x = 1;
     expect((await events(i.id))[1]?.payload).toEqual(dup.events[0]?.payload);
+  });
+});
+
+describe('memoryAdapter: tags, conditions and kvWrites', () => {
+  it('given events with tags, when appended, then records carry copies of them and untagged records no tags key', async () => {
+    const inst = await create('tags');
+    const tags = ['course:c1', 'student:s1'];
+    const [tagged, plain] = (await adapter.append(appendRequest(inst.id, [newEvent({ tags }), newEvent()])))
+      .events;
+    expect(tagged?.tags).toEqual(tags);
+    expect('tags' in (plain ?? {})).toBe(false);
+    tags.push('mutated');
+    const [stored] = await events(inst.id);
+    expect(stored?.tags).toEqual(['course:c1', 'student:s1']);
+  });
+
+  it('given a condition matching an event after `after`, when appending, then CONFLICT with its position and nothing written', async () => {
+    const inst = await create('cond');
+    await adapter.append(
+      appendRequest(inst.id, [newEvent({ eventType: 'A', tags: ['t'] }), newEvent({ eventType: 'B' })]),
+    );
+    const [a] = await events(inst.id);
+    const condition: ConditionSpec = { items: [{ types: ['A'], tags: ['t'] }], after: 0 };
+    const error = await errorOf(adapter.append(appendRequest(inst.id, [newEvent()], { condition })));
+    expect(error.details).toEqual({ condition: true, after: 0, position: a?.global_position });
+    expect(await events(inst.id)).toHaveLength(2);
+    const after = a?.global_position as number;
+    const ok = await adapter.append(
+      appendRequest(inst.id, [newEvent()], { condition: { ...condition, after } }),
+    );
+    expect(ok.events).toHaveLength(1);
+  });
+
+  it('given kvWrites, when the append commits, then they are stored; when it fails or is a duplicate, then not', async () => {
+    const inst = await create('kvw');
+    const write = (value: number) => [{ namespace: 'snap', key: 'k', value }];
+    await adapter.append(appendRequest(inst.id, [newEvent({ eventId: 'e1' })], { kvWrites: write(1) }));
+    expect(await adapter.kv.get('snap', 'k')).toEqual({ value: 1, version: 1 });
+    await adapter.append(appendRequest(inst.id, [newEvent({ eventId: 'e1' })], { kvWrites: write(2) }));
+    const conflict = { check: { kind: 'exact', version: 0 } as const, raw: 0, streamId: 's1' };
+    await codeOf(
+      adapter.append(appendRequest(inst.id, [newEvent()], { versionChecks: [conflict], kvWrites: write(3) })),
+    );
+    expect(await adapter.kv.get('snap', 'k')).toEqual({ value: 1, version: 1 });
+  });
+
+  it('given version checks of several streams, when one fails, then CONFLICT names it and nothing is written', async () => {
+    const inst = await create('multi');
+    await adapter.append(appendRequest(inst.id, [newEvent({ streamId: 'b' })]));
+    const versionChecks = [
+      { streamId: 'a', check: { kind: 'exact' as const, version: 0 }, raw: 0 },
+      { streamId: 'b', check: { kind: 'exact' as const, version: 0 }, raw: 'no_stream' as const },
+    ];
+    const error = await errorOf(
+      adapter.append(
+        appendRequest(inst.id, [newEvent({ streamId: 'a' }), newEvent({ streamId: 'b' })], { versionChecks }),
+      ),
+    );
+    expect(error.details).toEqual({ streamId: 'b', expectedVersion: 'no_stream', actualVersion: 1 });
+    expect(await events(inst.id)).toHaveLength(1);
+  });
+
+  it('given generated tagged events and conditions, then the indexes find the same first match as a scan', async () => {
+    const TYPES = ['A', 'B', 'C'];
+    const TAGS = ['t1', 't2', 't3', 't4'];
+    const arbEvent = fc.record({
+      type: fc.constantFrom(...TYPES),
+      tags: fc.uniqueArray(fc.constantFrom(...TAGS), { maxLength: 3 }),
+    });
+    const arbItem = fc
+      .record(
+        {
+          types: fc.uniqueArray(fc.constantFrom(...TYPES, 'Z'), { minLength: 1, maxLength: 2 }),
+          tags: fc.uniqueArray(fc.constantFrom(...TAGS, 'tz'), { minLength: 1, maxLength: 2 }),
+        },
+        { requiredKeys: [] },
+      )
+      .filter((item) => item.types !== undefined || item.tags !== undefined);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(arbEvent, { maxLength: 40 }),
+        fc.array(arbItem, { minLength: 1, maxLength: 3 }),
+        fc.nat(45),
+        async (generated, items, after) => {
+          const local = memoryAdapter();
+          const inst = await local.createInstance({ id: 'i', name: 'i', createdAt: T0 });
+          const stored: EventRecord[] = [];
+          for (const e of generated) {
+            const event = newEvent({ eventType: e.type });
+            if (e.tags.length > 0) event.tags = [...e.tags].sort();
+            stored.push(...(await local.append(appendRequest(inst.id, [event]))).events);
+          }
+          const condition: ConditionSpec = { items, after };
+          const expected = firstConditionMatch(condition, stored);
+          const outcome = await local
+            .append(appendRequest(inst.id, [newEvent({ eventType: 'probe' })], { condition }))
+            .then(
+              () => null,
+              (error: EventLogError) => error.details?.position,
+            );
+          expect(outcome).toBe(expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

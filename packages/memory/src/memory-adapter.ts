@@ -13,6 +13,8 @@ import {
   type AppendRequest,
   CommitListeners,
   type CommitSignal,
+  type ConditionItemSpec,
+  type ConditionSpec,
   compileCondition,
   copyEvent,
   copyJson,
@@ -24,9 +26,11 @@ import {
   type InstanceStats,
   instanceClash,
   instanceNotFound,
+  itemMatchesEvent,
   type KeyValueStore,
   type Limits,
   type NewInstance,
+  newEventRecord,
   planAppend,
   type QueryNode,
   type QueryResult,
@@ -57,7 +61,10 @@ interface InstanceState {
   /** Each stream's events in order; a stream's version is its length (sequences have no gaps). */
   readonly streams: Map<string, EventRecord[]>;
   readonly eventIds: Map<string, EventRecord>;
-  readonly eventTypes: Map<string, number>;
+  /** Each event type's events in position order (its count is the length). */
+  readonly byType: Map<string, EventRecord[]>;
+  /** Each tag's events in position order: the index that answers `condition`s. */
+  readonly byTag: Map<string, EventRecord[]>;
   firstEventAt: string | null;
   lastEventAt: string | null;
 }
@@ -67,6 +74,9 @@ const CAPABILITIES: Readonly<AdapterCapabilities> = Object.freeze({
   crossProcess: false,
   transactions: true,
   queryPushdown: false,
+  tags: true,
+  conditionalAppends: true,
+  appendKvWrites: true,
 });
 
 const EMPTY: readonly EventRecord[] = Object.freeze([]);
@@ -92,6 +102,59 @@ function firstAfter(events: readonly EventRecord[], after: number): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+/** Appends `record` to the list of `key` in `index`. */
+function addTo(index: Map<string, EventRecord[]>, key: string, record: EventRecord): void {
+  const list = index.get(key);
+  if (list === undefined) index.set(key, [record]);
+  else list.push(record);
+}
+
+/**
+ * The first position after `after` (and before `bound`, when given) of an event matching `item`,
+ * from the indexes: the events of the item's rarest tag, else the first of each type's events.
+ */
+function firstItemMatch(
+  state: InstanceState,
+  item: ConditionItemSpec,
+  after: number,
+  bound: number | null,
+): number | null {
+  if (item.tags !== undefined) {
+    let rarest: EventRecord[] | undefined;
+    for (const tag of item.tags) {
+      const list = state.byTag.get(tag);
+      if (list === undefined) return null;
+      if (rarest === undefined || list.length < rarest.length) rarest = list;
+    }
+    const list = rarest as EventRecord[];
+    for (let i = firstAfter(list, after); i < list.length; i++) {
+      const record = list[i] as EventRecord;
+      if (bound !== null && record.global_position >= bound) return null;
+      if (itemMatchesEvent(item, record)) return record.global_position;
+    }
+    return null;
+  }
+  let first: number | null = null;
+  for (const type of item.types ?? []) {
+    const list = state.byType.get(type);
+    if (list === undefined) continue;
+    const record = list[firstAfter(list, after)];
+    if (record !== undefined && (first === null || record.global_position < first))
+      first = record.global_position;
+  }
+  return first;
+}
+
+/** The first position after `condition.after` of an event matching any item, or null. */
+function firstConditionMatchIn(state: InstanceState, condition: ConditionSpec): number | null {
+  let first: number | null = null;
+  for (const item of condition.items) {
+    const position = firstItemMatch(state, item, condition.after, first);
+    if (position !== null && (first === null || position < first)) first = position;
+  }
+  return first;
 }
 
 class MemoryAdapter implements StorageAdapter {
@@ -149,7 +212,8 @@ class MemoryAdapter implements StorageAdapter {
       events: [],
       streams: new Map(),
       eventIds: new Map(),
-      eventTypes: new Map(),
+      byType: new Map(),
+      byTag: new Map(),
       firstEventAt: null,
       lastEventAt: null,
     };
@@ -257,7 +321,9 @@ class MemoryAdapter implements StorageAdapter {
     for (const e of request.events) {
       if (!versions.has(e.streamId)) versions.set(e.streamId, state.streams.get(e.streamId)?.length ?? 0);
     }
-    const plan = planAppend(request, existing, versions);
+    const conditionMatch =
+      request.condition === undefined ? undefined : firstConditionMatchIn(state, request.condition);
+    const plan = planAppend(request, existing, versions, conditionMatch);
     if (plan.kind === 'duplicate') return { events: plan.events.map(copyEvent), duplicate: true };
 
     // Build every record before touching the store, so nothing is half-applied if a copy fails.
@@ -268,22 +334,18 @@ class MemoryAdapter implements StorageAdapter {
     for (let i = 0; i < plan.rows.length; i++) {
       const { event, sequence } = plan.rows[i] as (typeof plan.rows)[number];
       position++;
+      // The caller's own (validated) objects go back; the store keeps its private copies.
+      const own = newEventRecord(event, instanceId, sequence, position);
       const record: EventRecord = {
-        id: event.id,
-        instanceId,
-        stream_id: event.streamId,
-        event_type: event.eventType,
+        ...own,
         payload: copyJson(event.payload),
         metadata: copyJson(event.metadata),
-        timestamp: event.timestamp,
-        sequence_number: sequence,
-        global_position: position,
       };
-      if (event.eventId !== undefined) record.eventId = event.eventId;
+      if (event.tags !== undefined) record.tags = event.tags.slice();
       stored[i] = record;
-      // The caller's own (validated) objects go back; the store keeps its private copies.
-      returned[i] = { ...record, payload: event.payload, metadata: event.metadata };
+      returned[i] = own;
     }
+    const kvWrites = request.kvWrites?.map((w) => ({ ...w, value: copyJson(w.value) }));
 
     // Commit: from here on nothing can fail.
     const previous = state.events[state.events.length - 1]?.global_position ?? 0;
@@ -298,11 +360,13 @@ class MemoryAdapter implements StorageAdapter {
       }
       stream.push(record);
       if (record.eventId !== undefined) state.eventIds.set(record.eventId, record);
-      state.eventTypes.set(record.event_type, (state.eventTypes.get(record.event_type) ?? 0) + 1);
+      addTo(state.byType, record.event_type, record);
+      if (record.tags !== undefined) for (const tag of record.tags) addTo(state.byTag, tag, record);
       const ts = record.timestamp;
       if (state.firstEventAt === null || ts < state.firstEventAt) state.firstEventAt = ts;
       if (state.lastEventAt === null || ts > state.lastEventAt) state.lastEventAt = ts;
     }
+    if (kvWrites !== undefined) this.kvStore.applyWrites(kvWrites);
     // `returned` are the caller's objects, never the store's copies: a listener cannot corrupt it.
     this.notify({ kind: 'append', instanceId, position, committed: { previous, events: returned } });
     return { events: returned, duplicate: false };
@@ -320,7 +384,7 @@ class MemoryAdapter implements StorageAdapter {
     this.assertOpen();
     const state = this.stateOf(instanceId);
     const eventTypes: Record<string, number> = {};
-    for (const [type, count] of state.eventTypes) {
+    for (const [type, { length: count }] of state.byType) {
       // defineProperty keeps an event type named "__proto__" as an ordinary key.
       Object.defineProperty(eventTypes, type, {
         value: count,
@@ -389,7 +453,8 @@ class MemoryAdapter implements StorageAdapter {
  *
  * Capabilities: `persistent: false`, `crossProcess: false`, `transactions: true` (key-value writes
  * in {@link StorageAdapter.transaction} commit together; `driver` is `undefined`),
- * `queryPushdown: false`.
+ * `queryPushdown: false`, `tags`, `conditionalAppends` (conditions answered from per-tag and
+ * per-type indexes, under the same synchronous step as the write) and `appendKvWrites`.
  *
  * @example
  * import { createEventLog } from '@eventlog/core';

@@ -8,6 +8,7 @@ import {
   compareCodePoints,
   copyJson,
   EventLogError,
+  type JsonValue,
   type KeyValueStore,
   kvConflict,
   type StoredValue,
@@ -100,6 +101,18 @@ export class MemoryKv {
       this.data.set(namespace, keys);
     }
     keys.set(key, entry);
+  }
+
+  /**
+   * Puts values without a version check, synchronously (an append's `kvWrites`, committed in the
+   * same step as its events). Each write bumps the key's version, so a transaction that touched
+   * the key conflicts.
+   */
+  applyWrites(writes: ReadonlyArray<{ namespace: string; key: string; value: JsonValue }>): void {
+    for (const { namespace, key, value } of writes) {
+      const version = (this.data.get(namespace)?.get(key)?.version ?? 0) + 1;
+      this.set(namespace, key, { value, version });
+    }
   }
 
   /** Drops every key (on close). */

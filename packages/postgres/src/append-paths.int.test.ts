@@ -4,7 +4,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { CommitSignal } from '@eventlog/core';
+import { type CommitSignal, DEFAULT_LIMITS, parseQuery } from '@eventlog/core';
+import { conditionProbe, createQueryCompiler } from '@eventlog/sql';
 import {
   appendRequest,
   describePostgres,
@@ -15,6 +16,7 @@ import {
 } from '@eventlog/test-support';
 import { beforeAll, expect, it } from 'vitest';
 import type { PostgresAdapter } from './index.js';
+import { POSTGRES_DIALECT, postgresEventLayout } from './postgres-layout.js';
 import { buildStatements } from './statements.js';
 import { recordStatements, testAdapter } from './test/pg-env.js';
 
@@ -245,5 +247,48 @@ describePostgres('postgres append paths', () => {
       /CTE head[\s\S]*Limit[\s\S]*Index Only Scan Backward using events_instance_position_idx/,
     );
     expect(unconditional).not.toMatch(/CTE head[\s\S]*Aggregate/);
+  });
+
+  it('given a query on tags contains, then the tag table key finds the events: no walk of the instance', async () => {
+    // 3000 events, 10 of them tagged: with statistics, the planner starts from the tag table.
+    const instance = await freshInstance(adapter);
+    for (let k = 0; k < 3; k++) {
+      const events = Array.from({ length: 1000 }, (_, i) =>
+        newEvent({ streamId: `s${i % 10}`, ...(k === 0 && i < 10 ? { tags: ['course:c1'] } : {}) }),
+      );
+      await adapter.append(appendRequest(instance.id, events));
+    }
+    await pg.sql.unsafe(`analyze "${schema}".events, "${schema}".event_tags`);
+    const compiler = createQueryCompiler(POSTGRES_DIALECT, { layout: postgresEventLayout(schema) });
+    const query = parseQuery({
+      from: { instance: instance.id },
+      where: [{ field: 'tags', operator: 'contains', value: 'course:c1' }],
+      limit: 10,
+    });
+    const { page, count } = compiler.compileQuery(instance.id, query, DEFAULT_LIMITS).statements;
+    for (const statement of [page, count]) {
+      const text = await plan(statement?.sql as string, [...(statement?.params ?? [])]);
+      expect(text).toMatch(/Index (Only )?Scan using event_tags_pkey/);
+      expect(text).not.toMatch(/Index (Only )?Scan using events_instance_(position|type|timestamp)_idx/);
+    }
+  });
+
+  it('given an append condition, then each item is an index range from `after` that stops at its first match', async () => {
+    const probe = conditionProbe(
+      POSTGRES_DIALECT,
+      postgresEventLayout(schema),
+      {
+        items: [
+          { types: ['StudentSubscribed'], tags: ['course:c1', 'student:s1'] },
+          { types: ['CourseClosed'] },
+        ],
+        after: 1207,
+      },
+      () => "current_setting('eventlog.append_instance')",
+    );
+    const text = await plan(probe.sql, [...probe.params]);
+    expect(text).toMatch(/Limit[\s\S]*Index (Only )?Scan using event_tags_pkey on event_tags t0/);
+    expect(text).toMatch(/Limit[\s\S]*Index (Only )?Scan using events_instance_type_idx on events e/);
+    expect(text).not.toMatch(/Seq Scan/);
   });
 });

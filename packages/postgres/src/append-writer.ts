@@ -28,15 +28,20 @@ import {
   type CommittedEvents,
   type EventRecord,
   instanceNotFound,
+  isUnconditionalAppend,
   storageError,
+  versionChecksOf,
   versionConflict,
 } from '@eventlog/core';
 import {
   type AppendDecision,
+  conditionProbe,
   decideAppends,
   decodeEvent,
+  type EventTableLayout,
   eventIdsOfGroup,
   insertedRecords,
+  kvWritesOf,
   type PendingAppend,
   type PlannedRow,
   type Row,
@@ -58,8 +63,10 @@ export interface AppendWriterContext {
   statements: Statements;
   /** The shared statements of the store (auto-creating an instance). */
   store: StoreStatements;
-  /** Decodes stored events. */
+  /** Decodes stored events; builds condition probes. */
   dialect: SqlDialect;
+  /** The events table (and its tag table) as the condition probes read them. */
+  layout: EventTableLayout;
   schema: string;
   /** The seed of instance lock keys (known once the adapter is open). */
   lockSeed(): number;
@@ -73,6 +80,9 @@ export interface AppendWriterContext {
 }
 
 type Reserved = Awaited<ReturnType<PgClient['reserve']>>;
+
+/** The instance a transaction locked (`lockInstanceRef` notes it in this setting). */
+const LOCKED_INSTANCE = `current_setting('eventlog.append_instance')`;
 
 const RETRY = Symbol('retry');
 const FALLBACK = Symbol('fallback');
@@ -174,7 +184,7 @@ export class AppendWriter {
       conn.unsafe<LockRow[]>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
       conn
         .unsafe<InsertedRow[]>(
-          S.appendUnconditional,
+          encoded.tagged ? S.appendUnconditionalTagged : S.appendUnconditional,
           [ref, encoded.rows as never, encoded.stream, encoded.timestamp, encoded.streams],
           PREPARED,
         )
@@ -265,7 +275,22 @@ export class AppendWriter {
     const streams = streamsOfGroup(group);
     const eventIds = eventIdsOfGroup(group);
 
-    const [begin, lock, facts, stored, head] = await Promise.allSettled([
+    // Conditions are probed after the lock, for the locked instance (see append-condition.ts).
+    const conditional = group.filter((p) => p.request.condition !== undefined);
+    // Statements go out in the order they are created: the probes after the lock.
+    const probes = () =>
+      conditional.map((p) => {
+        const probe = conditionProbe(
+          this.#ctx.dialect,
+          this.#ctx.layout,
+          p.request.condition as NonNullable<typeof p.request.condition>,
+          () => LOCKED_INSTANCE,
+        );
+        return conn
+          .unsafe<Array<{ p: number | null }>>(probe.sql, probe.params as never[], PREPARED)
+          .execute();
+      });
+    const [begin, lock, facts, stored, head, ...matches] = await Promise.allSettled([
       conn.unsafe('begin').execute(),
       conn.unsafe<LockRow[]>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
       conn.unsafe<VersionRow[]>(S.streamVersions, [ref, streams], PREPARED).execute(),
@@ -273,8 +298,9 @@ export class AppendWriter {
         ? conn.unsafe<Row[]>(S.eventsByEventId, [eventIds], PREPARED).execute()
         : Promise.resolve([] as Row[]),
       conn.unsafe<Array<{ head: number }>>(S.lockedHead, [], PREPARED).execute(),
+      ...probes(),
     ]);
-    for (const r of [begin, lock, facts, stored, head]) {
+    for (const r of [begin, lock, facts, stored, head, ...matches]) {
       if (r.status === 'rejected') {
         await rollback(conn);
         throw wrapDriverError(r.reason, `appending to "${ref}" (locking the instance and reading versions)`);
@@ -324,7 +350,17 @@ export class AppendWriter {
       const record = decodeEvent(row, instanceId, this.#ctx.dialect);
       storedById.set(record.eventId as string, record);
     }
-    const { decisions, rows, deferred } = decideAppends(group, { stored: storedById, versions });
+    const conditionMatches = new Map<PendingAppend, number | null>();
+    conditional.forEach((p, k) => {
+      const match = matches[k] as PromiseFulfilledResult<Array<{ p: number | null }>>;
+      const position = match.value[0]?.p;
+      conditionMatches.set(p, position === null || position === undefined ? null : Number(position));
+    });
+    const { decisions, rows, deferred } = decideAppends(group, {
+      stored: storedById,
+      versions,
+      conditionMatches,
+    });
 
     if (rows.length === 0) {
       // Nothing to write (duplicates and conflicts only): an auto-created instance goes too.
@@ -340,18 +376,28 @@ export class AppendWriter {
     );
     const insert = conn
       .unsafe<InsertedRow[]>(
-        S.insertEvents,
+        encoded.tagged ? S.insertEventsTagged : S.insertEvents,
         [instanceId, encoded.rows as never, encoded.stream, encoded.timestamp],
         PREPARED,
       )
       .execute();
+    // Snapshots and other key-value writes commit with the events (after the insert, before the commit).
+    const kvWrites = kvWritesOf(decisions).map((write) => {
+      const upsert = this.#ctx.store.kvUpsert(write.namespace, write.key, JSON.stringify(write.value));
+      return conn.unsafe(upsert.sql, upsert.params as never[], PREPARED).execute();
+    });
+    const written = Promise.all(kvWrites);
     const hold = this.#ctx.hooks.beforeAppendCommit;
     if (hold !== undefined) {
       await insert.catch(() => {});
       await hold(info);
     }
     const commit = conn.unsafe('commit').execute();
-    const [inserted, committed] = await Promise.allSettled([insert, commit]);
+    const [inserted, committed, kv] = await Promise.allSettled([insert, commit, written]);
+    if (inserted.status === 'fulfilled' && kv.status === 'rejected') {
+      // The key-value writes failed, so the transaction rolled back: nothing was stored.
+      throw wrapDriverError(kv.reason, `appending to "${ref}" (writing the key-value store)`);
+    }
     if (inserted.status === 'rejected') {
       const error = inserted.reason;
       if (!isServerError(error)) throw unknownOutcome(ref, error);
@@ -360,11 +406,18 @@ export class AppendWriter {
       if (isUniqueViolation(error, STREAM_SEQUENCE_KEY)) {
         // Someone wrote the stream without our lock. Without an exact expectedVersion the call
         // must still succeed: start over. With one, it is a version conflict.
-        const expected = group[0]?.request.expectedVersion;
-        if (expected === undefined || expected.check.kind !== 'exact') return RETRY;
-        const streamId = group[0]?.request.events[0]?.streamId as string;
-        const actual = await this.#currentVersion(instanceId, streamId);
-        group[0]?.reject(versionConflict({ streamId, expectedVersion: expected.raw, actualVersion: actual }));
+        const request = group[0]?.request;
+        const expected =
+          request === undefined ? undefined : versionChecksOf(request).find((c) => c.check.kind === 'exact');
+        if (expected === undefined) return RETRY;
+        const actual = await this.#currentVersion(instanceId, expected.streamId);
+        group[0]?.reject(
+          versionConflict({
+            streamId: expected.streamId,
+            expectedVersion: expected.raw,
+            actualVersion: actual,
+          }),
+        );
         return [];
       }
       throw wrapDriverError(error, `appending to "${ref}"`, S.insertEvents);
@@ -390,11 +443,13 @@ export class AppendWriter {
   }
 }
 
-/** True when a call needs no facts before its insert: no eventIds, no version check. */
+/**
+ * True when a call needs no facts before its insert (core's rule: no eventIds, no version check,
+ * no condition) and writes nothing besides its events (no key-value writes).
+ */
 function isUnconditional(pending: PendingAppend): boolean {
   const { request } = pending;
-  if (request.expectedVersion !== undefined && request.expectedVersion.check.kind !== 'any') return false;
-  return request.events.every((e) => e.eventId === undefined);
+  return isUnconditionalAppend(request) && (request.kvWrites === undefined || request.kvWrites.length === 0);
 }
 
 /**

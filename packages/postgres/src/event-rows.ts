@@ -32,11 +32,15 @@ export interface EventJsonRow {
   n?: number;
   /** eventId, when given. */
   e?: string;
+  /** Tags, when the event has some. */
+  g?: string[];
 }
 
 /** A batch of events, encoded. */
 export interface EncodedEvents {
   rows: EventJsonRow[];
+  /** Whether some event has tags (the insert then fills the tag table too). */
+  tagged: boolean;
   /** The first event's stream: the stream of every row without `s`. */
   stream: string;
   /** The first event's timestamp: the timestamp of every row without `ts`. */
@@ -49,7 +53,8 @@ export interface EncodedEvents {
  * The columns `jsonb_to_recordset` reads from {@link EventJsonRow}s, for `rows from (...)`.
  * Statements take what they need: `coalesce(r.s, <stream>)`, `coalesce(r.m, '{}')`, …
  */
-export const EVENT_JSON_COLUMNS = 'i text, t text, p jsonb, s text, ts text, m jsonb, q int8, n int8, e text';
+export const EVENT_JSON_COLUMNS =
+  'i text, t text, p jsonb, s text, ts text, m jsonb, q int8, n int8, e text, g jsonb';
 
 /**
  * Encodes events for the append statements. With `sequences` (one per event), rows carry them as
@@ -61,6 +66,7 @@ export function encodeEvents(events: readonly NewEvent[], sequences?: readonly n
   const { streamId: stream, timestamp } = first;
   const counts = new Map<string, number>();
   const rows = new Array<EventJsonRow>(events.length);
+  let tagged = false;
   for (let k = 0; k < events.length; k++) {
     const event = events[k] as NewEvent;
     const row: EventJsonRow = { i: event.id, t: event.eventType, p: event.payload };
@@ -72,9 +78,13 @@ export function encodeEvents(events: readonly NewEvent[], sequences?: readonly n
     if (sequences === undefined) row.n = n;
     else row.q = sequences[k] as number;
     if (event.eventId !== undefined) row.e = event.eventId;
+    if (event.tags !== undefined) {
+      row.g = event.tags;
+      tagged = true;
+    }
     rows[k] = row;
   }
-  return { rows, stream, timestamp, streams: [...counts.keys()] };
+  return { rows, stream, timestamp, streams: [...counts.keys()], tagged };
 }
 
 function isEmpty(object: JsonObject): boolean {

@@ -36,7 +36,13 @@ describePostgres('postgres migrations on open', (url) => {
         `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
         [schema],
       );
-      expect(tables?.map((t) => t.table_name)).toEqual([MIGRATIONS_TABLE, 'events', 'instances', 'kv']);
+      expect(tables?.map((t) => t.table_name)).toEqual([
+        MIGRATIONS_TABLE,
+        'event_tags',
+        'events',
+        'instances',
+        'kv',
+      ]);
     } finally {
       await Promise.all(adapters.map((a) => a.close()));
     }

@@ -92,6 +92,9 @@ export class PostgresDriver implements SqlDriver {
     crossProcess: true,
     transactions: true,
     queryPushdown: true,
+    tags: true,
+    conditionalAppends: true,
+    appendKvWrites: true,
   });
   readonly keyedById = true;
   readonly statements: StoreStatements;
@@ -131,6 +134,7 @@ export class PostgresDriver implements SqlDriver {
       statements: this.#S,
       store: this.statements,
       dialect: POSTGRES_DIALECT,
+      layout: postgresEventLayout(options.schema),
       schema: options.schema,
       lockSeed: () => this.#lockSeed,
       hooks: options.hooks,

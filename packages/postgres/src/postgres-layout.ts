@@ -15,7 +15,16 @@ export const POSTGRES_DIALECT = postgresDialect();
 
 /** The events table of a schema, as the query compiler sees it. */
 export function postgresEventLayout(schema: string): EventTableLayout {
-  return { table: [schema, 'events'], columns: DEFAULT_EVENT_COLUMNS };
+  return {
+    table: [schema, 'events'],
+    columns: DEFAULT_EVENT_COLUMNS,
+    tagTable: {
+      table: [schema, 'event_tags'],
+      instance: 'instance_id',
+      tag: 'tag',
+      position: 'global_position',
+    },
+  };
 }
 
 /** The store's tables in a schema. */
@@ -25,6 +34,8 @@ export function postgresStoreLayout(schema: string): StoreTablesLayout {
     events: [schema, 'events'],
     kv: [schema, 'kv'],
     eventsInstanceColumn: 'instance_id',
+    eventTags: [schema, 'event_tags'],
+    eventTagsInstanceColumn: 'instance_id',
     instanceKey: 'id',
     instanceOrder: 'ord',
     // JSON travels as text and is cast, independent of the driver's jsonb serializers.

@@ -74,6 +74,16 @@ function eventColumns() {
     metadata: jsonb('metadata').$type<JsonObject>().notNull(),
     timestamp: ctext('timestamp').notNull(),
     eventId: ctext('event_id'),
+    /** The event's tags as a jsonb array of strings, or NULL when it has none (SPEC §8). */
+    tags: jsonb('tags').$type<string[]>(),
+  } satisfies Record<string, PgColumnBuilderBase>;
+}
+
+function eventTagColumns() {
+  return {
+    instanceId: ctext('instance_id').notNull(),
+    tag: ctext('tag').notNull(),
+    globalPosition: bigint('global_position', { mode: 'number' }).notNull(),
   } satisfies Record<string, PgColumnBuilderBase>;
 }
 
@@ -97,14 +107,18 @@ function buildTables(table: typeof pgTable) {
     index('events_instance_type_idx').on(t.instanceId, t.eventType, t.globalPosition),
     index('events_instance_timestamp_idx').on(t.instanceId, t.timestamp, t.globalPosition),
   ]);
+  // One row per tag of an event: `tags contains` and conditions find tagged events by index range.
+  const eventTags = table('event_tags', eventTagColumns(), (t) => [
+    primaryKey({ name: 'event_tags_pkey', columns: [t.instanceId, t.tag, t.globalPosition] }),
+  ]);
   const kv = table('kv', kvColumns(), (t) => [
     primaryKey({ name: 'kv_pkey', columns: [t.namespace, t.key] }),
   ]);
-  return { instances, events, kv };
+  return { instances, events, eventTags, kv };
 }
 
 /** Event Log's tables, unqualified: the source drizzle-kit generates the migrations from. */
-export const { instances, events, kv } = buildTables(pgTable);
+export const { instances, events, eventTags, kv } = buildTables(pgTable);
 
 /** The tables bound to a schema. */
 export type Tables = ReturnType<typeof buildTables>;

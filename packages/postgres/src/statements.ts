@@ -40,6 +40,38 @@ export function buildStatements(schema: string) {
   const listenerBarrierKey = `hashtext('eventlog.listen-barrier'), hashtext('${schema}')`;
   // An instance reference: its id first, then its name (SPEC §3).
   const resolveId = `(select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1)`;
+  // The insert of the general path: rows with their sequence numbers, in event order.
+  const insertRows = `insert into ${events}
+        (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id, tags)
+      select r.i, $1, coalesce(r.s, $3), r.q, r.t, r.p, coalesce(r.m, '{}'::jsonb), coalesce(r.ts, $4), r.e, r.g
+      from rows from (jsonb_to_recordset($2::jsonb) as (${EVENT_JSON_COLUMNS})) with ordinality as r
+      order by r.ordinality`;
+  // The facts of the one-round-trip insert (see appendUnconditional), as CTEs.
+  const unconditionalFacts = `instance as materialized (
+        select r.id from (select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1) r
+        where r.id = current_setting('${APPEND_INSTANCE_SETTING}')
+      ), versions as materialized (
+        select s.stream, coalesce((select e.sequence_number from ${events} e
+            where e.instance_id = i.id and e.stream_id = s.stream
+            order by e.sequence_number desc limit 1), 0) as version
+        from instance i cross join unnest($5::text[]) as s(stream)
+      ), head as materialized (
+        select coalesce((select e.global_position from ${events} e
+            where e.instance_id = i.id order by e.global_position desc limit 1), 0) as previous
+        from instance i
+      )`;
+  const unconditionalRows = `insert into ${events}
+        (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, tags)
+      select r.i, i.id, v.stream, v.version + r.n, r.t, r.p, coalesce(r.m, '{}'::jsonb), coalesce(r.ts, $4), r.g
+      from instance i
+        cross join rows from (jsonb_to_recordset($2::jsonb) as (${EVENT_JSON_COLUMNS})) with ordinality as r
+        join versions v on v.stream = coalesce(r.s, $3)
+      order by r.ordinality`;
+  // One row per tag of the inserted events (CTE `ins`), for the tag index.
+  const tagRows = `tag_rows as (insert into ${s}.event_tags (instance_id, tag, global_position)
+        select ins.instance_id, t.tag, ins.global_position
+        from ins cross join lateral jsonb_array_elements_text(ins.tags) as t(tag)
+        where ins.tags is not null)`;
 
   return {
     /** $1 schema → the seed of instance lock keys. */
@@ -100,12 +132,7 @@ export function buildStatements(schema: string) {
      * $4 its timestamp. Inserts in event order (positions are drawn as rows are inserted, after the
      * sort, so they follow event order); returns them.
      */
-    insertEvents: `insert into ${events}
-        (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id)
-      select r.i, $1, coalesce(r.s, $3), r.q, r.t, r.p, coalesce(r.m, '{}'::jsonb), coalesce(r.ts, $4), r.e
-      from rows from (jsonb_to_recordset($2::jsonb) as (${EVENT_JSON_COLUMNS})) with ordinality as r
-      order by r.ordinality
-      returning global_position`,
+    insertEvents: `${insertRows} returning global_position`,
 
     /**
      * An append that needs no facts before its insert (no eventIds, no version check), in one
@@ -120,27 +147,19 @@ export function buildStatements(schema: string) {
      * general path). Inserts in event order; returns positions, sequence numbers, and (in every
      * row) `previous`: the instance's highest position before the insert, read under the lock.
      */
-    appendUnconditional: `with instance as materialized (
-        select r.id from (select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1) r
-        where r.id = current_setting('${APPEND_INSTANCE_SETTING}')
-      ), versions as materialized (
-        select s.stream, coalesce((select e.sequence_number from ${events} e
-            where e.instance_id = i.id and e.stream_id = s.stream
-            order by e.sequence_number desc limit 1), 0) as version
-        from instance i cross join unnest($5::text[]) as s(stream)
-      ), head as materialized (
-        select coalesce((select e.global_position from ${events} e
-            where e.instance_id = i.id order by e.global_position desc limit 1), 0) as previous
-        from instance i
-      )
-      insert into ${events}
-        (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp)
-      select r.i, i.id, v.stream, v.version + r.n, r.t, r.p, coalesce(r.m, '{}'::jsonb), coalesce(r.ts, $4)
-      from instance i
-        cross join rows from (jsonb_to_recordset($2::jsonb) as (${EVENT_JSON_COLUMNS})) with ordinality as r
-        join versions v on v.stream = coalesce(r.s, $3)
-      order by r.ordinality
-      returning global_position, sequence_number, (select previous from head) as previous`,
+    appendUnconditional: `with ${unconditionalFacts} ${unconditionalRows} returning global_position, sequence_number, (select previous from head) as previous`,
+
+    /**
+     * {@link insertEvents} for batches with tags: the same insert, plus one row per tag in the tag
+     * table, in the same statement.
+     */
+    insertEventsTagged: `with ins as (${insertRows} returning global_position, instance_id, tags), ${tagRows}
+      select global_position from ins`,
+
+    /** {@link appendUnconditional} for batches with tags (see {@link insertEventsTagged}). */
+    appendUnconditionalTagged: `with ${unconditionalFacts}, ins as (${unconditionalRows}
+        returning global_position, sequence_number, (select previous from head) as previous, instance_id, tags), ${tagRows}
+      select global_position, sequence_number, previous from ins`,
 
     /** $1 instance id, $2 stream: the stream's last sequence number. */
     streamVersion: `select coalesce(max(sequence_number), 0) as version from ${events}

@@ -2,20 +2,32 @@
  * `liveEvents`: an instance's events from a position on, then every new one as it commits.
  */
 
-import type { Condition, EventMap, EventRecord, EventRecordOf } from '@eventlog/core';
+import {
+  type Condition,
+  type EventMap,
+  type EventRecord,
+  type EventRecordOf,
+  type Upcaster,
+  upcastersFor,
+} from '@eventlog/core';
 import { Observable } from 'rxjs';
 import { LiveReader } from './live-reader.js';
 import { type LogSource, toEventStore } from './log-source.js';
 import { pageSizeOf } from './page-size.js';
 
 /** Options of {@link liveEvents}. */
-export interface LiveEventsOptions {
+export interface LiveEventsOptions<E extends EventMap = EventMap> {
   /** The instance's id or name. It must exist when subscribing (else the Observable errors `NOT_FOUND`). */
   instance: string;
   /** Only this stream's events. */
   stream?: string;
-  /** Only events matching every condition (the query DSL's `where`). */
+  /** Only events matching every condition (the query DSL's `where`, on the stored form). */
   where?: Condition[];
+  /**
+   * Upcasters of this subscriber, applied after (and overriding) the log's: events are emitted
+   * in their current schema. Default: the log's only.
+   */
+  upcasters?: readonly Upcaster<E>[];
   /** Only events with `global_position > after`. Default 0: from the start. */
   after?: number;
   /**
@@ -50,6 +62,8 @@ export interface LiveEventsOptions {
  *   `stream`, `STORAGE_ERROR` when the backend fails. To resume after an error, subscribe again
  *   with `after` set to the last position you received.
  * - **Cold**: each subscription reads on its own. Unsubscribing releases the watcher at once.
+ * - **Upcast**: events are emitted in their current schema (the log's upcasters, then
+ *   `upcasters`); `where` filters the stored form. An upcaster that throws errors the Observable.
  *
  * @param log an EventLog or its `store`
  * @example
@@ -68,7 +82,7 @@ export interface LiveEventsOptions {
  */
 export function liveEvents<E extends EventMap = EventMap>(
   log: LogSource<E>,
-  options: LiveEventsOptions,
+  options: LiveEventsOptions<E>,
 ): Observable<EventRecordOf<E>> {
   return new Observable<EventRecordOf<E>>((subscriber) => {
     let reader: LiveReader;
@@ -77,6 +91,7 @@ export function liveEvents<E extends EventMap = EventMap>(
       if (typeof options !== 'object' || options === null) {
         throw new TypeError('liveEvents needs options: { instance, stream?, where?, after?, pageSize? }.');
       }
+      const { apply } = upcastersFor(store, options.upcasters);
       reader = new LiveReader({
         store: store as never,
         instance: options.instance,
@@ -87,7 +102,14 @@ export function liveEvents<E extends EventMap = EventMap>(
         deliver: (page: readonly EventRecord[]) => {
           for (const event of page) {
             if (subscriber.closed) return;
-            subscriber.next(event as EventRecordOf<E>);
+            let current: EventRecord;
+            try {
+              current = apply(event);
+            } catch (error) {
+              subscriber.error(error);
+              return;
+            }
+            subscriber.next(current as EventRecordOf<E>);
           }
         },
         onEnd: (end) => {

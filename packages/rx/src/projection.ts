@@ -21,6 +21,7 @@
 
 import {
   type AdapterTransaction,
+  type CompiledUpcasters,
   type Condition,
   EventLogError,
   type EventMap,
@@ -29,6 +30,8 @@ import {
   type EventStore,
   type KeyValueStore,
   type StoredValue,
+  type Upcaster,
+  upcastersFor,
 } from '@eventlog/core';
 import { BehaviorSubject, filter, firstValueFrom, type Observable, Subject } from 'rxjs';
 import { LiveReader, type LiveReaderEnd } from './live-reader.js';
@@ -108,8 +111,13 @@ export interface ProjectionOptions<E extends EventMap = EventMap, TDriver = unkn
   stream?: string;
   /** Only events matching every condition. */
   where?: Condition[];
-  /** Called for each event in position order; a throw or rejection stops the projection. */
+  /**
+   * Called for each event in position order, upcast to its current schema (the log's upcasters,
+   * then `upcasters`); a throw or rejection (an upcaster's too) stops the projection.
+   */
   handler: ProjectionHandler<E, TDriver>;
+  /** Upcasters of this projection, applied after (and overriding) the log's. `where` sees the stored form. */
+  upcasters?: readonly Upcaster<E>[];
   /**
    * Called by `reset()` before the checkpoint is cleared (in the same transaction when
    * transactional): clear the read model here.
@@ -252,6 +260,7 @@ class DefaultProjection<E extends EventMap, TDriver> implements Projection {
   private readonly retryIntervalMs: number;
   private readonly retryDelayMs: number;
   private readonly lease: ProjectionLease;
+  private readonly upcast: CompiledUpcasters;
   private readonly statusSubject: BehaviorSubject<ProjectionStatus>;
   private readonly errorSubject = new Subject<ProjectionError>();
   readonly status$: Observable<ProjectionStatus>;
@@ -272,6 +281,7 @@ class DefaultProjection<E extends EventMap, TDriver> implements Projection {
     checkOptions(options as ProjectionOptions<EventMap, unknown>);
     this.name = options.name;
     this.store = toEventStore(options.log);
+    this.upcast = upcastersFor(this.store, options.upcasters);
     const adapter = this.store.adapter;
     this.kv = adapter.kv;
     const canTransact = typeof adapter.transaction === 'function';
@@ -567,7 +577,7 @@ class DefaultProjection<E extends EventMap, TDriver> implements Projection {
           // Stopping mid-batch rolls the batch back; it is handled again after the next start.
           if (token !== this.token) throw new Interrupt({ kind: 'stopped' });
           try {
-            await handler(event, context);
+            await handler(this.upcast.apply(event), context);
           } catch (error) {
             throw new HandlerFailure(error, event);
           }
@@ -594,7 +604,7 @@ class DefaultProjection<E extends EventMap, TDriver> implements Projection {
         break;
       }
       try {
-        await handler(event, context);
+        await handler(this.upcast.apply(event), context);
       } catch (error) {
         failure = new HandlerFailure(error, event);
         break;

@@ -26,6 +26,7 @@ export * from './compiler/table-layout.js';
 export * from './dialects/postgres-dialect.js';
 export * from './dialects/sqlite-dialect.js';
 export * from './store/append-coalescer.js';
+export * from './store/append-condition.js';
 export * from './store/append-decisions.js';
 export * from './store/driver-errors.js';
 export * from './store/instance-programs.js';

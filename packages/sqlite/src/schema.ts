@@ -43,6 +43,8 @@ export const events = sqliteTable(
     eventType: text('event_type').notNull(),
     id: text('id').notNull(),
     eventId: text('event_id'),
+    /** The event's tags as a JSON array of strings, or NULL when it has none (SPEC §8). */
+    tags: text('tags'),
     timestamp: text('timestamp').notNull(),
     payload: blob('payload', { mode: 'buffer' }).notNull(),
     metadata: blob('metadata', { mode: 'buffer' }).notNull(),
@@ -57,6 +59,21 @@ export const events = sqliteTable(
 );
 
 /** The key-value store (projection checkpoints, leases). `value` is JSON text. */
+/**
+ * One row per tag of an event, so `tags contains` and conditional appends find an instance's events
+ * holding a tag by one index range instead of scanning its events. Declared WITHOUT ROWID in the
+ * migration: the primary key is the table.
+ */
+export const eventTags = sqliteTable(
+  'event_tags',
+  {
+    instancePk: integer('instance_pk').notNull(),
+    tag: text('tag').notNull(),
+    globalPosition: integer('global_position').notNull(),
+  },
+  (t) => [primaryKey({ name: 'event_tags_pk', columns: [t.instancePk, t.tag, t.globalPosition] })],
+);
+
 export const kv = sqliteTable(
   'kv',
   {

@@ -75,6 +75,9 @@ describe('Given a new file', () => {
       crossProcess: true,
       transactions: true,
       queryPushdown: true,
+      tags: true,
+      conditionalAppends: true,
+      appendKvWrites: true,
     });
     await adapter.close();
   });

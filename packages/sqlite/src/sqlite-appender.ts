@@ -15,11 +15,13 @@ import {
   storageError,
 } from '@eventlog/core';
 import {
+  conditionProbe,
   decideAppends,
   decodeEvent,
   eventSelectList,
   type InstanceRow,
   insertedRecords,
+  kvWritesOf,
   type PendingAppend,
   type PlannedRow,
   qualifyColumns,
@@ -34,9 +36,9 @@ import { SQLITE_EVENT_LAYOUT } from './sqlite-layout.js';
 /** Rows per multi-row INSERT of a batch: fewer statement executions, one JSON-to-JSONB pass each. */
 const INSERT_CHUNK = 64;
 const EVENT_COLUMNS =
-  '(instance_pk, stream_id, sequence_number, event_type, id, event_id, timestamp, payload, metadata)';
-const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, jsonb(?), jsonb(?))';
-const COLUMN_COUNT = 9;
+  '(instance_pk, stream_id, sequence_number, event_type, id, event_id, timestamp, payload, metadata, tags)';
+const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, jsonb(?), jsonb(?), ?)';
+const COLUMN_COUNT = 10;
 
 function isEmptyObject(value: object): boolean {
   for (const _ in value) return false;
@@ -52,13 +54,16 @@ export class SqliteAppender {
   private readonly instanceById: Database.Statement;
   private readonly instanceByName: Database.Statement;
   private readonly autoCreate: Database.Statement;
+  private readonly insertTag: Database.Statement;
 
   constructor(
     db: Database.Database,
-    S: StoreStatements,
+    private readonly S: StoreStatements,
     private readonly dialect: SqlDialect,
     /** Records the statement about to run, for error details. */
     private readonly running: (sql: string) => void,
+    /** Prepares (and caches) a statement whose text varies (conditions, key-value writes). */
+    private readonly prepare: (sql: string) => Database.Statement,
   ) {
     // ORDER BY … LIMIT 1 walks the (instance, stream, sequence) index backwards: one seek.
     this.streamVersion = db
@@ -78,6 +83,9 @@ export class SqliteAppender {
     this.instanceById = db.prepare(S.instanceById('').sql);
     this.instanceByName = db.prepare(S.instanceByName('').sql);
     this.autoCreate = db.prepare(S.autoCreateInstance().sql);
+    this.insertTag = db.prepare(
+      'INSERT INTO event_tags (instance_pk, tag, global_position) VALUES (?, ?, ?)',
+    );
   }
 
   /** The instance a reference means, if any. */
@@ -140,8 +148,21 @@ export class SqliteAppender {
         failure = { error };
       },
     };
-    const plan = decideAppends([call], { stored, versions });
+    const conditionMatches = new Map<PendingAppend, number | null>();
+    if (request.condition !== undefined) {
+      const probe = conditionProbe(this.dialect, SQLITE_EVENT_LAYOUT, request.condition, (bind) => bind(pk));
+      this.running(probe.sql);
+      const [row] = this.prepare(probe.sql).all(...probe.params) as Array<{ p: number | null }>;
+      conditionMatches.set(call, row?.p ?? null);
+    }
+    const plan = decideAppends([call], { stored, versions, conditionMatches });
     const positions = plan.rows.length === 0 ? [] : this.insert(pk, plan.rows);
+    for (const write of kvWritesOf(plan.decisions)) {
+      const text = JSON.stringify(write.value);
+      const upsert = this.S.kvUpsert(write.namespace, write.key, text);
+      this.running(upsert.sql);
+      this.prepare(upsert.sql).run(...upsert.params);
+    }
     settleAppends(plan.decisions, insertedRecords(plan.rows, instanceId, positions));
     if (failure !== undefined) throw failure.error;
     return outcome as AppendOutcome;
@@ -171,6 +192,13 @@ export class SqliteAppender {
         positions[i] = Number(this.insertEvent.run(params).lastInsertRowid);
       }
     }
+    // The tag index: one row per tag, in the same transaction.
+    for (let k = 0; k < n; k++) {
+      const tags = (rows[k] as PlannedRow).event.tags;
+      if (tags === undefined) continue;
+      this.running(this.insertTag.source);
+      for (const tag of tags) this.insertTag.run(pk, tag, positions[k]);
+    }
     return positions;
   }
 }
@@ -187,4 +215,5 @@ function fill(params: unknown[], offset: number, pk: number, row: PlannedRow): v
   params[offset + 6] = event.timestamp;
   params[offset + 7] = JSON.stringify(event.payload);
   params[offset + 8] = isEmptyObject(event.metadata) ? '{}' : JSON.stringify(event.metadata);
+  params[offset + 9] = event.tags === undefined ? null : JSON.stringify(event.tags);
 }

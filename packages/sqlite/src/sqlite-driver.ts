@@ -69,6 +69,9 @@ export class SqliteDriver implements SqlDriver {
       crossProcess: !options.memory,
       transactions: true,
       queryPushdown: true,
+      tags: true,
+      conditionalAppends: true,
+      appendKvWrites: true,
     });
     const dialect = sqliteStoreDialect();
     this.statements = buildStoreStatements(dialect, SQLITE_STORE_LAYOUT);
@@ -82,9 +85,15 @@ export class SqliteDriver implements SqlDriver {
     try {
       const db = openDatabase(options);
       this.db = db;
-      this.appender = new SqliteAppender(db, this.statements, dialect, (sql) => {
-        this.statement = sql;
-      });
+      this.appender = new SqliteAppender(
+        db,
+        this.statements,
+        dialect,
+        (sql) => {
+          this.statement = sql;
+        },
+        (sql) => this.prepare(sql),
+      );
       this.writeTx = db.transaction((fn: () => unknown) => fn());
     } catch (error) {
       this.openError = this.wrap(error, `opening ${options.file}`);
@@ -232,7 +241,7 @@ export class SqliteDriver implements SqlDriver {
       }
       const conflict = versionConflict({
         streamId,
-        expectedVersion: request.expectedVersion?.raw ?? 'any',
+        expectedVersion: request.versionChecks?.[0]?.raw ?? request.expectedVersion?.raw ?? 'any',
         actualVersion,
       });
       return new EventLogError('CONFLICT', conflict.message, { cause: error, details: conflict.details });

@@ -15,6 +15,7 @@ import {
 export const SQLITE_EVENT_LAYOUT: Readonly<EventTableLayout> = Object.freeze({
   table: 'events',
   columns: { ...DEFAULT_EVENT_COLUMNS, instance: 'instance_pk' },
+  tagTable: { table: 'event_tags', instance: 'instance_pk', tag: 'tag', position: 'global_position' },
 });
 
 /** The store's tables. */
@@ -23,6 +24,8 @@ export const SQLITE_STORE_LAYOUT: Readonly<StoreTablesLayout> = Object.freeze({
   events: 'events',
   kv: 'kv',
   eventsInstanceColumn: 'instance_pk',
+  eventTags: 'event_tags',
+  eventTagsInstanceColumn: 'instance_pk',
   instanceKey: 'pk',
   instanceOrder: 'pk',
 });

@@ -19,6 +19,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeEach, describe, it } from 'vitest';
 
@@ -204,4 +207,34 @@ async function release(url: string, bucket: Bucket, client?: postgres.Sql): Prom
       'usePostgres: closing test resources failed',
     );
   }
+}
+
+/**
+ * The store URLs an example or a cross-backend test runs on: `memory:`, a SQLite file of its own,
+ * and (when `EVENTLOG_TEST_PG_URL` is set) PostgreSQL in a fresh schema. Files and schemas are
+ * removed after the file's tests. Under `CI=true` a missing PostgreSQL is an error: CI must cover
+ * every backend.
+ *
+ * @example
+ * const URLS = storeUrlsForTests('order_example');
+ * it.each(URLS)('given %s, when run, then …', async (url) => { … });
+ */
+export function storeUrlsForTests(prefix = 'el_example'): string[] {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const urls = ['memory:', `sqlite:${join(dir, 'events.db')}`];
+  const schemas: string[] = [];
+  if (PG_URL !== undefined) {
+    const schema = uniqueName(prefix);
+    schemas.push(schema);
+    const url = new URL(PG_URL);
+    url.searchParams.set('schema', schema);
+    urls.push(url.toString());
+  } else if (process.env.CI === 'true') {
+    throw new Error(`No PostgreSQL database under CI=true: ${MISSING}.`);
+  }
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    for (const schema of schemas) await dropSchema(PG_URL as string, schema);
+  });
+  return urls;
 }

@@ -1,6 +1,7 @@
 /**
- * The differential property test as a vitest test: generated datasets and at least 200 generated
- * queries, each answered by the adapter and by the core evaluator, which must agree.
+ * The differential property test as a vitest test: generated datasets (with tags) and at least
+ * 200 generated queries, each answered by the adapter and by the core evaluator, which must agree;
+ * then generated conditional appends, whose outcome must match the oracle's first matching position.
  */
 
 import { expect, test } from 'vitest';
@@ -20,6 +21,12 @@ export function registerDifferentialTests(holder: ContextHolder): void {
     expect(report.queries, 'generated queries compared').toBeGreaterThanOrEqual(MIN_DIFFERENTIAL_QUERIES);
     expect(report.events).toBeGreaterThanOrEqual(options.runs * options.minEvents);
     expect(report.readAfterChecks).toBe(options.runs * 4);
+    expect(report.conditionChecks).toBe(options.runs * 8);
+    // Both outcomes must occur, or the conditional appends prove nothing.
+    expect(report.conditionConflicts, 'conditional appends that conflicted').toBeGreaterThan(0);
+    expect(report.conditionConflicts, 'conditional appends that succeeded').toBeLessThan(
+      report.conditionChecks,
+    );
     const missing = REQUIRED_FEATURES.filter((f) => !report.features.has(f));
     expect(missing, 'DSL features no generated query exercised').toEqual([]);
     // A differential test over empty results proves little: most queries must match something.

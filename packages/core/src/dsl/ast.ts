@@ -25,6 +25,7 @@ export const COLUMNS = [
   'global_position',
   'payload',
   'metadata',
+  'tags',
 ] as const;
 
 /** One of {@link COLUMNS}. */
@@ -33,7 +34,16 @@ export type Column = (typeof COLUMNS)[number];
 /** Columns whose values are JSON documents with addressable paths. */
 export type JsonColumn = 'payload' | 'metadata';
 
-/** The JSON type each non-JSON column always holds. */
+/**
+ * Columns whose value is an array of strings, or missing: `tags` (SPEC §8). Missing when the event
+ * has no tags; never empty; sorted by code point. Array semantics as for any array value:
+ * `contains` matches an event holding the tag; `eq`/`in`/ordering operators never match (their
+ * values are scalars); `neq` always matches; `exists` tells events with tags from events without;
+ * ordering, grouping and `collect` treat the array as any JSON array. No paths below it.
+ */
+export type ArrayColumn = 'tags';
+
+/** The JSON type each scalar column always holds. */
 export const COLUMN_TYPES = {
   id: 'string',
   instanceId: 'string',
@@ -42,7 +52,7 @@ export const COLUMN_TYPES = {
   timestamp: 'string',
   sequence_number: 'number',
   global_position: 'number',
-} as const satisfies Record<Exclude<Column, JsonColumn>, 'string' | 'number'>;
+} as const satisfies Record<Exclude<Column, JsonColumn | ArrayColumn>, 'string' | 'number'>;
 
 /** camelCase aliases accepted in queries; results use the canonical names. */
 export const COLUMN_ALIASES: Readonly<Record<string, Column>> = Object.freeze({

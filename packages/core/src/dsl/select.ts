@@ -54,6 +54,7 @@ export function copyEvent(record: EventRecord): EventRecord {
     global_position: record.global_position,
   };
   if (record.eventId !== undefined) out.eventId = record.eventId;
+  if (record.tags !== undefined) out.tags = record.tags.slice();
   return out;
 }
 

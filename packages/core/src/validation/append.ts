@@ -8,12 +8,22 @@
  */
 
 import { z } from 'zod';
-import type { AppendRequest, NewEvent, VersionCheck } from '../adapter.js';
+import type { AppendRequest, NewEvent, StreamVersionCheck, VersionCheck } from '../adapter.js';
 import { limitExceeded } from '../errors.js';
 import { toSizedJsonObject } from '../json.js';
 import type { Limits } from '../limits.js';
 import type { ExpectedVersion, JsonObject } from '../model.js';
 import { normalizeTimestamp } from '../timestamp.js';
+import {
+  appendConditionSchema,
+  expectedVersionsSchema,
+  isValidTags,
+  normalizeTags,
+  type ParsedCondition,
+  streamVersionChecks,
+  tagsSchema,
+  toConditionSpec,
+} from './boundaries.js';
 import { describeValue, invalid } from './issues.js';
 import { eventIdSchema, eventTypeSchema, instanceRefSchema, nameProblem, streamIdSchema } from './names.js';
 import { paramsObject, parseWith } from './schema.js';
@@ -51,6 +61,7 @@ const eventFields = {
   metadata: z.unknown().optional(),
   timestamp: z.unknown().optional(),
   eventId: eventIdSchema.optional(),
+  tags: tagsSchema.optional(),
 };
 
 /** One event of `appendEvents` (shape only). */
@@ -62,6 +73,7 @@ export const appendEventParamsSchema = paramsObject(
     instanceId: instanceRefSchema,
     ...eventFields,
     expectedVersion: expectedVersionSchema.optional(),
+    condition: appendConditionSchema.optional(),
     autoCreateInstance: autoCreateSchema.optional(),
   },
   'the appendEvent params',
@@ -77,6 +89,8 @@ const appendEventsFields = {
   streamId: streamIdSchema.optional(),
   stream_id: streamIdSchema.optional(),
   expectedVersion: expectedVersionSchema.optional(),
+  expectedVersions: expectedVersionsSchema(expectedVersionSchema).optional(),
+  condition: appendConditionSchema.optional(),
   autoCreateInstance: autoCreateSchema.optional(),
 };
 
@@ -105,6 +119,7 @@ interface EventShape {
   metadata?: unknown;
   timestamp?: unknown;
   eventId?: string | undefined;
+  tags?: string[] | undefined;
 }
 
 const EVENT_KEYS = new Set(Object.keys(eventFields));
@@ -128,6 +143,13 @@ function readEventFields(record: Record<string, unknown>): EventShape | undefine
     timestamp: record.timestamp,
     eventId: record.eventId as string | undefined,
   };
+  const tags = record.tags;
+  if (tags !== undefined) {
+    // A copy, checked: the caller's array cannot change between the check and its use.
+    const copy = Array.isArray(tags) ? tags.slice() : tags;
+    if (!isValidTags(copy)) return undefined;
+    shape.tags = copy;
+  }
   if (
     !isValidName(shape.eventType, 'event types') ||
     !isValidName(shape.event_type, 'event types') ||
@@ -167,10 +189,17 @@ function fastEventShape(input: unknown): EventShape | undefined {
 interface AppendEventShape extends EventShape {
   instanceId: string;
   expectedVersion?: ExpectedVersion | undefined;
+  condition?: ParsedCondition | undefined;
   autoCreateInstance?: boolean | undefined;
 }
 
-const APPEND_EVENT_KEYS = new Set([...EVENT_KEYS, 'instanceId', 'expectedVersion', 'autoCreateInstance']);
+const APPEND_EVENT_KEYS = new Set([
+  ...EVENT_KEYS,
+  'instanceId',
+  'expectedVersion',
+  'condition',
+  'autoCreateInstance',
+]);
 
 function isExpectedVersion(value: unknown): value is ExpectedVersion {
   return typeof value === 'number'
@@ -198,6 +227,8 @@ function fastAppendEventShape(input: unknown): AppendEventShape | undefined {
   shape.instanceId = instanceId;
   shape.expectedVersion = expectedVersion;
   shape.autoCreateInstance = autoCreateInstance;
+  const condition = record.condition;
+  if (condition !== undefined) shape.condition = parseWith(appendConditionSchema, condition, 'condition');
   return shape;
 }
 
@@ -283,6 +314,8 @@ function buildEvent(
   size.bytes = bytes;
   const event: NewEvent = { id: newId(), streamId, eventType, payload, metadata, timestamp };
   if (input.eventId !== undefined) event.eventId = input.eventId;
+  const tags = normalizeTags(input.tags);
+  if (tags !== undefined) event.tags = tags;
   return event;
 }
 
@@ -293,8 +326,17 @@ function batchTooBig(bytes: number, limits: Readonly<Limits>, index: number) {
   );
 }
 
-function versionOf(expected: ExpectedVersion | undefined): AppendRequest['expectedVersion'] {
-  return expected === undefined ? undefined : { check: toVersionCheck(expected), raw: expected };
+/**
+ * Sets the request's version checks, and the deprecated single-stream `expectedVersion` when
+ * there is exactly one check and every event is on its stream (what contract-1 adapters read).
+ */
+function setVersionChecks(request: AppendRequest, checks: StreamVersionCheck[]): void {
+  if (checks.length === 0) return;
+  request.versionChecks = checks;
+  const only = checks[0] as StreamVersionCheck;
+  if (checks.length === 1 && request.events.every((e) => e.streamId === only.streamId)) {
+    request.expectedVersion = { check: only.check, raw: only.raw };
+  }
 }
 
 /**
@@ -315,8 +357,11 @@ export function validateAppendEvent(raw: unknown, ctx: AppendContext): AppendReq
     now: ctx.now,
     events: [event],
   };
-  const expected = versionOf(params.expectedVersion);
-  if (expected !== undefined) request.expectedVersion = expected;
+  if (params.expectedVersion !== undefined) {
+    const raw = params.expectedVersion;
+    setVersionChecks(request, [{ streamId: event.streamId, check: toVersionCheck(raw), raw }]);
+  }
+  if (params.condition !== undefined) request.condition = toConditionSpec(params.condition);
   return request;
 }
 
@@ -380,15 +425,27 @@ export function validateAppendEvents(raw: unknown, ctx: AppendContext): AppendRe
     now: ctx.now,
     events,
   };
-  const expected = versionOf(params.expectedVersion);
+  const expected = params.expectedVersion;
   if (expected !== undefined) {
+    if (params.expectedVersions !== undefined) {
+      throw invalid(
+        'expectedVersions',
+        'cannot be given together with expectedVersion; give expectedVersions only (one entry per stream)',
+      );
+    }
     if (otherStream !== undefined) {
       throw invalid(
         'expectedVersion',
-        `is only allowed when all events go to one stream, but this batch writes to ${JSON.stringify(firstStream)} and ${JSON.stringify(otherStream)}; split the batch per stream or leave expectedVersion out`,
+        `is only allowed when all events go to one stream, but this batch writes to ${JSON.stringify(firstStream)} and ${JSON.stringify(otherStream)}; use expectedVersions (one per stream) or split the batch per stream`,
       );
     }
-    request.expectedVersion = expected;
+    setVersionChecks(request, [
+      { streamId: firstStream as string, check: toVersionCheck(expected), raw: expected },
+    ]);
+  } else if (params.expectedVersions !== undefined) {
+    const streams = new Set(events.map((e) => e.streamId));
+    setVersionChecks(request, streamVersionChecks(params.expectedVersions, streams, toVersionCheck));
   }
+  if (params.condition !== undefined) request.condition = toConditionSpec(params.condition);
   return request;
 }

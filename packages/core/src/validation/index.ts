@@ -5,6 +5,7 @@
  */
 
 export * from './append.js';
+export * from './boundaries.js';
 export * from './instance.js';
 export * from './issues.js';
 export * from './json-schema.js';

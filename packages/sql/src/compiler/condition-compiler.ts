@@ -21,6 +21,11 @@ export interface ConditionContext {
   /** The queried instance's public id (the value of the `instanceId` field). */
   readonly instanceId: string;
   readonly bind: Bind;
+  /**
+   * SQL that holds for events carrying `tag` (from the tag index); undefined when the layout has
+   * no tag table, and then `tags contains` cannot be compiled.
+   */
+  readonly tagContains?: ((tag: string) => string) | undefined;
 }
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -111,6 +116,7 @@ export function compileConditionNode(node: ConditionNode, ctx: ConditionContext)
     }
     case 'exists': {
       const field = resolveField(node.field, ctx.columns, ctx.instanceId);
+      if (field.kind === 'tags') return sqlOf(`${field.sql} IS ${node.exists ? 'NOT ' : ''}NULL`, false);
       if (field.kind !== 'path') return node.exists;
       const present = sqlOf(ctx.dialect.jsonExists(field.ref), true);
       return node.exists ? present : notCondition(present);
@@ -132,6 +138,7 @@ function equals(field: FieldRef, value: JsonScalar, ctx: ConditionContext): SqlC
     case 'constant':
       return value === field.value;
     case 'document':
+    case 'tags':
       return false;
     case 'column':
       return columnAccepts(field, value) ? sqlOf(`${field.sql} = ${ctx.bind(value)}`, false) : false;
@@ -145,6 +152,7 @@ function inList(field: FieldRef, values: readonly JsonScalar[], ctx: ConditionCo
     case 'constant':
       return values.includes(field.value);
     case 'document':
+    case 'tags':
       return false;
     case 'column': {
       const kept = [...new Set(values.filter((v) => columnAccepts(field, v)))];
@@ -203,6 +211,7 @@ function compare(
     case 'constant':
       return typeof value === 'string' && holds(op, compareCodePoints(field.value, value));
     case 'document':
+    case 'tags':
       return false;
     case 'column': {
       if (typeof value !== field.type) return false;
@@ -247,6 +256,16 @@ function contains(field: FieldRef, value: JsonScalar, ctx: ConditionContext): Sq
       return typeof value === 'string' && field.value.includes(value);
     case 'document':
       return false;
+    case 'tags': {
+      // Tags are strings: another scalar is never an element.
+      if (typeof value !== 'string') return false;
+      if (ctx.tagContains === undefined) {
+        throw new TypeError(
+          'tags contains needs a tag table in the events table layout (EventTableLayout.tagTable).',
+        );
+      }
+      return sqlOf(ctx.tagContains(value), false);
+    }
     case 'column':
       if (field.type !== 'string' || typeof value !== 'string') return false;
       return sqlOf(ctx.dialect.textContains(field.sql, ctx.bind(value)), false);

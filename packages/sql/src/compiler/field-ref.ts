@@ -21,7 +21,9 @@ export type FieldRef =
   /** A whole `payload` / `metadata` document: always a JSON object. */
   | { readonly kind: 'document'; readonly sql: string }
   /** A path below `payload` / `metadata`. */
-  | { readonly kind: 'path'; readonly ref: JsonRef };
+  | { readonly kind: 'path'; readonly ref: JsonRef }
+  /** `tags`: a JSON array of strings, or NULL (missing) when the event has none. */
+  | { readonly kind: 'tags'; readonly sql: string };
 
 /** The alias the compiler gives the events table in every statement. */
 export const TABLE_ALIAS = 'e';
@@ -44,6 +46,7 @@ export function qualifyColumns(dialect: SqlDialect, layout: EventTableLayout): Q
     payload: q(c.payload),
     metadata: q(c.metadata),
     eventId: q(c.eventId),
+    tags: q(c.tags),
   };
 }
 
@@ -87,6 +90,8 @@ export function resolveField(field: FieldNode, columns: QualifiedColumns, instan
         type: COLUMN_TYPES.global_position,
         integer: true,
       };
+    case 'tags':
+      return { kind: 'tags', sql: columns.tags };
     default:
       throw new TypeError(`Unknown field column ${JSON.stringify(field.column)}.`);
   }

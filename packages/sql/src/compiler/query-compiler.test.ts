@@ -20,6 +20,7 @@ const postgres = createQueryCompiler(postgresDialect(), {
       payload: 'payload',
       metadata: 'metadata',
       eventId: 'event_id',
+      tags: 'tags',
     },
   },
 });
@@ -42,7 +43,7 @@ describe('Given the SQLite dialect', () => {
   it('when a query has no where, then it pages by position and counts separately', () => {
     expect(compile(sqlite, { from, limit: 10, offset: 20 })).toMatchInlineSnapshot(`
       "count: SELECT count(*) AS n FROM "events" AS e WHERE e."instance_id" = ? -- [7]
-      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid FROM "events" AS e WHERE e."instance_id" = ? ORDER BY e."global_position" ASC LIMIT ? OFFSET ? -- [7,10,20]"
+      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? ORDER BY e."global_position" ASC LIMIT ? OFFSET ? -- [7,10,20]"
     `);
   });
 
@@ -51,7 +52,7 @@ describe('Given the SQLite dialect', () => {
       compile(sqlite, { from, where: [{ field: 'payload.user.id', operator: 'eq', value: 'u1' }], limit: 1 }),
     ).toMatchInlineSnapshot(`
       "count: SELECT count(*) AS n FROM "events" AS e WHERE e."instance_id" = ? AND json_extract(e."payload", '$."user"."id"') = ? -- [7,"u1"]
-      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid FROM "events" AS e WHERE e."instance_id" = ? AND json_extract(e."payload", '$."user"."id"') = ? ORDER BY e."global_position" ASC LIMIT ? OFFSET ? -- [7,"u1",1,0]"
+      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? AND json_extract(e."payload", '$."user"."id"') = ? ORDER BY e."global_position" ASC LIMIT ? OFFSET ? -- [7,"u1",1,0]"
     `);
   });
 
@@ -69,7 +70,7 @@ describe('Given the SQLite dialect', () => {
       }),
     ).toMatchInlineSnapshot(`
       "count: SELECT count(*) AS n FROM "events" AS e WHERE e."instance_id" = ? AND ((json_extract(e."payload", '$."a"') = ? AND json_type(e."payload", '$."a"') IN ('integer', 'real')) AND json_type(e."payload", '$."b"') = 'true' AND (json_extract(e."payload", '$."c"') = ? AND json_type(e."payload", '$."c"') = 'text') AND json_type(e."payload", '$."d"') = 'null') -- [7,1,"[x"]
-      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid FROM "events" AS e WHERE e."instance_id" = ? AND ((json_extract(e."payload", '$."a"') = ? AND json_type(e."payload", '$."a"') IN ('integer', 'real')) AND json_type(e."payload", '$."b"') = 'true' AND (json_extract(e."payload", '$."c"') = ? AND json_type(e."payload", '$."c"') = 'text') AND json_type(e."payload", '$."d"') = 'null') ORDER BY e."global_position" ASC LIMIT ? OFFSET ? -- [7,1,"[x",1,0]"
+      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? AND ((json_extract(e."payload", '$."a"') = ? AND json_type(e."payload", '$."a"') IN ('integer', 'real')) AND json_type(e."payload", '$."b"') = 'true' AND (json_extract(e."payload", '$."c"') = ? AND json_type(e."payload", '$."c"') = 'text') AND json_type(e."payload", '$."d"') = 'null') ORDER BY e."global_position" ASC LIMIT ? OFFSET ? -- [7,1,"[x",1,0]"
     `);
   });
 
@@ -112,7 +113,7 @@ describe('Given the SQLite dialect', () => {
       compile(sqlite, { from, orderBy: { field: 'payload.items.0.price', direction: 'desc' }, limit: 5 }),
     ).toMatchInlineSnapshot(`
       "count: SELECT count(*) AS n FROM "events" AS e WHERE e."instance_id" = ? -- [7]
-      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid FROM "events" AS e WHERE e."instance_id" = ? ORDER BY CASE json_type(e."payload", '$."items"[0]."price"') WHEN 'null' THEN 1 WHEN 'false' THEN 2 WHEN 'true' THEN 3 WHEN 'integer' THEN 4 WHEN 'real' THEN 4 WHEN 'text' THEN 5 WHEN 'array' THEN 6 WHEN 'object' THEN 6 ELSE 0 END DESC, CASE WHEN json_type(e."payload", '$."items"[0]."price"') IN ('integer', 'real', 'text') THEN json_extract(e."payload", '$."items"[0]."price"') END DESC, e."global_position" ASC LIMIT ? OFFSET ? -- [7,5,0]"
+      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? ORDER BY CASE json_type(e."payload", '$."items"[0]."price"') WHEN 'null' THEN 1 WHEN 'false' THEN 2 WHEN 'true' THEN 3 WHEN 'integer' THEN 4 WHEN 'real' THEN 4 WHEN 'text' THEN 5 WHEN 'array' THEN 6 WHEN 'object' THEN 6 ELSE 0 END DESC, CASE WHEN json_type(e."payload", '$."items"[0]."price"') IN ('integer', 'real', 'text') THEN json_extract(e."payload", '$."items"[0]."price"') END DESC, e."global_position" ASC LIMIT ? OFFSET ? -- [7,5,0]"
     `);
   });
 
@@ -125,7 +126,7 @@ describe('Given the SQLite dialect', () => {
       }),
     ).toMatchInlineSnapshot(`
       "count: SELECT count(*) AS n FROM "events" AS e WHERE e."instance_id" = ? AND e."stream_id" = ? -- [7,"order-1"]
-      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid FROM "events" AS e WHERE e."instance_id" = ? AND e."stream_id" = ? ORDER BY e."sequence_number" DESC LIMIT ? OFFSET ? -- [7,"order-1",2,0]"
+      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? AND e."stream_id" = ? ORDER BY e."sequence_number" DESC LIMIT ? OFFSET ? -- [7,"order-1",2,0]"
     `);
     const read = sqlite.compileReadAfter({ id: 'i1', key: 7 }, { after: 5, stream: 'order-1', limit: 100 });
     expect(read.statement).toMatchInlineSnapshot(`
@@ -136,7 +137,7 @@ describe('Given the SQLite dialect', () => {
           "order-1",
           100,
         ],
-        "sql": "SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid FROM "events" AS e WHERE e."instance_id" = ? AND e."global_position" > ? AND e."stream_id" = ? ORDER BY e."sequence_number" ASC LIMIT ?",
+        "sql": "SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? AND e."global_position" > ? AND e."stream_id" = ? ORDER BY e."sequence_number" ASC LIMIT ?",
       }
     `);
   });
@@ -251,7 +252,7 @@ describe('Given the PostgreSQL dialect', () => {
       }),
     ).toMatchInlineSnapshot(`
       "count: SELECT count(*) AS n FROM "eventlog"."events" AS e WHERE e."instance_id" = $1 AND ((e."payload" #> '{"user","id"}') = $2::text::jsonb AND (jsonb_typeof((e."payload" #> '{"items","0","qty"}')) = 'number' AND (e."payload" #> '{"items","0","qty"}') >= $3::text::jsonb) AND (jsonb_typeof((e."payload" #> '{"name"}')) = 'string' AND (e."payload" #>> '{"name"}') COLLATE "C" < $4::text) AND (e."payload" #> '{"null"}') IN ($5::text::jsonb, $6::text::jsonb) AND ((jsonb_typeof((e."payload" #> '{"tags"}')) = 'string' AND strpos((e."payload" #>> '{"tags"}'), $7::text) > 0) OR (jsonb_typeof((e."payload" #> '{"tags"}')) = 'array' AND (e."payload" #> '{"tags"}') @> $8::text::jsonb)) AND (e."stream_id") COLLATE "C" > $9) -- [7,"\\"u1\\"","2","m","1","\\"a\\"","x","[\\"x\\"]","a"]
-      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid FROM "eventlog"."events" AS e WHERE e."instance_id" = $1 AND ((e."payload" #> '{"user","id"}') = $2::text::jsonb AND (jsonb_typeof((e."payload" #> '{"items","0","qty"}')) = 'number' AND (e."payload" #> '{"items","0","qty"}') >= $3::text::jsonb) AND (jsonb_typeof((e."payload" #> '{"name"}')) = 'string' AND (e."payload" #>> '{"name"}') COLLATE "C" < $4::text) AND (e."payload" #> '{"null"}') IN ($5::text::jsonb, $6::text::jsonb) AND ((jsonb_typeof((e."payload" #> '{"tags"}')) = 'string' AND strpos((e."payload" #>> '{"tags"}'), $7::text) > 0) OR (jsonb_typeof((e."payload" #> '{"tags"}')) = 'array' AND (e."payload" #> '{"tags"}') @> $8::text::jsonb)) AND (e."stream_id") COLLATE "C" > $9) ORDER BY CASE jsonb_typeof((e."payload" #> '{"rank"}')) WHEN 'null' THEN 1 WHEN 'boolean' THEN (CASE WHEN (e."payload" #> '{"rank"}') = 'true'::jsonb THEN 3 ELSE 2 END) WHEN 'number' THEN 4 WHEN 'string' THEN 5 WHEN 'array' THEN 6 WHEN 'object' THEN 6 ELSE 0 END DESC, CASE WHEN jsonb_typeof((e."payload" #> '{"rank"}')) = 'number' THEN (e."payload" #> '{"rank"}') END DESC, (CASE WHEN jsonb_typeof((e."payload" #> '{"rank"}')) = 'string' THEN (e."payload" #>> '{"rank"}') END) COLLATE "C" DESC, e."global_position" ASC LIMIT $10 OFFSET $11 -- [7,"\\"u1\\"","2","m","1","\\"a\\"","x","[\\"x\\"]","a",3,0]"
+      page: SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "eventlog"."events" AS e WHERE e."instance_id" = $1 AND ((e."payload" #> '{"user","id"}') = $2::text::jsonb AND (jsonb_typeof((e."payload" #> '{"items","0","qty"}')) = 'number' AND (e."payload" #> '{"items","0","qty"}') >= $3::text::jsonb) AND (jsonb_typeof((e."payload" #> '{"name"}')) = 'string' AND (e."payload" #>> '{"name"}') COLLATE "C" < $4::text) AND (e."payload" #> '{"null"}') IN ($5::text::jsonb, $6::text::jsonb) AND ((jsonb_typeof((e."payload" #> '{"tags"}')) = 'string' AND strpos((e."payload" #>> '{"tags"}'), $7::text) > 0) OR (jsonb_typeof((e."payload" #> '{"tags"}')) = 'array' AND (e."payload" #> '{"tags"}') @> $8::text::jsonb)) AND (e."stream_id") COLLATE "C" > $9) ORDER BY CASE jsonb_typeof((e."payload" #> '{"rank"}')) WHEN 'null' THEN 1 WHEN 'boolean' THEN (CASE WHEN (e."payload" #> '{"rank"}') = 'true'::jsonb THEN 3 ELSE 2 END) WHEN 'number' THEN 4 WHEN 'string' THEN 5 WHEN 'array' THEN 6 WHEN 'object' THEN 6 ELSE 0 END DESC, CASE WHEN jsonb_typeof((e."payload" #> '{"rank"}')) = 'number' THEN (e."payload" #> '{"rank"}') END DESC, (CASE WHEN jsonb_typeof((e."payload" #> '{"rank"}')) = 'string' THEN (e."payload" #>> '{"rank"}') END) COLLATE "C" DESC, e."global_position" ASC LIMIT $10 OFFSET $11 -- [7,"\\"u1\\"","2","m","1","\\"a\\"","x","[\\"x\\"]","a",3,0]"
     `);
   });
 

@@ -113,7 +113,7 @@ export interface QueryCompiler {
    * Compiles a condition into SQL text whose values go through `bind` (use a
    * {@link ParamCollector} to render it). Columns are qualified with the table alias `e`.
    */
-  compileCondition(condition: ConditionNode, instanceId: string, bind: Bind): string;
+  compileCondition(condition: ConditionNode, instanceId: string, bind: Bind, key?: string | number): string;
   /** Compiles a live read: events after a position, in position order. */
   compileReadAfter(instance: string | InstanceScope, spec: ReadAfterSpec): CompiledRead;
   /** Compiles the event statistics of an instance (counts, types, first and last timestamps). */
@@ -200,8 +200,30 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
   const fullSelect = eventSelectList(dialect, columns);
   const placeholder = (i: number) => dialect.placeholder(i);
 
-  function condition(node: ConditionNode | undefined, instanceId: string, bind: Bind): SqlCondition {
-    return node === undefined ? true : compileConditionNode(node, { dialect, columns, instanceId, bind });
+  const tagTable = layout.tagTable;
+  const tagFrom =
+    tagTable === undefined
+      ? undefined
+      : {
+          table: quoteTable(dialect, { table: tagTable.table, columns: layout.columns }),
+          instance: dialect.quoteIdentifier(tagTable.instance),
+          tag: dialect.quoteIdentifier(tagTable.tag),
+          position: dialect.quoteIdentifier(tagTable.position),
+        };
+
+  function condition(
+    node: ConditionNode | undefined,
+    scope: { id: string; key: string | number },
+    bind: Bind,
+  ): SqlCondition {
+    if (node === undefined) return true;
+    // The events holding a tag, by one range of the tag table's (instance, tag, position) key.
+    const tagContains =
+      tagFrom === undefined
+        ? undefined
+        : (tag: string) =>
+            `${columns.globalPosition} IN (SELECT t.${tagFrom.position} FROM ${tagFrom.table} AS t WHERE t.${tagFrom.instance} = ${bind(scope.key)} AND t.${tagFrom.tag} = ${bind(tag)})`;
+    return compileConditionNode(node, { dialect, columns, instanceId: scope.id, bind, tagContains });
   }
 
   /** `instance = ? [AND stream = ?] [AND where]`. */
@@ -215,7 +237,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     const parts = [`${columns.instance} = ${bind(scope.key)}`];
     if (extra !== undefined) parts.push(extra);
     if (stream !== undefined) parts.push(`${columns.streamId} = ${bind(stream)}`);
-    const filter = condition(where, scope.id, bind);
+    const filter = condition(where, scope, bind);
     // A folded FALSE stays in the text: the statement still runs and simply matches nothing.
     if (filter !== true) parts.push(conditionText(filter));
     return parts.join(' AND ');
@@ -241,6 +263,9 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
         keys.push(`${field.type === 'string' ? dialect.collate(field.sql) : field.sql}${dir}`);
       } else if (field.kind === 'path') {
         for (const key of dialect.jsonOrderKeys(field.ref)) keys.push(`${key}${dir}`);
+      } else if (field.kind === 'tags') {
+        // Missing first, then the arrays, all equal to each other (SPEC §4's total order).
+        keys.push(`(CASE WHEN ${field.sql} IS NULL THEN 0 ELSE 1 END)${dir}`);
       }
       // A constant or a whole document orders every row equally: the tie-break decides.
     }
@@ -297,6 +322,9 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     const counted = (): AggregateParts => ({ selects: [], value: (_row, count) => count });
     switch (type) {
       case 'count': {
+        if (field?.kind === 'tags') {
+          return { selects: [`count(${field.sql}) AS v`], value: (row) => Number(row.v) };
+        }
         if (field === undefined || field.kind !== 'path') return counted();
         return {
           selects: [`count(CASE WHEN ${dialect.jsonPresentNotNull(field.ref)} THEN 1 END) AS v`],
@@ -317,7 +345,10 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
       }
       case 'min':
       case 'max': {
-        if (field === undefined || field.kind === 'document') return { selects: [], value: () => null };
+        // Whole documents and tags are objects and arrays: neither numbers nor strings.
+        if (field === undefined || field.kind === 'document' || field.kind === 'tags') {
+          return { selects: [], value: () => null };
+        }
         if (field.kind === 'constant') {
           const constant = field.value;
           return { selects: [], value: (_row, count) => (count > 0 ? constant : null) };
@@ -363,6 +394,14 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
               value: (row) => dialect.decodeJson(row.v),
               collectCount: 'count(*)',
             };
+          case 'tags': {
+            const present = `${field.sql} IS NOT NULL`;
+            return {
+              selects: [`${dialect.jsonArrayAgg(dialect.documentJson(field.sql), order, present)} AS v`],
+              value: (row) => dialect.decodeJson(row.v),
+              collectCount: `count(${field.sql})`,
+            };
+          }
           case 'path': {
             const present = dialect.jsonExists(field.ref);
             return {
@@ -403,6 +442,12 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
         return { sql: dialect.documentGroupKey(field.sql), read: (v) => dialect.decodeJson(v) };
       case 'path':
         return { sql: dialect.jsonGroupKey(field.ref), read: (v) => dialect.decodeJson(v) };
+      case 'tags':
+        // Stored as JSON.stringify writes sorted arrays: equal tags are equal values. Missing: null.
+        return {
+          sql: field.sql,
+          read: (v) => (v === null || v === undefined ? null : dialect.decodeJson(v)),
+        };
     }
   }
 
@@ -510,8 +555,8 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
         : compileReduce(scope, query, query.reduce, limits);
     },
 
-    compileCondition(node, instanceId, bind) {
-      return conditionText(condition(node, instanceId, bind));
+    compileCondition(node, instanceId, bind, key) {
+      return conditionText(condition(node, { id: instanceId, key: key ?? instanceId }, bind));
     },
 
     compileReadAfter(instance, spec) {

@@ -19,6 +19,7 @@ export const EVENT_ALIASES = Object.freeze({
   payload: 'pl',
   metadata: 'md',
   eventId: 'evid',
+  tags: 'tg',
 } as const);
 
 type SelectableColumn = Exclude<Column, 'instanceId'>;
@@ -32,6 +33,7 @@ const COLUMN_KEYS: Readonly<Record<SelectableColumn, keyof typeof EVENT_ALIASES>
   global_position: 'globalPosition',
   payload: 'payload',
   metadata: 'metadata',
+  tags: 'tags',
 };
 
 /** The SELECT list of whole event records. */
@@ -46,6 +48,7 @@ export function eventSelectList(dialect: SqlDialect, columns: QualifiedColumns):
     `${dialect.selectDocument(columns.payload)} AS ${EVENT_ALIASES.payload}`,
     `${dialect.selectDocument(columns.metadata)} AS ${EVENT_ALIASES.metadata}`,
     `${columns.eventId} AS ${EVENT_ALIASES.eventId}`,
+    `${dialect.selectDocument(columns.tags)} AS ${EVENT_ALIASES.tags}`,
   ].join(', ');
 }
 
@@ -62,7 +65,10 @@ export function partialSelectList(
   for (const column of wanted) {
     if (column === 'instanceId' || column === 'global_position') continue;
     const key = COLUMN_KEYS[column];
-    const sql = key === 'payload' || key === 'metadata' ? dialect.selectDocument(columns[key]) : columns[key];
+    const sql =
+      key === 'payload' || key === 'metadata' || key === 'tags'
+        ? dialect.selectDocument(columns[key])
+        : columns[key];
     parts.push(`${sql} AS ${EVENT_ALIASES[key]}`);
   }
   return parts.join(', ');
@@ -83,6 +89,8 @@ export function decodeEvent(row: Row, instanceId: string, dialect: SqlDialect): 
   };
   const eventId = row.evid;
   if (eventId !== null && eventId !== undefined) record.eventId = eventId as string;
+  const tags = row.tg;
+  if (tags !== null && tags !== undefined) record.tags = dialect.decodeJson(tags) as string[];
   return record;
 }
 
@@ -110,6 +118,9 @@ export function decodePartialEvent(
         break;
       case 'global_position':
         record.global_position = Number(row.gp);
+        break;
+      case 'tags':
+        if (row.tg !== null && row.tg !== undefined) record.tags = dialect.decodeJson(row.tg);
         break;
       default:
         record[column] = row[EVENT_ALIASES[COLUMN_KEYS[column]]];

@@ -29,6 +29,26 @@ export interface EventColumns {
   metadata: string;
   /** Nullable text: the caller's `eventId`. */
   eventId: string;
+  /**
+   * Nullable JSON array of strings (text on SQLite, jsonb on PostgreSQL): the event's tags,
+   * sorted and distinct, stored as `JSON.stringify` writes them (so equal arrays are equal text);
+   * NULL when the event has none.
+   */
+  tags: string;
+}
+
+/**
+ * The table with one row per tag of an event, which `tags contains` reads by index range: its
+ * primary key (or an index) must lead with (instance, tag, position).
+ */
+export interface TagTableLayout {
+  /** One name, or `[schema, table]`. */
+  table: string | readonly string[];
+  /** The instance key column (what the events table's instance column holds). */
+  instance: string;
+  tag: string;
+  /** The event's global position. */
+  position: string;
 }
 
 /** Where the events live. */
@@ -36,6 +56,8 @@ export interface EventTableLayout {
   /** The table: one name, or `[schema, table]`. Quoted by the dialect. */
   table: string | readonly string[];
   columns: EventColumns;
+  /** Where an event's tags are indexed; needed to answer `tags contains`. */
+  tagTable?: TagTableLayout;
 }
 
 /** The default column names (snake_case, as in the event record). */
@@ -50,10 +72,17 @@ export const DEFAULT_EVENT_COLUMNS: Readonly<EventColumns> = Object.freeze({
   payload: 'payload',
   metadata: 'metadata',
   eventId: 'event_id',
+  tags: 'tags',
 });
 
 /** The default layout: table `events` with {@link DEFAULT_EVENT_COLUMNS}. */
 export const DEFAULT_EVENT_TABLE: Readonly<EventTableLayout> = Object.freeze({
   table: 'events',
   columns: DEFAULT_EVENT_COLUMNS,
+  tagTable: Object.freeze({
+    table: 'event_tags',
+    instance: 'instance_id',
+    tag: 'tag',
+    position: 'global_position',
+  }),
 });

@@ -10,9 +10,12 @@
 import {
   type AppendOutcome,
   type AppendRequest,
+  conditionMatchesEvent,
   type EventRecord,
   eventIdsOf,
+  type KvWrite,
   type NewEvent,
+  newEventRecord,
   planAppend,
 } from '@eventlog/core';
 import type { Pending } from './append-coalescer.js';
@@ -38,6 +41,12 @@ export interface AppendFacts {
   stored: ReadonlyMap<string, EventRecord>;
   /** The last sequence number of each of the group's streams (a missing stream is empty). */
   versions: ReadonlyMap<string, number>;
+  /**
+   * For each call with a `condition`: the first stored position after its `after` that matches it,
+   * or null (see core's `planAppend`). A call with a condition and no entry here fails with
+   * `STORAGE_ERROR` instead of skipping its check.
+   */
+  conditionMatches?: ReadonlyMap<PendingAppend, number | null>;
 }
 
 /** The decisions of a group. */
@@ -73,7 +82,13 @@ export function decideAppends(group: readonly PendingAppend[], facts: AppendFact
   const claimed = new Set<string>();
   for (const pending of group) {
     const ids = eventIdsOf(pending.request);
-    if (ids.some((id) => claimed.has(id))) {
+    const condition = pending.request.condition;
+    // An eventId an earlier call claims, or a condition an earlier call's rows match: this call
+    // is decided in the next transaction, where those rows are stored facts (with positions).
+    if (
+      ids.some((id) => claimed.has(id)) ||
+      (condition !== undefined && rows.some((row) => conditionMatchesEvent(condition, row.event)))
+    ) {
       deferred.push(pending);
       continue;
     }
@@ -83,7 +98,12 @@ export function decideAppends(group: readonly PendingAppend[], facts: AppendFact
       if (record !== undefined) held.set(id, record);
     }
     try {
-      const plan = planAppend(pending.request, held, versions);
+      const plan = planAppend(
+        pending.request,
+        held,
+        versions,
+        condition === undefined ? undefined : facts.conditionMatches?.get(pending),
+      );
       if (plan.kind === 'duplicate') {
         decisions.push({ pending, kind: 'duplicate', events: plan.events });
       } else {
@@ -101,26 +121,13 @@ export function decideAppends(group: readonly PendingAppend[], facts: AppendFact
   return { decisions, rows, deferred };
 }
 
-/** The record of an event the store just inserted. */
-export function newEventRecord(
-  event: NewEvent,
-  instanceId: string,
-  sequence: number,
-  position: number,
-): EventRecord {
-  const record: EventRecord = {
-    id: event.id,
-    instanceId,
-    stream_id: event.streamId,
-    event_type: event.eventType,
-    payload: event.payload,
-    metadata: event.metadata,
-    timestamp: event.timestamp,
-    sequence_number: sequence,
-    global_position: position,
-  };
-  if (event.eventId !== undefined) record.eventId = event.eventId;
-  return record;
+/** The key-value writes of the calls that insert (snapshots written with their append). */
+export function kvWritesOf(decisions: readonly AppendDecision[]): KvWrite[] {
+  const writes: KvWrite[] = [];
+  for (const decision of decisions) {
+    if (decision.kind === 'insert') writes.push(...(decision.pending.request.kvWrites ?? []));
+  }
+  return writes;
 }
 
 /**

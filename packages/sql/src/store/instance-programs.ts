@@ -76,6 +76,7 @@ export function* deleteInstanceProgram(
 ): StatementProgram<{ instance: Instance; deletedEvents: number }> {
   const row = first(yield S.instanceById(id));
   if (row === undefined) throw instanceNotFound(id);
+  yield S.deleteEventTags(row.key);
   const [deleted] = yield S.deleteEvents(row.key);
   yield S.deleteInstance(id);
   return { instance: toInstance(row), deletedEvents: Number(deleted?.changes ?? 0) };

@@ -26,6 +26,9 @@ export interface StoreTablesLayout {
   events: string | readonly string[];
   /** The events table's column referencing the instance (holding the instance key). */
   eventsInstanceColumn: string;
+  /** The tag table (one row per tag of an event) and its instance column. */
+  eventTags: string | readonly string[];
+  eventTagsInstanceColumn: string;
   /**
    * The instances column whose value the events table holds: `id` (the public id) or a private
    * surrogate key (SQLite's integer `pk`).
@@ -76,6 +79,7 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
   const instances = table(layout.instances);
   const events = table(layout.events);
   const kv = table(layout.kv);
+  const eventTags = table(layout.eventTags);
   const json = layout.jsonParameter ?? ((p: string) => p);
   const columns = `${q(layout.instanceKey)} AS key, id, name, description, created_at, updated_at`;
   const s = (text: string, changes = false) => fixed(dialect, text, changes);
@@ -113,6 +117,8 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
     updateInstance: s(`UPDATE ${instances} SET name = ?, description = ?, updated_at = ? WHERE id = ?`),
     /** (id) */
     deleteInstance: s(`DELETE FROM ${instances} WHERE id = ?`),
+    /** (key) Deletes the tag rows of an instance's events. */
+    deleteEventTags: s(`DELETE FROM ${eventTags} WHERE ${q(layout.eventTagsInstanceColumn)} = ?`, true),
     /** (key) Deletes an instance's events; answers `{ changes }`. */
     deleteEvents: s(`DELETE FROM ${events} WHERE ${q(layout.eventsInstanceColumn)} = ?`, true),
 

@@ -86,6 +86,8 @@ export const VALUES: readonly JsonValue[] = [
 
 const STREAMS = ['s1', 's2', 'order-1', 'Order-1', 'é'];
 const TYPES = ['Created', 'Updated', 'deleted', 'Ünicode', 'a_b'];
+/** Tags of the generated events (sorted by code point in each event, as stored). */
+export const TAGS = ['course:c1', 'course:c2', 'student:s1', 'Student:s1', 'é', '%_\\'];
 
 function payloadOf(random: () => number): JsonObject {
   const payload: JsonObject = {};
@@ -134,6 +136,10 @@ export function makeEvents(count: number, seed = 1): EventRecord[] {
       global_position: i,
     };
     if (random() < 0.3) event.eventId = `evt-${i}`;
+    if (random() < 0.5) {
+      const tags = [...new Set([pick(random, TAGS), pick(random, TAGS)])].sort();
+      event.tags = tags;
+    }
     events.push(event);
   }
   // An early and a far-future timestamp exercise years 0001–9999 in time buckets.
@@ -145,6 +151,10 @@ export function makeEvents(count: number, seed = 1): EventRecord[] {
 }
 
 const from = { instance: INSTANCE_ID };
+const tagged = (value: unknown): Query => ({
+  from,
+  where: [{ field: 'tags', operator: 'contains', value } as never],
+});
 
 /** Hand-written queries covering every operator, ordering, paging, select and reduce. */
 export const QUERIES: readonly Query[] = [
@@ -153,6 +163,37 @@ export const QUERIES: readonly Query[] = [
   { from, limit: 0 },
   { from, offset: 1000 },
   { from: { instance: INSTANCE_ID, stream: 's1' } },
+  tagged('course:c1'),
+  tagged('%_\\'),
+  tagged('nobody'),
+  tagged(1),
+  { from, where: [{ field: 'tags', operator: 'exists', value: true }] },
+  { from, where: [{ field: 'tags', operator: 'exists', value: false }] },
+  { from, where: [{ field: 'tags', operator: 'eq', value: 'course:c1' }] },
+  { from, where: [{ field: 'tags', operator: 'neq', value: 'course:c1' }] },
+  { from, where: [{ not: { field: 'tags', operator: 'contains', value: 'student:s1' } }] },
+  {
+    from,
+    where: [
+      {
+        or: [
+          { field: 'tags', operator: 'contains', value: 'course:c2' },
+          { field: 'event_type', operator: 'eq', value: 'Created' },
+        ],
+      },
+    ],
+  },
+  { from, orderBy: { field: 'tags', direction: 'desc' }, limit: 7 },
+  { from, select: ['tags', 'event_type'], limit: 9 },
+  { from, reduce: { type: 'count', field: 'tags' } },
+  { from, reduce: { type: 'collect', field: 'tags' } },
+  { from, reduce: { type: 'max', field: 'tags' } },
+  { from, reduce: { type: 'count', groupBy: ['tags'] } },
+  {
+    from,
+    where: [{ field: 'tags', operator: 'contains', value: 'course:c1' }],
+    reduce: { type: 'count', groupBy: ['event_type'] },
+  },
   { from, where: [{ field: 'payload.a', operator: 'eq', value: 1 }] },
   { from, where: [{ field: 'payload.a', operator: 'eq', value: true }] },
   { from, where: [{ field: 'payload.a', operator: 'eq', value: 0 }] },
@@ -318,6 +359,7 @@ const FIELDS = [
   'instanceId',
   'payload',
   'metadata',
+  'tags',
 ];
 
 const TIMESTAMPS = [
@@ -333,6 +375,7 @@ function randomValue(random: () => number, field: string, ordering: boolean): Js
   if (field === 'stream_id' && random() < 0.6) return pick(random, STREAMS);
   if (field === 'event_type' && random() < 0.6) return pick(random, TYPES);
   if (field === 'instanceId' && random() < 0.5) return INSTANCE_ID;
+  if (field === 'tags' && random() < 0.7) return pick(random, TAGS);
   return pick(random, SCALARS);
 }
 

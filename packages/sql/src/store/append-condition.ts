@@ -1,0 +1,78 @@
+/**
+ * The fact a conditional append needs (SPEC §8): the first position after `after` of an event of
+ * the instance that matches an item of the condition. One statement on any SQL database, built so
+ * each item is answered from an index in position order and stops at its first match:
+ *
+ * - an item with tags walks the tag table's (instance, tag, position) key of its first tag from
+ *   `after`, checking the other tags (and the types) of each candidate by primary key;
+ * - an item with types only takes, per type, the first entry of the events' (instance, type,
+ *   position) index after `after`.
+ *
+ * The smallest of those positions is the answer (NULL when nothing matches).
+ */
+
+import type { ConditionSpec } from '@eventlog/core';
+import { quoteTable } from '../compiler/field-ref.js';
+import { type CompiledStatement, ParamCollector } from '../compiler/params.js';
+import type { Bind, SqlDialect } from '../compiler/sql-dialect.js';
+import type { EventTableLayout } from '../compiler/table-layout.js';
+
+/**
+ * The statement answering `{ p }`: the first matching position, or NULL.
+ *
+ * @param instance SQL of the instance key: a bound value (`(bind) => bind(pk)`) or an expression
+ *   the transaction knows (PostgreSQL: the locked instance's setting)
+ */
+export function conditionProbe(
+  dialect: SqlDialect,
+  layout: EventTableLayout,
+  condition: ConditionSpec,
+  instance: (bind: Bind) => string,
+): CompiledStatement {
+  const tagTable = layout.tagTable;
+  if (tagTable === undefined) throw new TypeError('A conditional append needs the tag table in the layout.');
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  const events = quoteTable(dialect, layout);
+  const tags = quoteTable(dialect, { table: tagTable.table, columns: layout.columns });
+  const c = layout.columns;
+  const params = new ParamCollector();
+  const bind = params.bind;
+  const list = (values: readonly string[]) => values.map((v) => bind(v)).join(', ');
+  const probes: string[] = [];
+
+  for (const item of condition.items) {
+    const itemTags = item.tags ?? [];
+    const types = item.types;
+    if (itemTags.length > 0) {
+      const [first, ...rest] = itemTags as [string, ...string[]];
+      const checks = [
+        `t0.${q(tagTable.instance)} = ${instance(bind)}`,
+        `t0.${q(tagTable.tag)} = ${bind(first)}`,
+        `t0.${q(tagTable.position)} > ${bind(condition.after)}`,
+      ];
+      rest.forEach((tag, k) => {
+        const t = `t${k + 1}`;
+        checks.push(
+          `EXISTS (SELECT 1 FROM ${tags} AS ${t} WHERE ${t}.${q(tagTable.instance)} = ${instance(bind)} AND ${t}.${q(tagTable.tag)} = ${bind(tag)} AND ${t}.${q(tagTable.position)} = t0.${q(tagTable.position)})`,
+        );
+      });
+      if (types !== undefined && types.length > 0) {
+        checks.push(
+          `EXISTS (SELECT 1 FROM ${events} AS e WHERE e.${q(c.globalPosition)} = t0.${q(tagTable.position)} AND e.${q(c.eventType)} IN (${list(types)}))`,
+        );
+      }
+      probes.push(
+        `(SELECT t0.${q(tagTable.position)} FROM ${tags} AS t0 WHERE ${checks.join(' AND ')} ORDER BY t0.${q(tagTable.position)} LIMIT 1)`,
+      );
+    } else if (types !== undefined) {
+      for (const type of types) {
+        probes.push(
+          `(SELECT e.${q(c.globalPosition)} FROM ${events} AS e WHERE e.${q(c.instance)} = ${instance(bind)} AND e.${q(c.eventType)} = ${bind(type)} AND e.${q(c.globalPosition)} > ${bind(condition.after)} ORDER BY e.${q(c.globalPosition)} LIMIT 1)`,
+        );
+      }
+    }
+  }
+  if (probes.length === 0) return params.render('SELECT NULL AS p', (i) => dialect.placeholder(i));
+  const union = probes.map((probe) => `SELECT ${probe} AS p`).join(' UNION ALL ');
+  return params.render(`SELECT min(x.p) AS p FROM (${union}) AS x`, (i) => dialect.placeholder(i));
+}

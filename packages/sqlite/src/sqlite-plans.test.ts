@@ -1,0 +1,76 @@
+/**
+ * Query plans that must stay index-served as stores grow (SPEC §8: `tags contains` and append
+ * conditions from an index, never a scan of the instance's events).
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_LIMITS, parseQuery } from '@eventlog/core';
+import { conditionProbe, createQueryCompiler } from '@eventlog/sql';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteAdapter } from './sqlite-adapter.js';
+import { SQLITE_EVENT_LAYOUT, sqliteStoreDialect } from './sqlite-layout.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eventlog-sqlite-plans-'));
+const file = join(dir, 'plans.db');
+let db: Database.Database;
+const dialect = sqliteStoreDialect();
+const compiler = createQueryCompiler(dialect, { layout: SQLITE_EVENT_LAYOUT });
+
+/** The query plan of a statement, one line per step. */
+function plan(statement: { sql: string; params: readonly unknown[] }): string {
+  const rows = db.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).all(...statement.params) as Array<{
+    detail: string;
+  }>;
+  return rows.map((r) => r.detail).join('\n');
+}
+
+beforeAll(async () => {
+  // The adapter's own schema (migrations), then a plain connection to look at plans.
+  await sqliteAdapter({ file }).close();
+  db = new Database(file);
+});
+
+afterAll(() => {
+  db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Given the SQLite schema', () => {
+  it('when a query filters on tags contains, then the tag table key finds the events, and nothing scans the events', () => {
+    const query = parseQuery({
+      from: { instance: 'i' },
+      where: [{ field: 'tags', operator: 'contains', value: 'course:c1' }],
+      limit: 10,
+    });
+    const { page, count } = compiler.compileQuery({ id: 'i', key: 1 }, query, DEFAULT_LIMITS).statements;
+    for (const statement of [page, count]) {
+      const text = plan(statement as NonNullable<typeof page>);
+      expect(text).toMatch(/SEARCH t USING PRIMARY KEY \(instance_pk=\? AND tag=\?\)/);
+      expect(text).not.toMatch(/SCAN e\b/);
+    }
+  });
+
+  it('when an append condition is probed, then each item is an index search from `after`, never a scan', () => {
+    const probe = conditionProbe(
+      dialect,
+      SQLITE_EVENT_LAYOUT,
+      {
+        items: [
+          { types: ['StudentSubscribed'], tags: ['course:c1', 'student:s1'] },
+          { types: ['CourseClosed'] },
+        ],
+        after: 1207,
+      },
+      (bind) => bind(1),
+    );
+    const text = plan(probe);
+    expect(text).toMatch(/SEARCH t0 USING PRIMARY KEY \(instance_pk=\? AND tag=\? AND global_position>\?\)/);
+    expect(text).toMatch(
+      /SEARCH e USING (COVERING )?INDEX events_instance_type \(instance_pk=\? AND event_type=\? AND rowid>\?\)/,
+    );
+    expect(text).not.toMatch(/SCAN (e|t0|t1)\b/);
+  });
+});
