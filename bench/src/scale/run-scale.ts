@@ -200,7 +200,10 @@ export async function runScale(
   const loadTimes: string[] = [];
   const set = (name: string, size: number, cost: Cost) => {
     let row = costs.get(name);
-    if (row === undefined) costs.set(name, (row = new Map()));
+    if (row === undefined) {
+      row = new Map();
+      costs.set(name, row);
+    }
     row.set(size, cost);
   };
   const largest = settings.sizes[settings.sizes.length - 1] as number;
