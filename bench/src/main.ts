@@ -51,6 +51,12 @@ async function main(): Promise<void> {
     if (result.skipped !== undefined) skipped.push(`PostgreSQL section skipped: ${result.skipped}`);
     tables.push(...result.tables);
   }
+  if (config.sections.has('decisions')) {
+    const { runDecisionsSection } = await import('./decisions/section.js');
+    const result = await runDecisionsSection(config, checks, log);
+    skipped.push(...result.skipped);
+    tables.push(...result.tables);
+  }
   if (config.sections.has('latency')) {
     const { runLatencySection } = await import('./latency/section.js');
     const result = await runLatencySection(config, checks, log);

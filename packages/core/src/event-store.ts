@@ -129,7 +129,8 @@ class DefaultEventStore implements EventStore<EventMap> {
   private async resolve(ref: string): Promise<Instance> {
     const instance = await this.adapter.resolveInstance(ref);
     if (instance === undefined || instance === null) throw instanceNotFound(ref);
-    if (instance.id === ref) this.rememberId(ref);
+    // Any resolution teaches an id (by name too): later reads by that id skip resolving.
+    this.rememberId(instance.id);
     return instance;
   }
 

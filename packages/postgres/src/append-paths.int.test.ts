@@ -9,6 +9,7 @@ import { conditionProbe, createQueryCompiler } from '@eventlog/sql';
 import {
   appendRequest,
   describePostgres,
+  errorOf,
   expectVersion,
   freshInstance,
   newEvent,
@@ -23,6 +24,8 @@ import { recordStatements, testAdapter } from './test/pg-env.js';
 /** Short names of the statements an append sends. */
 function kinds(statements: string[]): string[] {
   return statements.map((s) => {
+    if (s.startsWith('with instance as materialized') && s.includes('checks as materialized'))
+      return 'insert-checked';
     if (s.startsWith('with instance as materialized')) return 'insert-unconditional';
     if (s.startsWith('select k.id')) return 'lock';
     if (s.startsWith('select i.id, s.stream')) return 'versions';
@@ -98,15 +101,65 @@ describePostgres('postgres append paths', () => {
     }
   });
 
-  it('given an exact expectedVersion or eventIds, when appended, then the general path decides it', async () => {
+  it('given one call with an exact expectedVersion or a condition, when appended, then its checks run inside its insert: one round trip', async () => {
     const instance = await freshInstance(adapter);
     const recorder = recordStatements(adapter);
     try {
       await adapter.append(appendRequest(instance.id, [newEvent()], { expectedVersion: expectVersion(0) }));
+      await adapter.append({
+        ...appendRequest(instance.id, [newEvent({ tags: ['t:1'] })]),
+        condition: { items: [{ tags: ['t:1'] }], after: 1 },
+      });
+      expect(kinds(recorder.statements)).toEqual([
+        ...['begin', 'lock', 'insert-checked', 'commit'],
+        ...['begin', 'lock', 'insert-checked', 'commit'],
+      ]);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it('given a failing check inside the one-round-trip insert, then it is the same CONFLICT as the general path gives, and nothing is written', async () => {
+    const instance = await freshInstance(adapter);
+    const { events } = await adapter.append(
+      appendRequest(instance.id, [newEvent({ tags: ['t:1'] }), newEvent()]),
+    );
+    const tagged = events[0]?.global_position;
+    const version = await errorOf(
+      adapter.append(appendRequest(instance.id, [newEvent()], { expectedVersion: expectVersion(1) })),
+    );
+    expect(version).toMatchObject({
+      code: 'CONFLICT',
+      details: { streamId: 's1', expectedVersion: 1, actualVersion: 2 },
+    });
+    const condition = await errorOf(
+      adapter.append({
+        ...appendRequest(instance.id, [newEvent()]),
+        condition: { items: [{ tags: ['t:1'] }], after: 0 },
+        kvWrites: [{ namespace: 'snap', key: 'k', value: 1 }],
+      }),
+    );
+    expect(condition).toMatchObject({
+      code: 'CONFLICT',
+      details: { condition: true, after: 0, position: tagged },
+    });
+    expect(await adapter.readAfter({ instanceId: instance.id, after: 0, limit: 10 })).toHaveLength(2);
+    expect(await adapter.kv.get('snap', 'k')).toBeUndefined();
+  });
+
+  it('given eventIds, when appended, then the general path decides it', async () => {
+    const instance = await freshInstance(adapter);
+    const recorder = recordStatements(adapter);
+    try {
       await adapter.append(appendRequest(instance.id, [newEvent({ eventId: 'e-1' })]));
       expect(kinds(recorder.statements)).toEqual([
-        ...['begin', 'lock', 'versions', 'head', 'insert', 'commit'],
-        ...['begin', 'lock', 'versions', 'events-by-event-id', 'head', 'insert', 'commit'],
+        'begin',
+        'lock',
+        'versions',
+        'events-by-event-id',
+        'head',
+        'insert',
+        'commit',
       ]);
     } finally {
       recorder.stop();

@@ -10,6 +10,12 @@
  * be auto-created, or was renamed meanwhile) it writes nothing and the group takes the general
  * path.
  *
+ * **A single call without eventIds** (version checks, a condition, key-value writes) goes in one
+ * round trip too: `appendChecked` reads the stream versions and probes the condition in CTEs after
+ * the lock and inserts only when they hold (writing the key-value writes with the events); when
+ * they do not, nothing is written and core's `planAppend`, over what the statement read, names
+ * the same CONFLICT as the general path would.
+ *
  * **The general path**, two round trips pipelined on one reserved connection:
  * 1. `begin`; resolve the reference and take the instance's advisory lock; read the last sequence
  *    number of every stream of the group and the stored events holding the group's eventIds
@@ -29,6 +35,7 @@ import {
   type EventRecord,
   instanceNotFound,
   isUnconditionalAppend,
+  planAppend,
   storageError,
   versionChecksOf,
   versionConflict,
@@ -90,6 +97,34 @@ const FALLBACK = Symbol('fallback');
 const GENERAL = Symbol('general');
 /** Renames and deletes racing with an append make it start over; this many times at most. */
 const MAX_ATTEMPTS = 100;
+
+/** What `appendChecked` returns besides the inserted rows: what its checks found. */
+interface CheckedRow extends InsertedRow {
+  found: number | string;
+  versions_ok: boolean;
+  actual: Record<string, number> | null;
+  conflict: number | null;
+}
+
+/**
+ * The error of a checked call whose in-statement checks failed: the same decision as the general
+ * path's (core's `planAppend`, over the versions and the condition match the statement read).
+ */
+function checkFailure(pending: PendingAppend, facts: CheckedRow): unknown {
+  const versions = new Map(Object.entries(facts.actual ?? {}).map(([stream, v]) => [stream, Number(v)]));
+  const conflict = facts.conflict === null ? null : Number(facts.conflict);
+  try {
+    planAppend(
+      pending.request,
+      new Map(),
+      versions,
+      pending.request.condition === undefined ? undefined : conflict,
+    );
+  } catch (error) {
+    return error;
+  }
+  return storageError('The append was refused by its checks, but they hold when checked again; retry.');
+}
 
 /** What `lockInstanceRef` returns: the locked id, and whether anyone listens. */
 interface LockRow {
@@ -165,30 +200,67 @@ export class AppendWriter {
     if (group.every(isUnconditional)) {
       const outcome = await this.#attemptUnconditional(conn, ref, group);
       if (outcome !== GENERAL) return outcome;
+    } else if (group.length === 1 && eventIdsOfGroup(group).length === 0) {
+      // One call whose checks need no eventIds: checked inside its insert, one round trip too.
+      const outcome = await this.#attemptUnconditional(conn, ref, group, group[0]);
+      if (outcome !== GENERAL) return outcome;
     }
     return this.#attemptChecked(conn, ref, group);
   }
 
-  /** The one-round-trip transaction of an unconditional group (see the module comment). */
+  /** The one-round-trip statement of a single checked call (see `appendChecked`). */
+  #checkedStatement(ref: string, pending: PendingAppend, encoded: ReturnType<typeof encodeEvents>) {
+    const { request } = pending;
+    const checks = versionChecksOf(request).map((c) => ({
+      s: c.streamId,
+      k: c.check.kind,
+      v: c.check.kind === 'exact' ? c.check.version : 0,
+    }));
+    const kv = (request.kvWrites ?? []).map((w) => ({ n: w.namespace, k: w.key, v: w.value }));
+    const probe =
+      request.condition === undefined
+        ? undefined
+        : conditionProbe(this.#ctx.dialect, this.#ctx.layout, request.condition, () => LOCKED_INSTANCE, 8);
+    return {
+      text: this.#ctx.statements.appendChecked(probe?.sql, encoded.tagged),
+      params: [
+        ref,
+        encoded.rows,
+        encoded.stream,
+        encoded.timestamp,
+        encoded.streams,
+        checks,
+        kv,
+        ...(probe?.params ?? []),
+      ] as never[],
+    };
+  }
+
+  /**
+   * The one-round-trip transaction of an unconditional group, or of one `checked` call whose
+   * checks run inside its insert (see the module comment).
+   */
   async #attemptUnconditional(
     conn: Reserved,
     ref: string,
     group: PendingAppend[],
+    checked?: PendingAppend,
   ): Promise<PendingAppend[] | typeof RETRY | typeof FALLBACK | typeof GENERAL> {
     const S = this.#ctx.statements;
     const hold = this.#ctx.hooks.beforeAppendCommit;
     const events = group.flatMap((p) => p.request.events);
     const encoded = encodeEvents(events);
+    const statement =
+      checked === undefined
+        ? {
+            text: encoded.tagged ? S.appendUnconditionalTagged : S.appendUnconditional,
+            params: [ref, encoded.rows, encoded.stream, encoded.timestamp, encoded.streams] as never[],
+          }
+        : this.#checkedStatement(ref, checked, encoded);
     const [begin, lock, insert, early] = await Promise.allSettled([
       conn.unsafe('begin').execute(),
       conn.unsafe<LockRow[]>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
-      conn
-        .unsafe<InsertedRow[]>(
-          encoded.tagged ? S.appendUnconditionalTagged : S.appendUnconditional,
-          [ref, encoded.rows as never, encoded.stream, encoded.timestamp, encoded.streams],
-          PREPARED,
-        )
-        .execute(),
+      conn.unsafe<InsertedRow[]>(statement.text, statement.params, PREPARED).execute(),
       // A hook that holds the transaction open runs between the insert and the commit.
       hold === undefined ? conn.unsafe('commit').execute() : Promise.resolve(undefined),
     ]);
@@ -206,9 +278,21 @@ export class AppendWriter {
       // Someone wrote a stream without our lock: unconditional calls must still succeed.
       if (isUniqueViolation(error, STREAM_SEQUENCE_KEY)) return RETRY;
       if (group.length > 1) return FALLBACK;
-      throw wrapDriverError(error, `appending to "${ref}"`, S.appendUnconditional);
+      throw wrapDriverError(error, `appending to "${ref}"`, statement.text);
     }
-    const inserted = insert.value;
+    let inserted: readonly InsertedRow[] = insert.value;
+    if (checked !== undefined) {
+      const facts = inserted[0] as CheckedRow | undefined;
+      if (facts === undefined || Number(facts.found) === 0) {
+        inserted = [];
+      } else if (!facts.versions_ok || facts.conflict !== null) {
+        // A check failed, so nothing was written: the shared decision names the conflict.
+        if (hold !== undefined) await rollback(conn);
+        else if (early.status === 'rejected') throw unknownOutcome(ref, early.reason);
+        checked.reject(checkFailure(checked, facts));
+        return [];
+      }
+    }
     if (inserted.length === 0) {
       // Nothing written: the general path creates the instance, reports it missing, or retries.
       if (hold !== undefined) await rollback(conn);

@@ -67,6 +67,11 @@ export function buildStatements(schema: string) {
         cross join rows from (jsonb_to_recordset($2::jsonb) as (${EVENT_JSON_COLUMNS})) with ordinality as r
         join versions v on v.stream = coalesce(r.s, $3)
       order by r.ordinality`;
+  // The same insert, only when the checks of `appendChecked` hold.
+  const checkedRows = unconditionalRows.replace(
+    'order by r.ordinality',
+    'where (select found = 1 and versions_ok and conflict is null from checks)\n      order by r.ordinality',
+  );
   // One row per tag of the inserted events (CTE `ins`), for the tag index.
   const tagRows = `tag_rows as (insert into ${s}.event_tags (instance_id, tag, global_position)
         select ins.instance_id, t.tag, ins.global_position
@@ -160,6 +165,39 @@ export function buildStatements(schema: string) {
     appendUnconditionalTagged: `with ${unconditionalFacts}, ins as (${unconditionalRows}
         returning global_position, sequence_number, (select previous from head) as previous, instance_id, tags), ${tagRows}
       select global_position, sequence_number, previous from ins`,
+
+    /**
+     * A single call without eventIds, with version checks, a condition and/or key-value writes, in
+     * one statement (so its transaction is one round trip, like {@link appendUnconditional}'s).
+     * Parameters as {@link appendUnconditional}'s, plus $6 the version checks (jsonb
+     * `[{ s: stream, k: 'exact' | 'exists' | 'any', v: version }]`), $7 the key-value writes
+     * (jsonb `[{ n: namespace, k: key, v: value }]`), and the condition probe's from $8
+     * (`probe`: its SQL, or undefined). It inserts only when the instance exists, every check
+     * holds and the probe finds nothing; it always returns at least one row telling what it found
+     * (`found`, `versions_ok`, `actual` versions by stream, `conflict` position), with the inserted
+     * rows' positions and sequence numbers when it inserted.
+     */
+    appendChecked(probe: string | undefined, tagged: boolean): string {
+      return `with ${unconditionalFacts}, checks as materialized (
+        select (select count(*) from instance) as found,
+          coalesce((select bool_and(case c.k
+              when 'exact' then coalesce(v.version, 0) = c.v
+              when 'exists' then coalesce(v.version, 0) > 0
+              else true end)
+            from jsonb_to_recordset($6::jsonb) as c(s text, k text, v int8)
+            left join versions v on v.stream = c.s), true) as versions_ok,
+          (select jsonb_object_agg(v.stream, v.version) from versions v) as actual,
+          ${probe === undefined ? 'null::int8' : `(${probe})`} as conflict
+      ), ins as (${checkedRows}
+        returning global_position, sequence_number, (select previous from head) as previous, instance_id, tags
+      )${tagged ? `, ${tagRows}` : ''}, kv_rows as (insert into ${s}.kv as k (namespace, key, value, version)
+        select w.n, w.k, w.v, 1 from jsonb_to_recordset($7::jsonb) as w(n text, k text, v jsonb)
+        where exists (select 1 from ins)
+        on conflict (namespace, key) do update set value = excluded.value, version = k.version + 1)
+      select ins.global_position, ins.sequence_number, ins.previous,
+        c.found, c.versions_ok, c.actual, c.conflict
+      from checks c left join ins on true`;
+    },
 
     /** $1 instance id, $2 stream: the stream's last sequence number. */
     streamVersion: `select coalesce(max(sequence_number), 0) as version from ${events}

@@ -28,6 +28,8 @@ export function conditionProbe(
   layout: EventTableLayout,
   condition: ConditionSpec,
   instance: (bind: Bind) => string,
+  /** The number of the first placeholder, to embed the probe in a statement with parameters of its own. */
+  firstParameter = 1,
 ): CompiledStatement {
   const tagTable = layout.tagTable;
   if (tagTable === undefined) throw new TypeError('A conditional append needs the tag table in the layout.');
@@ -72,7 +74,8 @@ export function conditionProbe(
       }
     }
   }
-  if (probes.length === 0) return params.render('SELECT NULL AS p', (i) => dialect.placeholder(i));
+  const placeholder = (i: number) => dialect.placeholder(i + firstParameter - 1);
+  if (probes.length === 0) return params.render('SELECT NULL AS p', placeholder);
   const union = probes.map((probe) => `SELECT ${probe} AS p`).join(' UNION ALL ');
-  return params.render(`SELECT min(x.p) AS p FROM (${union}) AS x`, (i) => dialect.placeholder(i));
+  return params.render(`SELECT min(x.p) AS p FROM (${union}) AS x`, placeholder);
 }
