@@ -19,6 +19,7 @@ import type {
   JsonObject,
   JsonValue,
   QueryResult,
+  Retention,
 } from './model.js';
 
 /** The contract version this package implements. */
@@ -61,6 +62,55 @@ export interface AdapterCapabilities {
    * Without it, helpers write those values with separate `kv.put`s after the append commits.
    */
   appendKvWrites?: boolean;
+  /**
+   * Stream lifecycle and retention (SPEC §9): {@link StorageAdapter.deleteStream},
+   * {@link StorageAdapter.truncateStream} and {@link StorageAdapter.pruneExpired}, retention
+   * rules stored with the instance ({@link InstancePatch.retention}), and every read honouring
+   * them at {@link ReadOptions.now}. Without it, the facade answers those methods with
+   * `STORAGE_ERROR` (nothing changed).
+   */
+  lifecycle?: boolean;
+}
+
+/**
+ * What a read needs to know besides its input: the moment it reads at, for retention (events
+ * expired at `now` are invisible). The facade passes its clock's time; an adapter without
+ * `lifecycle` ignores it.
+ */
+export interface ReadOptions {
+  /** Canonical `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+  now?: string;
+}
+
+/**
+ * A stream deletion or truncation (SPEC §9), by instance id, already validated. In one
+ * transaction, serialized with the instance's appends, the adapter:
+ * 1. checks `expectedVersion` against the stream's version (its last sequence number, which a
+ *    deletion never lowers) and throws a version `CONFLICT` on mismatch (nothing changed);
+ * 2. removes the stream's events — all of them, or those with `sequence_number < before` — and
+ *    their tags; the stream keeps its version, so its next event is `version + 1`;
+ * 3. appends `record` (stream `$system`, type `$stream.deleted` / `$stream.truncated`, its payload
+ *    `{ streamId, before? }` completed with `deletedEvents`), numbered and positioned like any
+ *    append, and signals it to watchers as an append.
+ * An instance that does not exist is `NOT_FOUND`.
+ */
+export interface StreamRemoval {
+  instanceId: string;
+  streamId: string;
+  /** Only for truncation: events with `sequence_number < before` go. */
+  before?: number;
+  expectedVersion?: { check: VersionCheck; raw: number | string };
+  /** The `$system` event recording the removal (payload without `deletedEvents`). */
+  record: NewEvent;
+}
+
+/** The outcome of a {@link StreamRemoval}. */
+export interface StreamRemovalOutcome {
+  deletedEvents: number;
+  /** The stream's version (last sequence number), unchanged by the removal. */
+  version: number;
+  /** The stored `$system` event. */
+  event: EventRecord;
 }
 
 /** Capabilities an adapter has unless it says otherwise. */
@@ -72,6 +122,7 @@ export const DEFAULT_CAPABILITIES: Readonly<Required<AdapterCapabilities>> = Obj
   tags: false,
   conditionalAppends: false,
   appendKvWrites: false,
+  lifecycle: false,
 });
 
 /** A new instance, with its id and timestamps already chosen by the facade. */
@@ -86,6 +137,8 @@ export interface NewInstance {
 export interface InstancePatch {
   name?: string;
   description?: string | null;
+  /** The instance's new retention rules, whole (`null`: none). Only with `capabilities.lifecycle`. */
+  retention?: Retention | null;
   updatedAt: string;
 }
 
@@ -227,6 +280,8 @@ export interface ReadAfterRequest {
   where?: ConditionNode;
   /** At most this many events. */
   limit: number;
+  /** The moment of the read, for retention (see {@link ReadOptions}). */
+  now?: string;
 }
 
 /**
@@ -319,9 +374,9 @@ export interface StorageAdapter {
    * Answers a parsed query for one instance (by id). The result follows the DSL semantics exactly
    * (the core evaluator is the oracle); `LIMIT_EXCEEDED` past `maxGroups` / `maxCollectValues`.
    */
-  query(instanceId: string, query: QueryNode, limits: Limits): Promise<QueryResult>;
+  query(instanceId: string, query: QueryNode, limits: Limits, options?: ReadOptions): Promise<QueryResult>;
   /** Statistics of one instance (by id). */
-  stats(instanceId: string): Promise<InstanceStats>;
+  stats(instanceId: string, options?: ReadOptions): Promise<InstanceStats>;
 
   /** A page of events after a global position, in position order. */
   readAfter(request: ReadAfterRequest): Promise<EventRecord[]>;
@@ -329,6 +384,21 @@ export interface StorageAdapter {
   headPosition(instanceId: string): Promise<number>;
   /** Calls `listener` after commits (this process's, and other processes' when `crossProcess`). */
   watch(listener: (signal: CommitSignal) => void): Unsubscribe;
+
+  /** Removes a stream's events (see {@link StreamRemoval}); with `capabilities.lifecycle`. */
+  deleteStream?(removal: StreamRemoval): Promise<StreamRemovalOutcome>;
+  /** Removes a stream's events before a sequence number (see {@link StreamRemoval}). */
+  truncateStream?(removal: StreamRemoval & { before: number }): Promise<StreamRemovalOutcome>;
+  /**
+   * Physically removes the events expired at `now` (of one instance, by id, or of all), in
+   * batches of at most `batchSize` events, each its own short transaction (so appends are never
+   * held back long); returns how many it removed.
+   */
+  pruneExpired?(request: {
+    instanceId?: string;
+    now: string;
+    batchSize: number;
+  }): Promise<{ deletedEvents: number }>;
 
   /** The key-value store for checkpoints and leases. */
   readonly kv: KeyValueStore;

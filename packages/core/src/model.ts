@@ -34,6 +34,18 @@ export interface Instance {
   description?: string;
   createdAt: string;
   updatedAt: string;
+  /** The instance's retention rules (SPEC §9), present when it has any. */
+  retention?: Retention;
+}
+
+/**
+ * Retention rules of an instance (SPEC §9). An event is expired — invisible to queries, reads,
+ * statistics and subscriptions from that moment, and removed by pruning — when its `timestamp` is
+ * more than `maxAgeMs` before now, or when its stream holds `maxEventsPerStream` newer events.
+ */
+export interface Retention {
+  maxAgeMs?: number;
+  maxEventsPerStream?: number;
 }
 
 /**
