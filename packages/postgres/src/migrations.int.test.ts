@@ -42,6 +42,7 @@ describePostgres('postgres migrations on open', (url) => {
         'events',
         'instances',
         'kv',
+        'stream_floors',
       ]);
     } finally {
       await Promise.all(adapters.map((a) => a.close()));

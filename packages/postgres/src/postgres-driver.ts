@@ -95,6 +95,7 @@ export class PostgresDriver implements SqlDriver {
     tags: true,
     conditionalAppends: true,
     appendKvWrites: true,
+    lifecycle: true,
   });
   readonly keyedById = true;
   readonly statements: StoreStatements;
@@ -215,7 +216,11 @@ export class PostgresDriver implements SqlDriver {
 
   committed(signal: CommitSignal): void {
     this.#watcher.committed(signal);
-    if (signal.kind === 'delete' && signal.instanceId !== null) this.#notifier.delete(signal.instanceId);
+    if (signal.instanceId === null) return;
+    if (signal.kind === 'delete') this.#notifier.delete(signal.instanceId);
+    else if (signal.kind === 'append' && signal.position !== undefined) {
+      this.#notifier.append(signal.instanceId, signal.position);
+    }
   }
 
   watch(listener: (signal: CommitSignal) => void): Unsubscribe {

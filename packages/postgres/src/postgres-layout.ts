@@ -40,5 +40,8 @@ export function postgresStoreLayout(schema: string): StoreTablesLayout {
     instanceOrder: 'ord',
     // JSON travels as text and is cast, independent of the driver's jsonb serializers.
     jsonParameter: (placeholder) => `${placeholder}::text::jsonb`,
+    streamFloors: [schema, 'stream_floors'],
+    positionsParameter: (placeholder) =>
+      `SELECT jsonb_array_elements_text(${placeholder}::text::jsonb)::int8`,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * How queries run (see postgres-query-runner.ts): every program in one read-only snapshot with
- * custom plans, step by step, so a count the page makes unnecessary is never sent.
+ * custom plans, the instance's row (its retention rules: the guard) sent ahead with the first
+ * statements, and a count the page makes unnecessary never sent.
  */
 
 import { DEFAULT_LIMITS, parseQuery } from '@eventlog/core';
@@ -19,6 +20,7 @@ function kinds(statements: string[]): string[] {
   return statements.map((s) => {
     if (s.startsWith('begin isolation level repeatable read read only')) return 'begin';
     if (s.startsWith('set local plan_cache_mode = force_custom_plan')) return 'custom-plans';
+    if (s.startsWith('SELECT "id" AS key,')) return 'guard';
     if (s.startsWith('SELECT count(*) AS n, ') && s.includes(' AS c FROM')) return 'collect-check';
     if (s.startsWith('SELECT count(*) AS n FROM')) return 'count';
     if (s.startsWith('SELECT count(*) AS n')) return 'aggregate';
@@ -67,8 +69,10 @@ describePostgres('postgres query runner', () => {
     expect(sent).toEqual([
       'begin',
       'custom-plans',
+      'guard',
       'page',
       'commit',
+      '(reply)',
       '(reply)',
       '(reply)',
       '(reply)',
@@ -84,7 +88,7 @@ describePostgres('postgres query runner', () => {
     });
     expect(result.events).toHaveLength(5);
     expect(result.total).toBe(25);
-    expect(sent).toEqual(['begin', 'custom-plans', 'page', 'commit']);
+    expect(sent).toEqual(['begin', 'custom-plans', 'guard', 'page', 'commit']);
   });
 
   it('given a full page the first time, when queried, then it runs again with its count in a new snapshot; the next time the count goes along at once', async () => {
@@ -93,20 +97,28 @@ describePostgres('postgres query runner', () => {
     expect(cold.result.events).toHaveLength(7);
     expect(cold.result.total).toBe(20);
     expect(cold.sent).toEqual([
-      ...['begin', 'custom-plans', 'page', 'commit'],
-      ...['begin', 'custom-plans', 'page', 'count', 'commit'],
+      ...['begin', 'custom-plans', 'guard', 'page', 'commit'],
+      ...['begin', 'custom-plans', 'guard', 'page', 'count', 'commit'],
     ]);
     const warm = await run(query, true);
     expect(warm.result).toEqual(cold.result);
-    expect(warm.sent.slice(0, 6)).toEqual(['begin', 'custom-plans', 'page', 'count', 'commit', '(reply)']);
-    expect(warm.sent.filter((k) => k !== '(reply)')).toHaveLength(5);
+    expect(warm.sent.slice(0, 7)).toEqual([
+      'begin',
+      'custom-plans',
+      'guard',
+      'page',
+      'count',
+      'commit',
+      '(reply)',
+    ]);
+    expect(warm.sent.filter((k) => k !== '(reply)')).toHaveLength(6);
     // The prediction follows the data: a short page of the same statement sends its count once
     // more, needlessly, and not the next time.
     const short = await run({ ...query, offset: 18 });
     expect(short.result.total).toBe(20);
-    expect(short.sent).toEqual(['begin', 'custom-plans', 'page', 'count', 'commit']);
+    expect(short.sent).toEqual(['begin', 'custom-plans', 'guard', 'page', 'count', 'commit']);
     const next = await run({ ...query, offset: 18 });
-    expect(next.sent).toEqual(['begin', 'custom-plans', 'page', 'commit']);
+    expect(next.sent).toEqual(['begin', 'custom-plans', 'guard', 'page', 'commit']);
   });
 
   it('given an empty page past the end, when queried, then the count tells the total', async () => {
@@ -117,21 +129,21 @@ describePostgres('postgres query runner', () => {
     });
     expect(result.events).toEqual([]);
     expect(result.total).toBe(25);
-    expect(sent.slice(-5)).toEqual(['begin', 'custom-plans', 'page', 'count', 'commit']);
+    expect(sent.slice(-6)).toEqual(['begin', 'custom-plans', 'guard', 'page', 'count', 'commit']);
   });
 
   it('given limit 0 or a reduce, when queried, then the one statement and the commit go in the first round trip', async () => {
     const counted = await run({ limit: 0 });
     expect(counted.result.total).toBe(25);
-    expect(counted.sent).toEqual(['begin', 'custom-plans', 'count', 'commit']);
+    expect(counted.sent).toEqual(['begin', 'custom-plans', 'guard', 'count', 'commit']);
     const summed = await run({ reduce: { type: 'sum', field: 'payload.n' } });
     expect(summed.result.aggregation?.value).toBe(300);
-    expect(summed.sent).toEqual(['begin', 'custom-plans', 'aggregate', 'commit']);
+    expect(summed.sent).toEqual(['begin', 'custom-plans', 'guard', 'aggregate', 'commit']);
   });
 
   it('given collect, when queried, then its budget check runs before the aggregate, in one transaction', async () => {
     const { result, sent } = await run({ reduce: { type: 'collect', field: 'payload.n' } });
     expect(result.aggregation?.value).toEqual(Array.from({ length: 25 }, (_, i) => i));
-    expect(sent).toEqual(['begin', 'custom-plans', 'collect-check', 'aggregate', 'commit']);
+    expect(sent).toEqual(['begin', 'custom-plans', 'guard', 'collect-check', 'aggregate', 'commit']);
   });
 });

@@ -3,19 +3,22 @@
  *
  * A compiled query is a small program of statements: a page, then a count only when the page does
  * not tell the total (it is full, or empty past the first page); or an aggregate, with a budget
- * check first for `collect`. Each query runs in one `REPEATABLE READ READ ONLY` transaction, so all
- * its statements see one snapshot, with `set local plan_cache_mode = force_custom_plan` (below).
+ * check first for `collect`. The store may put a `guard` before it (the instance's retention rules,
+ * read in the same snapshot). Each program runs in one `REPEATABLE READ READ ONLY` transaction, so
+ * all its statements see one snapshot, with `set local plan_cache_mode = force_custom_plan` (below).
  *
- * **A page and its count** go in one round trip: `begin`, the plan setting, the page, the count
- * only if this page statement's last run needed it (same text: same filters, order and limit,
- * other values), `commit`. So a short page over an unindexed filter scans once, and paging through
- * a large result still costs one round trip. When the prediction says "no count" and the page turns
- * out to need one, the query runs again with it, in a new snapshot (page and total must agree), and
- * the prediction flips.
- *
- * **Other programs** go step by step: the first statement with `begin` (and `commit`, when it is the
- * only one); each next one when the program asks for it, with `commit` when it is the last one
- * announced. `collect`'s budget check must come back before its (possibly large) aggregate runs.
+ * Statements are sent **ahead**, in the first round trip with `begin`, whenever the runner can
+ * tell the program will ask for them:
+ * - **a page and its count**: the guard, the page, the count only if this page statement's last run
+ *   needed it (same text: same filters, order and limit, other values), and `commit`. So a short
+ *   page over an unindexed filter scans once, and paging through a large result still costs one
+ *   round trip. When the prediction says "no count" and the page turns out to need one, the query
+ *   runs again with it, in a new snapshot (page and total must agree), and the prediction flips.
+ * - **other programs**: the guard with the program's first statement (`prefetch`), then each next
+ *   statement when the program asks for it, with `commit` when it is the last one announced.
+ *   `collect`'s budget check must come back before its (possibly large) aggregate runs.
+ * A statement the program asks for that was not sent is sent then, in the same transaction, unless
+ * the transaction was committed already: then the program runs again.
  *
  * Why custom plans: the statements are prepared (parsed once per connection), and PostgreSQL
  * switches a prepared statement to a generic plan after five runs when that plan looks cheaper. A
@@ -31,10 +34,11 @@ import { type PgClient, PREPARED } from './pg-client.js';
 import { wrapDriverError } from './pg-errors.js';
 
 type Params = postgres.ParameterOrJSON<never>[];
+type Rows = readonly postgres.Row[];
 
 const BEGIN_SNAPSHOT = 'begin isolation level repeatable read read only';
 const CUSTOM_PLANS = 'set local plan_cache_mode = force_custom_plan';
-/** Thrown inside a page program when it asks for a count that was not sent. */
+/** A program asked for a statement after the transaction was committed: run it again. */
 const MISSED = Symbol('missed');
 /** Page statements whose count prediction is remembered (then all are forgotten at once). */
 const REMEMBERED_PAGES = 500;
@@ -49,136 +53,105 @@ export class PostgresQueryRunner {
     this.#sql = sql;
   }
 
-  /** Runs a program in one snapshot: a page and its count in one round trip, others step by step. */
+  /** Runs a program in one snapshot (see the module comment). */
   async read<T>(doing: string, compiled: AnnouncedProgram<T>): Promise<T> {
-    const { page, count } = compiled.statements;
-    if (page === undefined || count === undefined || Object.keys(compiled.statements).length !== 2) {
-      return this.#stepwise(compiled, doing);
+    const { guard, page, count, ...others } = compiled.statements;
+    const lead = guard === undefined ? [] : [guard];
+    if (page !== undefined && count !== undefined && Object.keys(others).length === 0) {
+      const predicted = this.#countNeeded.get(page.sql) === true;
+      const ahead = [...lead, page, ...(predicted ? [count] : [])];
+      const first = await this.#run(compiled, ahead, true, doing);
+      if (first !== MISSED) {
+        this.#remember(page.sql, first.asked.has(count));
+        return first.result;
+      }
+      this.#remember(page.sql, true);
+      const again = await this.#run(compiled, [...lead, page, count], true, doing);
+      if (again === MISSED) throw new Error('the compiled query ran a statement it did not announce');
+      return again.result;
     }
-    const predicted = this.#countNeeded.get(page.sql) === true;
-    const first = await this.#pageAndCount(compiled, page, count, predicted, doing);
-    if (first !== MISSED) {
-      this.#remember(page.sql, first.counted);
-      return first.result;
+    const ahead = [...lead, ...(compiled.prefetch ?? [])];
+    const announced = Object.keys(compiled.statements).length;
+    const outcome = await this.#run(compiled, ahead, ahead.length >= announced, doing);
+    if (outcome === MISSED) {
+      const again = await this.#run(compiled, lead, false, doing);
+      if (again === MISSED) throw new Error('the compiled program ran a statement it did not announce');
+      return again.result;
     }
-    this.#remember(page.sql, true);
-    const again = await this.#pageAndCount(compiled, page, count, true, doing);
-    if (again === MISSED) throw new Error('the compiled query ran a statement it did not announce');
-    return again.result;
+    return outcome.result;
   }
 
   /**
-   * A page program in one round trip (see the module comment), the count included when `withCount`.
-   * MISSED when the program asks for a count that was not sent (the snapshot is gone: run again).
+   * Runs the program in one snapshot, `ahead` sent in the first round trip (with `commit` when
+   * `commitAhead`); later statements as the program asks for them, `commit` with the last one
+   * announced. MISSED when it asks for a statement after the commit.
    */
-  async #pageAndCount<T>(
+  async #run<T>(
     compiled: AnnouncedProgram<T>,
-    page: CompiledStatement,
-    count: CompiledStatement,
-    withCount: boolean,
+    ahead: readonly CompiledStatement[],
+    commitAhead: boolean,
     doing: string,
-  ): Promise<{ result: T; counted: boolean } | typeof MISSED> {
-    const rows = await this.#transaction(withCount ? [page, count] : [page], doing);
-    let counted = false;
-    const answers = new Map<CompiledStatement, readonly postgres.Row[] | undefined>([
-      [page, rows[0]],
-      [count, rows[1]],
-    ]);
+  ): Promise<{ result: T; asked: Set<CompiledStatement> } | typeof MISSED> {
+    const conn = await this.#reserve(doing);
+    const announced = Object.keys(compiled.statements).length;
+    const answers = new Map<CompiledStatement, Promise<Rows>>();
+    const asked = new Set<CompiledStatement>();
+    let committed = false;
+    let sent = 0;
+    let current: CompiledStatement | undefined;
+    const send = (statement: CompiledStatement) => {
+      sent++;
+      const pending = conn.unsafe(statement.sql, statement.params as Params, PREPARED).execute();
+      // Failures surface when the program asks for the answer; never as unhandled rejections.
+      pending.catch(() => {});
+      answers.set(statement, pending);
+    };
     try {
+      const begin = conn.unsafe(BEGIN_SNAPSHOT).execute();
+      const plans = conn.unsafe(CUSTOM_PLANS).execute();
+      begin.catch(() => {});
+      plans.catch(() => {});
+      for (const statement of ahead) send(statement);
+      let commit: Promise<unknown> | undefined;
+      if (commitAhead) {
+        commit = conn.unsafe('commit').execute();
+        commit.catch(() => {});
+        committed = true;
+      }
+      // `begin` and the plan setting are not awaited first: the statements queue behind them on
+      // the connection, so the first one the program asks for rides in the same round trip.
       const program = compiled.program();
       let step = program.next();
       while (!step.done) {
-        const statement = step.value;
-        const answer = answers.get(statement);
-        if (statement === count) counted = true;
-        if (answer === undefined) throw MISSED;
-        step = program.next(answer);
-      }
-      const result = step.value;
-      return { result, counted };
-    } catch (error) {
-      if (error === MISSED) return MISSED;
-      throw error;
-    }
-  }
-
-  /**
-   * Runs the statements in one snapshot with custom plans, in one round trip with `begin` and
-   * `commit`; resolves with their rows, in order.
-   */
-  async #transaction(
-    statements: CompiledStatement[],
-    doing: string,
-  ): Promise<Array<readonly postgres.Row[]>> {
-    const conn = await this.#reserve(doing);
-    try {
-      const settled = await Promise.allSettled([
-        conn.unsafe(BEGIN_SNAPSHOT).execute(),
-        conn.unsafe(CUSTOM_PLANS).execute(),
-        ...statements.map((s) => conn.unsafe(s.sql, s.params as Params, PREPARED).execute()),
-        conn.unsafe('commit').execute(),
-      ]);
-      const failed = settled.findIndex((r) => r.status === 'rejected');
-      if (failed >= 0) {
-        await rollback(conn);
-        throw wrapDriverError(
-          (settled[failed] as PromiseRejectedResult).reason,
-          doing,
-          statements[failed - 2]?.sql,
-        );
-      }
-      return settled
-        .slice(2, 2 + statements.length)
-        .map((r) => (r as PromiseFulfilledResult<readonly postgres.Row[]>).value);
-    } finally {
-      conn.release();
-    }
-  }
-
-  /** Runs any other program step by step, in one snapshot with custom plans (see the module comment). */
-  async #stepwise<T>(compiled: AnnouncedProgram<T>, doing: string): Promise<T> {
-    const announced = Object.keys(compiled.statements).length;
-    const program = compiled.program();
-    let step = program.next();
-    if (step.done) return step.value;
-    const conn = await this.#reserve(doing);
-    let current: CompiledStatement = step.value;
-    let sent = 0;
-    let committed = false;
-    const run = (statement: CompiledStatement) => {
-      sent++;
-      return conn.unsafe(statement.sql, statement.params as Params, PREPARED).execute();
-    };
-    // The program's last announced statement takes the commit along in its round trip.
-    const commitIfLast = () => {
-      if (sent < announced) return undefined;
-      committed = true;
-      return conn.unsafe('commit').execute();
-    };
-    try {
-      const [, , first] = await Promise.all([
-        conn.unsafe(BEGIN_SNAPSHOT).execute(),
-        conn.unsafe(CUSTOM_PLANS).execute(),
-        run(current),
-        commitIfLast(),
-      ]);
-      step = program.next(first);
-      while (!step.done) {
         current = step.value;
-        // The compiler announces every statement a program may run; one it did not would run
-        // after the commit, outside the snapshot.
-        if (committed)
-          throw new Error(`the compiled program ran a statement it did not announce: ${current.sql}`);
-        const [rows] = await Promise.all([run(current), commitIfLast()]);
-        step = program.next(rows);
+        asked.add(current);
+        let answer = answers.get(current);
+        if (answer === undefined) {
+          if (committed) {
+            await commit;
+            return MISSED;
+          }
+          send(current);
+          // The program's last announced statement takes the commit along in its round trip.
+          if (sent >= announced) {
+            commit = conn.unsafe('commit').execute();
+            commit.catch(() => {});
+            committed = true;
+          }
+          answer = answers.get(current) as Promise<Rows>;
+        }
+        step = program.next(await answer);
       }
-      // Awaited: postgres.js sends a query a microtask after it is created, so releasing the
-      // connection first could let another caller's statement run inside this transaction.
-      if (!committed) await conn.unsafe('commit');
-      return step.value;
+      await begin;
+      await plans;
+      // Awaited: releasing the connection before the commit completes could let another caller's
+      // statement run inside this transaction.
+      if (committed) await commit;
+      else await conn.unsafe('commit');
+      return { result: step.value, asked };
     } catch (error) {
       await rollback(conn);
-      throw wrapDriverError(error, doing, current.sql);
+      throw wrapDriverError(error, doing, current?.sql);
     } finally {
       conn.release();
     }

@@ -57,6 +57,10 @@ function instanceColumns() {
     updatedAt: ctext('updated_at').notNull(),
     /** Creation order, for `listInstances` (oldest first). */
     ord: bigint('ord', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    /** Retention (SPEC §9): events older than this many milliseconds are expired; NULL: no rule. */
+    retentionMaxAgeMs: bigint('retention_max_age_ms', { mode: 'number' }),
+    /** Retention: a stream keeps its newest this-many events visible; NULL: no rule. */
+    retentionMaxEvents: bigint('retention_max_events', { mode: 'number' }),
   } satisfies Record<string, PgColumnBuilderBase>;
 }
 
@@ -87,6 +91,14 @@ function eventTagColumns() {
   } satisfies Record<string, PgColumnBuilderBase>;
 }
 
+function streamFloorColumns() {
+  return {
+    instanceId: ctext('instance_id').notNull(),
+    streamId: ctext('stream_id').notNull(),
+    version: bigint('version', { mode: 'number' }).notNull(),
+  } satisfies Record<string, PgColumnBuilderBase>;
+}
+
 function kvColumns() {
   return {
     namespace: ctext('namespace').notNull(),
@@ -111,14 +123,18 @@ function buildTables(table: typeof pgTable) {
   const eventTags = table('event_tags', eventTagColumns(), (t) => [
     primaryKey({ name: 'event_tags_pkey', columns: [t.instanceId, t.tag, t.globalPosition] }),
   ]);
+  // The version of streams whose events were removed: a stream continues from it (SPEC §9).
+  const streamFloors = table('stream_floors', streamFloorColumns(), (t) => [
+    primaryKey({ name: 'stream_floors_pkey', columns: [t.instanceId, t.streamId] }),
+  ]);
   const kv = table('kv', kvColumns(), (t) => [
     primaryKey({ name: 'kv_pkey', columns: [t.namespace, t.key] }),
   ]);
-  return { instances, events, eventTags, kv };
+  return { instances, events, eventTags, streamFloors, kv };
 }
 
 /** Event Log's tables, unqualified: the source drizzle-kit generates the migrations from. */
-export const { instances, events, eventTags, kv } = buildTables(pgTable);
+export const { instances, events, eventTags, streamFloors, kv } = buildTables(pgTable);
 
 /** The tables bound to a schema. */
 export type Tables = ReturnType<typeof buildTables>;

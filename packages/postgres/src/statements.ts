@@ -38,6 +38,9 @@ export function buildStatements(schema: string) {
   // Two-int advisory lock keys of this schema (see the function comment); `schema` is validated.
   const listenerLockKey = `hashtext('eventlog.listeners'), hashtext('${schema}')`;
   const listenerBarrierKey = `hashtext('eventlog.listen-barrier'), hashtext('${schema}')`;
+  // The version a stream keeps after its events were removed (SPEC §9), or NULL.
+  const floorOf = (instance: string, stream: string) =>
+    `(select f.version from ${s}.stream_floors f where f.instance_id = ${instance} and f.stream_id = ${stream})`;
   // An instance reference: its id first, then its name (SPEC §3).
   const resolveId = `(select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1)`;
   // The insert of the general path: rows with their sequence numbers, in event order.
@@ -51,9 +54,9 @@ export function buildStatements(schema: string) {
         select r.id from (select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1) r
         where r.id = current_setting('${APPEND_INSTANCE_SETTING}')
       ), versions as materialized (
-        select s.stream, coalesce((select e.sequence_number from ${events} e
+        select s.stream, coalesce(greatest((select e.sequence_number from ${events} e
             where e.instance_id = i.id and e.stream_id = s.stream
-            order by e.sequence_number desc limit 1), 0) as version
+            order by e.sequence_number desc limit 1), ${floorOf('i.id', 's.stream')}), 0) as version
         from instance i cross join unnest($5::text[]) as s(stream)
       ), head as materialized (
         select coalesce((select e.global_position from ${events} e
@@ -113,9 +116,9 @@ export function buildStatements(schema: string) {
      * sequence number (null when empty); no rows when the instance does not exist. Each version
      * is one backward step of the (instance, stream, sequence) index.
      */
-    streamVersions: `select i.id, s.stream, (select e.sequence_number from ${events} e
+    streamVersions: `select i.id, s.stream, greatest((select e.sequence_number from ${events} e
         where e.instance_id = i.id and e.stream_id = s.stream
-        order by e.sequence_number desc limit 1) as version
+        order by e.sequence_number desc limit 1), ${floorOf('i.id', 's.stream')}) as version
       from ${resolveId} i
       cross join unnest($2::text[]) as s(stream)`,
 
@@ -200,8 +203,8 @@ export function buildStatements(schema: string) {
     },
 
     /** $1 instance id, $2 stream: the stream's last sequence number. */
-    streamVersion: `select coalesce(max(sequence_number), 0) as version from ${events}
-      where instance_id = $1 and stream_id = $2`,
+    streamVersion: `select coalesce(greatest((select max(sequence_number) from ${events}
+      where instance_id = $1 and stream_id = $2), ${floorOf('$1', '$2')}), 0) as version`,
 
     /** $1 channel, $2 payloads: one notification each. */
     notifyMany: `select count(pg_notify($1, p)) as sent from unnest($2::text[]) as p`,

@@ -31,6 +31,7 @@ export * from './store/append-decisions.js';
 export * from './store/driver-errors.js';
 export * from './store/instance-programs.js';
 export * from './store/kv-store.js';
+export * from './store/lifecycle-programs.js';
 export * from './store/migrations.js';
 export * from './store/sql-driver.js';
 export * from './store/sql-store.js';

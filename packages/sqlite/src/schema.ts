@@ -21,6 +21,10 @@ export const instances = sqliteTable('instances', {
   description: text('description'),
   createdAt: text('created_at').notNull(),
   updatedAt: text('updated_at').notNull(),
+  /** Retention (SPEC §9): events older than this many milliseconds are expired; NULL: no rule. */
+  retentionMaxAgeMs: integer('retention_max_age_ms'),
+  /** Retention: a stream keeps its newest this-many events visible; NULL: no rule. */
+  retentionMaxEvents: integer('retention_max_events'),
 });
 
 /**
@@ -72,6 +76,21 @@ export const eventTags = sqliteTable(
     globalPosition: integer('global_position').notNull(),
   },
   (t) => [primaryKey({ name: 'event_tags_pk', columns: [t.instancePk, t.tag, t.globalPosition] })],
+);
+
+/**
+ * The version (last sequence number) of streams whose events were removed (deleted, truncated or
+ * pruned), so a stream continues from it when written again: a stream's version is the greater of
+ * its last event's sequence number and this floor.
+ */
+export const streamFloors = sqliteTable(
+  'stream_floors',
+  {
+    instancePk: integer('instance_pk').notNull(),
+    streamId: text('stream_id').notNull(),
+    version: integer('version').notNull(),
+  },
+  (t) => [primaryKey({ name: 'stream_floors_pk', columns: [t.instancePk, t.streamId] })],
 );
 
 export const kv = sqliteTable(

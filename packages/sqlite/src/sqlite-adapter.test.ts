@@ -78,6 +78,7 @@ describe('Given a new file', () => {
       tags: true,
       conditionalAppends: true,
       appendKvWrites: true,
+      lifecycle: true,
     });
     await adapter.close();
   });

@@ -65,12 +65,8 @@ export class SqliteAppender {
     /** Prepares (and caches) a statement whose text varies (conditions, key-value writes). */
     private readonly prepare: (sql: string) => Database.Statement,
   ) {
-    // ORDER BY … LIMIT 1 walks the (instance, stream, sequence) index backwards: one seek.
-    this.streamVersion = db
-      .prepare(
-        'SELECT sequence_number FROM events WHERE instance_pk = ? AND stream_id = ? ORDER BY sequence_number DESC LIMIT 1',
-      )
-      .pluck();
+    // max() over the (instance, stream, sequence) index is one seek; the floor another (SPEC §9).
+    this.streamVersion = db.prepare(S.streamVersion(0, '', 0, '').sql).pluck();
     const columns = qualifyColumns(dialect, SQLITE_EVENT_LAYOUT);
     this.eventsByEventId = db.prepare(
       `SELECT ${eventSelectList(dialect, columns)} FROM events AS e WHERE e.instance_pk = ? AND e.event_id IN (SELECT value FROM json_each(?))`,
@@ -106,7 +102,7 @@ export class SqliteAppender {
   /** The last sequence number of a stream (0 when empty). */
   private version(pk: number, stream: string): number {
     this.running(this.streamVersion.source);
-    return (this.streamVersion.get(pk, stream) as number | undefined) ?? 0;
+    return (this.streamVersion.get(pk, stream, pk, stream) as number | null | undefined) ?? 0;
   }
 
   /** The append; call it inside `BEGIN IMMEDIATE`. */

@@ -72,6 +72,7 @@ export class SqliteDriver implements SqlDriver {
       tags: true,
       conditionalAppends: true,
       appendKvWrites: true,
+      lifecycle: true,
     });
     const dialect = sqliteStoreDialect();
     this.statements = buildStoreStatements(dialect, SQLITE_STORE_LAYOUT);

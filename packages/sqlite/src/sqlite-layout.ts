@@ -28,6 +28,9 @@ export const SQLITE_STORE_LAYOUT: Readonly<StoreTablesLayout> = Object.freeze({
   eventTagsInstanceColumn: 'instance_pk',
   instanceKey: 'pk',
   instanceOrder: 'pk',
+  streamFloors: 'stream_floors',
+  documentParameter: (placeholder: string) => `jsonb(${placeholder})`,
+  positionsParameter: (placeholder: string) => `SELECT value FROM json_each(${placeholder})`,
 });
 
 /** The dialect: payloads stored as JSONB, object group keys through a registered function. */

@@ -46,6 +46,20 @@ import { DEFAULT_EVENT_TABLE, type EventTableLayout } from './table-layout.js';
 export interface InstanceScope {
   readonly id: string;
   readonly key?: string | number;
+  /** Which events are visible under the instance's retention rules (all when absent). */
+  readonly visibility?: Visibility;
+}
+
+/**
+ * The events a read may see under retention (SPEC §9), as resolved for one moment: those with a
+ * timestamp at or after `minTimestamp`, and (with `maxEventsPerStream`) those with fewer than that
+ * many newer events in their stream.
+ */
+export interface Visibility {
+  /** Canonical ISO timestamp: older events are expired. */
+  readonly minTimestamp?: string;
+  /** A stream shows only its newest this-many events. */
+  readonly maxEventsPerStream?: number;
 }
 
 /** Caps a query checks while it runs. */
@@ -122,10 +136,16 @@ export interface QueryCompiler {
   compileHeadPosition(instance: string | InstanceScope): CompiledProgram<number>;
 }
 
-function toScope(instance: string | InstanceScope): { id: string; key: string | number } {
+interface Scope {
+  id: string;
+  key: string | number;
+  visibility?: Visibility | undefined;
+}
+
+function toScope(instance: string | InstanceScope): Scope {
   return typeof instance === 'string'
     ? { id: instance, key: instance }
-    : { id: instance.id, key: instance.key ?? instance.id };
+    : { id: instance.id, key: instance.key ?? instance.id, visibility: instance.visibility };
 }
 
 function toNumber(value: unknown): number | null {
@@ -211,11 +231,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
           position: dialect.quoteIdentifier(tagTable.position),
         };
 
-  function condition(
-    node: ConditionNode | undefined,
-    scope: { id: string; key: string | number },
-    bind: Bind,
-  ): SqlCondition {
+  function condition(node: ConditionNode | undefined, scope: Scope, bind: Bind): SqlCondition {
     if (node === undefined) return true;
     // The events holding a tag, by one range of the tag table's (instance, tag, position) key.
     const tagContains =
@@ -226,15 +242,33 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     return compileConditionNode(node, { dialect, columns, instanceId: scope.id, bind, tagContains });
   }
 
-  /** `instance = ? [AND stream = ?] [AND where]`. */
+  const table = quoteTable(dialect, layout);
+  const q = (name: string) => dialect.quoteIdentifier(name);
+
+  /** The retention conditions of a scope: its expired events are invisible. */
+  function visible(scope: Scope, bind: Bind): string[] {
+    const parts: string[] = [];
+    const rules = scope.visibility;
+    if (rules?.minTimestamp !== undefined) parts.push(`${columns.timestamp} >= ${bind(rules.minTimestamp)}`);
+    if (rules?.maxEventsPerStream !== undefined) {
+      // Fewer than N newer events in the stream (sequences have no gaps after the first kept one).
+      const c = layout.columns;
+      parts.push(
+        `NOT EXISTS (SELECT 1 FROM ${table} AS newer WHERE newer.${q(c.instance)} = ${columns.instance} AND newer.${q(c.streamId)} = ${columns.streamId} AND newer.${q(c.sequenceNumber)} >= ${columns.sequenceNumber} + ${bind(rules.maxEventsPerStream)})`,
+      );
+    }
+    return parts;
+  }
+
+  /** `instance = ? [AND visible] [AND stream = ?] [AND where]`. */
   function scopeWhere(
-    scope: { id: string; key: string | number },
+    scope: Scope,
     stream: string | undefined,
     where: ConditionNode | undefined,
     bind: Bind,
     extra?: string,
   ): string {
-    const parts = [`${columns.instance} = ${bind(scope.key)}`];
+    const parts = [`${columns.instance} = ${bind(scope.key)}`, ...visible(scope, bind)];
     if (extra !== undefined) parts.push(extra);
     if (stream !== undefined) parts.push(`${columns.streamId} = ${bind(stream)}`);
     const filter = condition(where, scope, bind);
@@ -273,7 +307,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     return keys.join(', ');
   }
 
-  function compileEvents(scope: { id: string; key: string | number }, query: QueryNode): CompiledQuery {
+  function compileEvents(scope: Scope, query: QueryNode): CompiledQuery {
     const params = new ParamCollector();
     const where = scopeWhere(scope, query.stream, query.where, params.bind);
     const { limit, offset } = query;
@@ -452,7 +486,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
   }
 
   function compileReduce(
-    scope: { id: string; key: string | number },
+    scope: Scope,
     query: QueryNode,
     reduce: ReduceNode,
     limits: QueryLimits,
@@ -584,7 +618,8 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     compileStats(instance) {
       const scope = toScope(instance);
       const params = new ParamCollector();
-      const where = () => `${columns.instance} = ${params.bind(scope.key)}`;
+      const where = () =>
+        [`${columns.instance} = ${params.bind(scope.key)}`, ...visible(scope, params.bind)].join(' AND ');
       const ts = dialect.collate(columns.timestamp);
       // Independent scalar subqueries: each one is answered from its own covering index.
       const summary = params.render(

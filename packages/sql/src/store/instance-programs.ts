@@ -11,6 +11,7 @@ import {
   instanceClash,
   instanceNotFound,
   type NewInstance,
+  type Retention,
 } from '@eventlog/core';
 import type { Row, StatementProgram } from '../compiler/query-program.js';
 import type { InstanceRow, StoreStatements } from './store-statements.js';
@@ -24,7 +25,22 @@ export function toInstance(row: InstanceRow): Instance {
     updatedAt: row.updated_at,
   };
   if (row.description !== null) instance.description = row.description;
+  const retention = retentionOf(row);
+  if (retention !== undefined) instance.retention = retention;
   return instance;
+}
+
+/** The retention rules of an instance row, or undefined when it has none. */
+export function retentionOf(row: InstanceRow): Retention | undefined {
+  const maxAge = row.max_age_ms;
+  const maxEvents = row.max_events;
+  if ((maxAge === null || maxAge === undefined) && (maxEvents === null || maxEvents === undefined)) {
+    return undefined;
+  }
+  const retention: Retention = {};
+  if (maxAge !== null && maxAge !== undefined) retention.maxAgeMs = Number(maxAge);
+  if (maxEvents !== null && maxEvents !== undefined) retention.maxEventsPerStream = Number(maxEvents);
+  return retention;
 }
 
 function first(rows: readonly Row[]): InstanceRow | undefined {
@@ -65,7 +81,11 @@ export function* updateInstanceProgram(
     description: patch.description === null ? null : (patch.description ?? row.description),
     updated_at: patch.updatedAt,
   };
-  yield S.updateInstance(next.name, next.description, next.updated_at, id);
+  if (patch.retention !== undefined) {
+    next.max_age_ms = patch.retention?.maxAgeMs ?? null;
+    next.max_events = patch.retention?.maxEventsPerStream ?? null;
+  }
+  yield S.updateInstance(next.name, next.description, next.updated_at, next.max_age_ms, next.max_events, id);
   return toInstance(next);
 }
 
@@ -77,6 +97,7 @@ export function* deleteInstanceProgram(
   const row = first(yield S.instanceById(id));
   if (row === undefined) throw instanceNotFound(id);
   yield S.deleteEventTags(row.key);
+  yield S.deleteStreamFloors(row.key);
   const [deleted] = yield S.deleteEvents(row.key);
   yield S.deleteInstance(id);
   return { instance: toInstance(row), deletedEvents: Number(deleted?.changes ?? 0) };

@@ -31,6 +31,11 @@ export type WriteLock =
  */
 export interface AnnouncedProgram<T> {
   readonly statements: Readonly<Record<string, CompiledStatement>>;
+  /**
+   * Statements the program will most likely ask for first (after `statements.guard`, when there
+   * is one): a driver may send them ahead, in the same round trip.
+   */
+  readonly prefetch?: readonly CompiledStatement[];
   program(): StatementProgram<T>;
 }
 

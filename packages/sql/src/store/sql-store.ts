@@ -10,6 +10,7 @@ import {
   type AppendOutcome,
   type AppendRequest,
   type CommitSignal,
+  EventLogError,
   type EventRecord,
   type Instance,
   type InstancePatch,
@@ -21,11 +22,14 @@ import {
   type QueryNode,
   type QueryResult,
   type ReadAfterRequest,
+  type ReadOptions,
+  type Retention,
   STORAGE_ADAPTER_CONTRACT,
   type StorageAdapter,
+  type StreamRemoval,
+  type StreamRemovalOutcome,
   type Unsubscribe,
 } from '@eventlog/core';
-import type { CompiledStatement } from '../compiler/params.js';
 import type { InstanceScope, ReadAfterSpec } from '../compiler/query-compiler.js';
 import type { StatementProgram } from '../compiler/query-program.js';
 import {
@@ -33,19 +37,30 @@ import {
   deleteInstanceProgram,
   listInstancesProgram,
   resolveInstanceProgram,
+  retentionOf,
   updateInstanceProgram,
 } from './instance-programs.js';
 import { createSqlKvStore } from './kv-store.js';
+import { pruneBatchProgram, removeStreamProgram, visibilityAt } from './lifecycle-programs.js';
 import type { AnnouncedProgram, SqlDriver, WriteLock } from './sql-driver.js';
 import type { InstanceRow, StoreStatements } from './store-statements.js';
 
 const CATALOG: WriteLock = { kind: 'catalog' };
 
-/** The key an instance's events are stored under; `NOT_FOUND` when the instance does not exist. */
-function* instanceKey(S: StoreStatements, instanceId: string): StatementProgram<string | number> {
-  const [row] = yield S.instanceKeyById(instanceId);
-  if (row === undefined) throw instanceNotFound(instanceId);
-  return row.key as string | number;
+/** The moment of a read, in epoch ms: the caller's, else the system clock's. */
+function nowOf(options: ReadOptions | undefined): number {
+  return options?.now === undefined ? Date.now() : Date.parse(options.now);
+}
+
+function sameRetention(a: Retention | undefined, b: Retention | undefined): boolean {
+  return a?.maxAgeMs === b?.maxAgeMs && a?.maxEventsPerStream === b?.maxEventsPerStream;
+}
+
+/** Thrown by a read compiled ahead with rules that turned out stale: it runs again with `rules`. */
+class RetentionChanged extends EventLogError {
+  constructor(readonly rules: Retention | undefined) {
+    super('STORAGE_ERROR', 'The retention rules of the instance changed while reading; read again.');
+  }
 }
 
 /** The shared SQL event store. Drivers may extend it to expose their own handles. */
@@ -56,6 +71,8 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
   readonly kv: KeyValueStore;
   protected readonly driver: D;
   private readonly S: StoreStatements;
+  /** The retention rules last seen per instance id (what reads are compiled with ahead). */
+  private readonly retention = new Map<string, Retention | undefined>();
 
   constructor(driver: D) {
     this.driver = driver;
@@ -68,27 +85,51 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
   }
 
   /**
-   * A program over one instance's events, compiled for its scope: directly when events reference
-   * instances by id, else after reading the instance's key in the same run.
+   * Runs a read of one instance's events under its retention rules at `now`: the instance's row is
+   * read first, in the same snapshot (its key and rules: the guard), and the read is compiled for
+   * what the row says. On a driver whose events reference instances by id, the read is compiled
+   * ahead with the rules last seen for the instance, so the driver can send it with the guard in
+   * one round trip; when the guard shows other rules, the read runs again with them.
    */
-  private scoped<T>(
+  private async guarded<T>(
+    doing: string,
     instanceId: string,
-    compile: (scope: InstanceScope) => AnnouncedProgram<T>,
-  ): AnnouncedProgram<T> {
-    if (this.driver.keyedById) return compile({ id: instanceId });
+    now: number,
+    compile: (scope: InstanceScope, guard: { row?: InstanceRow }) => AnnouncedProgram<T>,
+    run: (program: AnnouncedProgram<T>) => Promise<T> = (program) => this.driver.read(doing, program),
+  ): Promise<T> {
     const S = this.S;
-    // The announced texts are exact; only the key parameter differs.
-    const announced: Record<string, CompiledStatement> = {
-      key: S.instanceKeyById(instanceId),
-      ...compile({ id: instanceId, key: instanceId }).statements,
-    };
-    return {
-      statements: announced,
-      program: function* () {
-        const key = yield* instanceKey(S, instanceId);
-        return yield* compile({ id: instanceId, key }).program();
-      },
-    };
+    const ahead = this.driver.keyedById;
+    for (let attempt = 0; ; attempt++) {
+      const assumed = this.retention.get(instanceId);
+      const guard = S.instanceById(instanceId);
+      const seen: { row?: InstanceRow } = {};
+      // The texts are exact; on a keyed driver only the key parameter will differ.
+      const speculative = compile({ id: instanceId, visibility: visibilityAt(assumed, now) }, seen);
+      const first = speculative.program().next();
+      const program: AnnouncedProgram<T> = {
+        statements: { guard, ...speculative.statements },
+        ...(ahead && !first.done ? { prefetch: [first.value] } : {}),
+        program: function* () {
+          const [row] = (yield guard) as readonly InstanceRow[];
+          if (row === undefined) throw instanceNotFound(instanceId);
+          seen.row = row;
+          const rules = retentionOf(row);
+          if (ahead) {
+            if (!sameRetention(rules, assumed)) throw new RetentionChanged(rules);
+            return yield* speculative.program();
+          }
+          const scope = { id: instanceId, key: row.key, visibility: visibilityAt(rules, now) };
+          return yield* compile(scope, seen).program();
+        },
+      };
+      try {
+        return await run(program);
+      } catch (error) {
+        if (!(error instanceof RetentionChanged) || attempt > 0) throw error;
+        this.retention.set(instanceId, error.rules);
+      }
+    }
   }
 
   ready(): Promise<void> {
@@ -107,8 +148,14 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     return this.driver.run('listing instances', listInstancesProgram(this.S));
   }
 
-  updateInstance(id: string, patch: InstancePatch): Promise<Instance> {
-    return this.driver.write('updating an instance', CATALOG, updateInstanceProgram(this.S, id, patch));
+  async updateInstance(id: string, patch: InstancePatch): Promise<Instance> {
+    const instance = await this.driver.write(
+      'updating an instance',
+      CATALOG,
+      updateInstanceProgram(this.S, id, patch),
+    );
+    this.retention.set(id, instance.retention);
+    return instance;
   }
 
   async deleteInstance(id: string): Promise<{ instance: Instance; deletedEvents: number }> {
@@ -125,31 +172,31 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     return this.driver.append(request);
   }
 
-  query(instanceId: string, query: QueryNode, limits: Limits): Promise<QueryResult> {
+  query(instanceId: string, query: QueryNode, limits: Limits, options?: ReadOptions): Promise<QueryResult> {
     const compiler = this.driver.compiler;
-    return this.driver.read(
-      'running a query',
-      this.scoped(instanceId, (scope) => compiler.compileQuery(scope, query, limits)),
+    return this.guarded('running a query', instanceId, nowOf(options), (scope) =>
+      compiler.compileQuery(scope, query, limits),
     );
   }
 
-  stats(instanceId: string): Promise<InstanceStats> {
-    const S = this.S;
+  stats(instanceId: string, options?: ReadOptions): Promise<InstanceStats> {
     const compiler = this.driver.compiler;
-    return this.driver.read('computing statistics', {
-      statements: { instance: S.instanceById(instanceId), ...compiler.compileStats(instanceId).statements },
-      program: function* () {
-        const [row] = (yield S.instanceById(instanceId)) as readonly InstanceRow[];
-        if (row === undefined) throw instanceNotFound(instanceId);
-        const summary = yield* compiler.compileStats({ id: row.id, key: row.key }).program();
-        return {
-          instanceId: row.id,
-          name: row.name,
-          ...summary,
-          createdAt: row.created_at,
-          updatedAt: row.updated_at,
-        };
-      },
+    return this.guarded('computing statistics', instanceId, nowOf(options), (scope, guard) => {
+      const summary = compiler.compileStats(scope);
+      return {
+        statements: summary.statements,
+        program: function* (): StatementProgram<InstanceStats> {
+          const stats = yield* summary.program();
+          const row = guard.row as InstanceRow;
+          return {
+            instanceId: row.id,
+            name: row.name,
+            ...stats,
+            createdAt: row.created_at,
+            updatedAt: row.updated_at,
+          };
+        },
+      };
     });
   }
 
@@ -158,7 +205,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     const spec: ReadAfterSpec = { after: request.after, limit: request.limit };
     if (request.stream !== undefined) spec.stream = request.stream;
     if (request.where !== undefined) spec.where = request.where;
-    const read = this.scoped(request.instanceId, (scope) => {
+    return this.guarded('reading events after a position', request.instanceId, nowOf(request), (scope) => {
       const compiled = compiler.compileReadAfter(scope, spec);
       return {
         statements: { read: compiled.statement },
@@ -167,13 +214,85 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
         },
       };
     });
-    return this.driver.run('reading events after a position', read.program());
   }
 
   headPosition(instanceId: string): Promise<number> {
     const compiler = this.driver.compiler;
-    const head = this.scoped(instanceId, (scope) => compiler.compileHeadPosition(scope));
-    return this.driver.run('reading the head position', head.program());
+    if (this.driver.keyedById) {
+      return this.driver.run('reading the head position', compiler.compileHeadPosition(instanceId).program());
+    }
+    const S = this.S;
+    return this.driver.run(
+      'reading the head position',
+      (function* (): StatementProgram<number> {
+        const [row] = yield S.instanceKeyById(instanceId);
+        if (row === undefined) throw instanceNotFound(instanceId);
+        return yield* compiler
+          .compileHeadPosition({ id: instanceId, key: row.key as string | number })
+          .program();
+      })(),
+    );
+  }
+
+  async deleteStream(removal: StreamRemoval): Promise<StreamRemovalOutcome> {
+    return this.removeStream('deleting a stream', removal);
+  }
+
+  async truncateStream(removal: StreamRemoval & { before: number }): Promise<StreamRemovalOutcome> {
+    return this.removeStream('truncating a stream', removal);
+  }
+
+  private async removeStream(doing: string, removal: StreamRemoval): Promise<StreamRemovalOutcome> {
+    const outcome = await this.driver.write(
+      doing,
+      { kind: 'instance', id: removal.instanceId },
+      removeStreamProgram(this.S, removal),
+    );
+    this.driver.committed({
+      kind: 'append',
+      instanceId: removal.instanceId,
+      position: outcome.event.global_position,
+    });
+    return outcome;
+  }
+
+  async pruneExpired(request: {
+    instanceId?: string;
+    now: string;
+    batchSize: number;
+  }): Promise<{ deletedEvents: number }> {
+    const S = this.S;
+    const now = Date.parse(request.now);
+    const rows =
+      request.instanceId === undefined
+        ? ((await this.driver.run(
+            'finding instances with retention',
+            (function* () {
+              return (yield S.instancesWithRetention()) as readonly InstanceRow[];
+            })(),
+          )) as readonly InstanceRow[])
+        : await this.driver.run(
+            'pruning expired events',
+            (function* () {
+              const [row] = (yield S.instanceById(request.instanceId as string)) as readonly InstanceRow[];
+              if (row === undefined) throw instanceNotFound(request.instanceId as string);
+              return [row];
+            })(),
+          );
+    let deletedEvents = 0;
+    for (const row of rows) {
+      // Batches of their own transactions: appends to the instance wait at most one batch.
+      for (;;) {
+        const removed = await this.driver.write(
+          'pruning expired events',
+          { kind: 'instance', id: row.id },
+          pruneBatchProgram(S, row, now, request.batchSize),
+        );
+        deletedEvents += removed;
+        if (removed === 0) break;
+      }
+    }
+    return { deletedEvents };
   }
 
   watch(listener: (signal: CommitSignal) => void): Unsubscribe {

@@ -38,6 +38,12 @@ export interface StoreTablesLayout {
   instanceOrder: string;
   /** Wraps the placeholder of a JSON text parameter (PostgreSQL: `?::text::jsonb`). */
   jsonParameter?(placeholder: string): string;
+  /** Wraps the placeholder of a payload or metadata JSON text (SQLite: `jsonb(?)`). */
+  documentParameter?(placeholder: string): string;
+  /** The table of stream versions that outlive their events (see `schema.ts`). */
+  streamFloors: string | readonly string[];
+  /** A subquery of the positions in a JSON array parameter (SQLite: `SELECT value FROM json_each(?)`). */
+  positionsParameter(placeholder: string): string;
 }
 
 /** An instance row as the catalog statements return it. */
@@ -49,6 +55,9 @@ export interface InstanceRow extends Row {
   description: string | null;
   created_at: string;
   updated_at: string;
+  /** Retention rules (bigint columns may come back as strings). */
+  max_age_ms: number | string | null;
+  max_events: number | string | null;
 }
 
 /** Renders `?` markers as the dialect's placeholders, in order. */
@@ -81,7 +90,10 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
   const kv = table(layout.kv);
   const eventTags = table(layout.eventTags);
   const json = layout.jsonParameter ?? ((p: string) => p);
-  const columns = `${q(layout.instanceKey)} AS key, id, name, description, created_at, updated_at`;
+  const columns = `${q(layout.instanceKey)} AS key, id, name, description, created_at, updated_at, retention_max_age_ms AS max_age_ms, retention_max_events AS max_events`;
+  const floors = table(layout.streamFloors);
+  const doc = layout.documentParameter ?? json;
+  const eventsInstance = q(layout.eventsInstanceColumn);
   const s = (text: string, changes = false) => fixed(dialect, text, changes);
 
   return {
@@ -113,10 +125,70 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
        SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ${instances} WHERE id = ? OR name = ?)
        ON CONFLICT DO NOTHING RETURNING ${q(layout.instanceKey)} AS key`,
     ),
-    /** (name, description, updatedAt, id) */
-    updateInstance: s(`UPDATE ${instances} SET name = ?, description = ?, updated_at = ? WHERE id = ?`),
+    /** (name, description, updatedAt, maxAgeMs, maxEvents, id) */
+    updateInstance: s(
+      `UPDATE ${instances} SET name = ?, description = ?, updated_at = ?, retention_max_age_ms = ?, retention_max_events = ? WHERE id = ?`,
+    ),
+    /** Every instance with a retention rule (for pruning). */
+    instancesWithRetention: s(
+      `SELECT ${columns} FROM ${instances} WHERE retention_max_age_ms IS NOT NULL OR retention_max_events IS NOT NULL`,
+    ),
+
+    /** (key, stream, key, stream) A stream's version: its last sequence number, or its floor. */
+    streamVersion: s(
+      `SELECT max(v) AS version FROM (
+         SELECT max(sequence_number) AS v FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ?
+         UNION ALL SELECT version AS v FROM ${floors} WHERE ${q(layout.eventsInstanceColumn)} = ? AND stream_id = ?) AS x`,
+    ),
+    /** (key, stream, version) Keeps a stream's version when its events go. */
+    keepStreamVersion: s(
+      `INSERT INTO ${floors} AS f (${eventsInstance}, stream_id, version) VALUES (?, ?, ?)
+       ON CONFLICT (${eventsInstance}, stream_id) DO UPDATE
+       SET version = CASE WHEN excluded.version > f.version THEN excluded.version ELSE f.version END`,
+    ),
+    /** (key, stream, before) Deletes the tags of a stream's events below a sequence number. */
+    deleteStreamTags: s(
+      `DELETE FROM ${eventTags} WHERE ${q(layout.eventTagsInstanceColumn)} = ? AND global_position IN (
+         SELECT global_position FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ? AND sequence_number < ?)`,
+    ),
+    /** (key, stream, before) Deletes a stream's events below a sequence number; `{ changes }`. */
+    deleteStreamEvents: s(
+      `DELETE FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ? AND sequence_number < ?`,
+      true,
+    ),
+    /**
+     * (key, stream, seq, type, id, timestamp, payload, key) Appends a `$system` event inside a
+     * write transaction that holds the instance's lock; answers its position.
+     */
+    insertSystemEvent: s(
+      `INSERT INTO ${events} (${eventsInstance}, stream_id, sequence_number, event_type, id, timestamp, payload, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ${doc('?')}, ${doc("'{}'")}) RETURNING global_position`,
+    ),
+    /** (key, minTimestamp, limit) The oldest expired-by-age events of an instance. */
+    expiredByAge: s(
+      `SELECT global_position AS p, stream_id AS s FROM ${events} WHERE ${eventsInstance} = ? AND timestamp < ?
+       ORDER BY timestamp LIMIT ?`,
+    ),
+    /** (key, maxEvents, limit) The oldest events with at least maxEvents newer ones in their stream. */
+    expiredByCount: s(
+      `SELECT e.global_position AS p, e.stream_id AS s FROM ${events} AS e WHERE e.${eventsInstance} = ?
+       AND EXISTS (SELECT 1 FROM ${events} AS newer WHERE newer.${eventsInstance} = e.${eventsInstance}
+         AND newer.stream_id = e.stream_id AND newer.sequence_number >= e.sequence_number + ?)
+       ORDER BY e.global_position LIMIT ?`,
+    ),
+    /** (key, positions JSON) Deletes the tags of events by position. */
+    deleteTagsAt: s(
+      `DELETE FROM ${eventTags} WHERE ${q(layout.eventTagsInstanceColumn)} = ? AND global_position IN (${layout.positionsParameter('?')})`,
+    ),
+    /** (key, positions JSON) Deletes events by position; `{ changes }`. */
+    deleteEventsAt: s(
+      `DELETE FROM ${events} WHERE ${eventsInstance} = ? AND global_position IN (${layout.positionsParameter('?')})`,
+      true,
+    ),
     /** (id) */
     deleteInstance: s(`DELETE FROM ${instances} WHERE id = ?`),
+    /** (key) Deletes the stream floors of an instance. */
+    deleteStreamFloors: s(`DELETE FROM ${floors} WHERE ${eventsInstance} = ?`),
     /** (key) Deletes the tag rows of an instance's events. */
     deleteEventTags: s(`DELETE FROM ${eventTags} WHERE ${q(layout.eventTagsInstanceColumn)} = ?`, true),
     /** (key) Deletes an instance's events; answers `{ changes }`. */
