@@ -15,6 +15,7 @@ import {
   outcomeMismatches,
   repeat,
   runBatches,
+  runConcurrentSingles,
   runQueries,
   runSingles,
 } from '../cases.js';
@@ -53,6 +54,7 @@ export async function runSqliteSection(
 
   const batches = batchesOf(config.events, config.batchSize);
   const singles = makeEvents(config.events, config.singleAppends);
+  const concurrent = makeEvents(config.events, config.concurrentAppends);
   const tables: Table[] = [];
   const settings: Partial<Record<string, string>> = {};
   let querySides: Partial<Record<SideName, BenchSide>> = {};
@@ -64,6 +66,7 @@ export async function runSqliteSection(
       const side = await (open as Opener)();
       await runBatches(side, batches.slice(0, Math.min(10, batches.length)));
       await runSingles(side, singles.slice(0, 500));
+      await runConcurrentSingles(side, concurrent.slice(0, 320), config.concurrency);
       for (const q of QUERIES) await side.queries[q]?.();
       await side.close();
       log(`sqlite: warmed up ${name}`);
@@ -87,6 +90,14 @@ export async function runSqliteSection(
       log(`sqlite ${durability}: ${config.singleAppends} single appendEvent calls`);
       const single = await repeat(o, config.reps, (side) => runSingles(side, singles));
       log(`sqlite ${durability}: ${describeRuns('single', single.runs)}`);
+
+      log(
+        `sqlite ${durability}: ${config.concurrency} concurrent appenders, ${config.concurrentAppends} single appends`,
+      );
+      const conc = await repeat(o, config.reps, (side) =>
+        runConcurrentSingles(side, concurrent, config.concurrency),
+      );
+      log(`sqlite ${durability}: ${describeRuns('concurrent', conc.runs)}`);
 
       let perCallNote: string | undefined;
       if (durability === 'full' && emmett?.ok) {
@@ -115,12 +126,21 @@ export async function runSqliteSection(
           emmett: medianOf(single.runs, 'emmett', emmettMissing),
           target: { vsRaw: 0.7 },
         },
+        {
+          label: `appendEvent, ${config.concurrency} concurrent appenders (one stream each)`,
+          unit: 'events/s',
+          ours: medianOf(conc.runs, 'ours', undefined),
+          raw: medianOf(conc.runs, 'raw', undefined),
+          emmett: medianOf(conc.runs, 'emmett', emmettMissing),
+          target: { vsRaw: 1 },
+        },
       ];
       const notes = [
         ...(['ours', 'raw', 'emmett'] as const)
           .filter((s) => settings[`${durability}:${s}`] !== undefined)
           .map((s) => `${s}: ${settings[`${durability}:${s}`]}`),
-        `median of ${config.reps} runs, each on a fresh database file; ${describeRuns('batch', batch.runs)}; ${describeRuns('single', single.runs)}`,
+        `median of ${config.reps} runs, each on a fresh database file; ${describeRuns('batch', batch.runs)}; ${describeRuns('single', single.runs)}; ${describeRuns('concurrent', conc.runs)}`,
+        'concurrent: ours coalesces the calls of this process that arrive together into one transaction (group commit); raw runs a transaction per call',
       ];
       if (perCallNote !== undefined) notes.push(perCallNote);
       if (emmett !== undefined && !emmett.ok) notes.push(`Emmett unavailable: ${emmett.reason}`);

@@ -22,6 +22,16 @@ export interface SqliteAdapterOptions {
    */
   pollIntervalMs?: number;
   /**
+   * Coalesce concurrent appends of this process to one instance into one transaction (group
+   * commit: one fsync for all of them). Each call keeps its own checks, result and error. Default
+   * `true`; `false` runs one transaction per call.
+   */
+  coalesce?: boolean;
+  /** The most events one coalesced transaction inserts (a single call may exceed it). Default 10,000. */
+  maxCoalescedEvents?: number;
+  /** Instrumentation: called after each append transaction commits (before its calls settle). */
+  onAppendCommit?: (info: { instanceId: string; requests: number; events: number; position: number }) => void;
+  /**
    * Called when a `watch` listener throws. The commit already succeeded and other listeners still
    * run. Default: the error is ignored.
    */
@@ -35,6 +45,9 @@ export interface ResolvedSqliteOptions {
   durability: 'full' | 'normal';
   busyTimeoutMs: number;
   pollIntervalMs: number;
+  coalesce: boolean;
+  maxCoalescedEvents: number;
+  onAppendCommit: SqliteAdapterOptions['onAppendCommit'];
   onListenerError: ((error: unknown, signal: CommitSignal) => void) | undefined;
 }
 
@@ -70,6 +83,12 @@ export function resolveOptions(options: SqliteAdapterOptions): ResolvedSqliteOpt
     durability,
     busyTimeoutMs: nonNegativeInteger(options.busyTimeoutMs, 'busyTimeoutMs', 5000),
     pollIntervalMs: Math.max(1, nonNegativeInteger(options.pollIntervalMs, 'pollIntervalMs', 50)),
+    coalesce: options.coalesce ?? true,
+    onAppendCommit: options.onAppendCommit,
+    maxCoalescedEvents: Math.max(
+      1,
+      nonNegativeInteger(options.maxCoalescedEvents, 'maxCoalescedEvents', 10_000),
+    ),
     onListenerError: options.onListenerError,
   };
 }

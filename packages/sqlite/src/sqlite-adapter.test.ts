@@ -211,6 +211,54 @@ describe('Given an open adapter', () => {
   });
 });
 
+describe('Given concurrent appends of this process (group commit)', () => {
+  it('when 16 callers append at once, then fewer transactions carry them, each call gets its own events, and the stream has no gaps', async () => {
+    const commits: Array<{ requests: number; events: number }> = [];
+    const adapter = sqliteAdapter({ file: newFile(), onAppendCommit: (info) => commits.push(info) });
+    await append(adapter, 'group', [event('warm-up')]);
+    commits.length = 0;
+    const outcomes = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => append(adapter, 'group', [event('s', { i }), event('s', { i })])),
+    );
+    expect(commits.reduce((n, c) => n + c.requests, 0)).toBe(16);
+    expect(commits.length).toBeLessThan(16);
+    outcomes.forEach((outcome, i) => {
+      expect(outcome.events.map((e) => e.payload)).toEqual([{ i }, { i }]);
+    });
+    const sequences = outcomes.flatMap((o) => o.events.map((e) => e.sequence_number)).sort((a, b) => a - b);
+    expect(sequences).toEqual(Array.from({ length: 32 }, (_, k) => k + 1));
+    await adapter.close();
+  });
+
+  it('when one call of a group conflicts, then only that call fails and the others are stored', async () => {
+    const adapter = sqliteAdapter({ file: newFile() });
+    await append(adapter, 'mixed', [event('s')]);
+    const [ok1, bad, ok2] = await Promise.allSettled([
+      append(adapter, 'mixed', [event('s')]),
+      append(adapter, 'mixed', [event('s')], {
+        expectedVersion: { check: { kind: 'exact', version: 0 }, raw: 0 },
+      }),
+      append(adapter, 'mixed', [event('t')]),
+    ]);
+    expect(ok1.status).toBe('fulfilled');
+    expect(ok2.status).toBe('fulfilled');
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'CONFLICT' } });
+    await adapter.close();
+  });
+
+  it('when coalescing is off, then each call is a transaction of its own', async () => {
+    const commits: unknown[] = [];
+    const adapter = sqliteAdapter({
+      file: newFile(),
+      coalesce: false,
+      onAppendCommit: (info) => commits.push(info),
+    });
+    await Promise.all(Array.from({ length: 5 }, () => append(adapter, 'alone', [event('s')])));
+    expect(commits).toHaveLength(5);
+    await adapter.close();
+  });
+});
+
 describe('Given watchers', () => {
   it('when this process commits, then they get an append signal with the instance and position', async () => {
     const adapter = sqliteAdapter({ file: ':memory:' });

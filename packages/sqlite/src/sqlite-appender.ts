@@ -6,18 +6,13 @@
  * the `AUTOINCREMENT` key, handed out in insert order under the lock.
  */
 
+import { type EventRecord, instanceNotFound, storageError } from '@eventlog/core';
 import {
-  type AppendOutcome,
-  type AppendRequest,
-  type EventRecord,
-  eventIdsOf,
-  instanceNotFound,
-  storageError,
-} from '@eventlog/core';
-import {
+  type AppendDecision,
   conditionProbe,
   decideAppends,
   decodeEvent,
+  eventIdsOfGroup,
   eventSelectList,
   type InstanceRow,
   insertedRecords,
@@ -28,7 +23,6 @@ import {
   type Row,
   type SqlDialect,
   type StoreStatements,
-  settleAppends,
 } from '@eventlog/sql';
 import type Database from 'better-sqlite3';
 import { SQLITE_EVENT_LAYOUT } from './sqlite-layout.js';
@@ -43,6 +37,23 @@ const COLUMN_COUNT = 10;
 function isEmptyObject(value: object): boolean {
   for (const _ in value) return false;
   return true;
+}
+
+/** What a group's transaction wrote, to settle its calls with once it committed. */
+export interface WrittenGroup {
+  decisions: readonly AppendDecision[];
+  /** The inserted events, in order (the decisions index into them). */
+  records: EventRecord[];
+  /** Calls to run in the next transaction (see `decideAppends`). */
+  deferred: PendingAppend[];
+  instanceId: string;
+}
+
+/** Thrown out of a group's transaction that writes nothing, to roll it back; carries its outcome. */
+export class NothingWritten extends Error {
+  constructor(readonly group: WrittenGroup) {
+    super('nothing to write');
+  }
 }
 
 /** The append's own statements, prepared once per connection. */
@@ -105,14 +116,20 @@ export class SqliteAppender {
     return (this.streamVersion.get(pk, stream, pk, stream) as number | null | undefined) ?? 0;
   }
 
-  /** The append; call it inside `BEGIN IMMEDIATE`. */
-  append(request: AppendRequest): AppendOutcome {
-    let row = this.resolve(request.instance);
+  /**
+   * Decides and writes a group of calls to one instance reference; call it inside
+   * `BEGIN IMMEDIATE`. Nothing is settled here: the caller settles the calls once the transaction
+   * committed (a failed commit must not have told anyone their events are stored). Throws
+   * `NOT_FOUND` when the instance is missing and no call may create it.
+   */
+  appendGroup(ref: string, group: readonly PendingAppend[]): WrittenGroup {
+    let row = this.resolve(ref);
     if (row === undefined) {
-      if (!request.autoCreate) throw instanceNotFound(request.instance);
-      const ref = request.instance;
+      const creator = group.find((p) => p.request.autoCreate);
+      if (creator === undefined) throw instanceNotFound(ref);
+      const now = creator.request.now;
       this.running(this.autoCreate.source);
-      this.autoCreate.run(ref, ref, request.now, request.now, ref, ref);
+      this.autoCreate.run(ref, ref, now, now, ref, ref);
       row = this.resolve(ref);
       if (row === undefined) throw storageError(`Could not create instance "${ref}".`);
     }
@@ -120,7 +137,7 @@ export class SqliteAppender {
     const instanceId = row.id;
 
     const stored = new Map<string, EventRecord>();
-    const eventIds = eventIdsOf(request);
+    const eventIds = eventIdsOfGroup(group);
     if (eventIds.length > 0) {
       this.running(this.eventsByEventId.source);
       for (const r of this.eventsByEventId.all(pk, JSON.stringify(eventIds)) as Row[]) {
@@ -129,39 +146,42 @@ export class SqliteAppender {
       }
     }
     const versions = new Map<string, number>();
-    for (const event of request.events) {
-      if (!versions.has(event.streamId)) versions.set(event.streamId, this.version(pk, event.streamId));
+    for (const pending of group) {
+      for (const event of pending.request.events) {
+        if (!versions.has(event.streamId)) versions.set(event.streamId, this.version(pk, event.streamId));
+      }
     }
-
-    let outcome: AppendOutcome | undefined;
-    let failure: { error: unknown } | undefined;
-    const call: PendingAppend = {
-      request,
-      resolve: (result) => {
-        outcome = result;
-      },
-      reject: (error) => {
-        failure = { error };
-      },
-    };
     const conditionMatches = new Map<PendingAppend, number | null>();
-    if (request.condition !== undefined) {
-      const probe = conditionProbe(this.dialect, SQLITE_EVENT_LAYOUT, request.condition, (bind) => bind(pk));
+    for (const pending of group) {
+      const condition = pending.request.condition;
+      if (condition === undefined) continue;
+      const probe = conditionProbe(this.dialect, SQLITE_EVENT_LAYOUT, condition, (bind) => bind(pk));
       this.running(probe.sql);
-      const [row] = this.prepare(probe.sql).all(...probe.params) as Array<{ p: number | null }>;
-      conditionMatches.set(call, row?.p ?? null);
+      const [match] = this.prepare(probe.sql).all(...probe.params) as Array<{ p: number | null }>;
+      conditionMatches.set(pending, match?.p ?? null);
     }
-    const plan = decideAppends([call], { stored, versions, conditionMatches });
-    const positions = plan.rows.length === 0 ? [] : this.insert(pk, plan.rows);
+    const plan = decideAppends(group, { stored, versions, conditionMatches });
+    if (plan.rows.length === 0) {
+      // Nothing to write (duplicates and conflicts only): roll back, an auto-created instance too.
+      throw new NothingWritten({
+        decisions: plan.decisions,
+        records: [],
+        deferred: plan.deferred,
+        instanceId,
+      });
+    }
+    const positions = this.insert(pk, plan.rows);
     for (const write of kvWritesOf(plan.decisions)) {
-      const text = JSON.stringify(write.value);
-      const upsert = this.S.kvUpsert(write.namespace, write.key, text);
+      const upsert = this.S.kvUpsert(write.namespace, write.key, JSON.stringify(write.value));
       this.running(upsert.sql);
       this.prepare(upsert.sql).run(...upsert.params);
     }
-    settleAppends(plan.decisions, insertedRecords(plan.rows, instanceId, positions));
-    if (failure !== undefined) throw failure.error;
-    return outcome as AppendOutcome;
+    return {
+      decisions: plan.decisions,
+      records: insertedRecords(plan.rows, instanceId, positions),
+      deferred: plan.deferred,
+      instanceId,
+    };
   }
 
   /** Inserts the rows in order; returns their positions. */

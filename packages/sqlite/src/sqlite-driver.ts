@@ -19,10 +19,12 @@ import {
 } from '@eventlog/core';
 import {
   type AnnouncedProgram,
+  AppendCoalescer,
   buildStoreStatements,
   type CompiledStatement,
   createQueryCompiler,
   createSqlKvStore,
+  type PendingAppend,
   type QueryCompiler,
   type Row,
   runProgramSync,
@@ -30,12 +32,13 @@ import {
   type StatementProgram,
   type StoreStatement,
   type StoreStatements,
+  settleAppends,
   wrapDriverFailure,
 } from '@eventlog/sql';
 import Database from 'better-sqlite3';
 import { ConnectionLock, type TransactionScope } from './connection-lock.js';
 import type { ResolvedSqliteOptions } from './options.js';
-import { SqliteAppender } from './sqlite-appender.js';
+import { NothingWritten, SqliteAppender, type WrittenGroup } from './sqlite-appender.js';
 import { SqliteChangeFeed } from './sqlite-change-feed.js';
 import { openDatabase } from './sqlite-connection.js';
 import { SQLITE_EVENT_LAYOUT, SQLITE_STORE_LAYOUT, sqliteStoreDialect } from './sqlite-layout.js';
@@ -52,9 +55,11 @@ export class SqliteDriver implements SqlDriver {
   readonly statements: StoreStatements;
   readonly compiler: QueryCompiler;
 
+  private readonly options: ResolvedSqliteOptions;
   private readonly lock = new ConnectionLock<AdapterTransaction>();
   private readonly prepared = new Map<string, Database.Statement>();
   private readonly feed: SqliteChangeFeed;
+  private readonly coalescer: AppendCoalescer<AppendRequest, AppendOutcome>;
   private db: Database.Database | undefined;
   private appender!: SqliteAppender;
   private openError: EventLogError | undefined;
@@ -64,6 +69,7 @@ export class SqliteDriver implements SqlDriver {
   private statement: string | undefined;
 
   constructor(options: ResolvedSqliteOptions) {
+    this.options = options;
     this.capabilities = Object.freeze({
       persistent: !options.memory,
       crossProcess: !options.memory,
@@ -77,6 +83,11 @@ export class SqliteDriver implements SqlDriver {
     const dialect = sqliteStoreDialect();
     this.statements = buildStoreStatements(dialect, SQLITE_STORE_LAYOUT);
     this.compiler = createQueryCompiler(dialect, { layout: SQLITE_EVENT_LAYOUT });
+    this.coalescer = new AppendCoalescer(this.appendGroup, {
+      enabled: options.coalesce,
+      maxWeight: options.maxCoalescedEvents,
+      weight: (request) => request.events.length,
+    });
     this.feed = new SqliteChangeFeed({
       connection: () => (this.closing === undefined ? this.db : undefined),
       crossProcess: this.capabilities.crossProcess,
@@ -207,20 +218,87 @@ export class SqliteDriver implements SqlDriver {
   }
 
   append(request: AppendRequest): Promise<AppendOutcome> {
-    return this.use('appending events', () => {
-      let outcome: AppendOutcome;
+    try {
+      this.admit();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Inside `transaction(fn)`: part of that transaction, at once (a group would wait for its lock).
+    if (this.lock.current() !== undefined) {
+      return new Promise<AppendOutcome>((resolve, reject) => {
+        const pending: PendingAppend = { request, resolve, reject };
+        this.appendGroup(request.instance, [pending]).then((deferred) => {
+          // Alone, a call is never deferred (no earlier call of its group claimed its eventIds).
+          for (const p of deferred)
+            p.reject(new EventLogError('STORAGE_ERROR', 'The append could not be decided.'));
+        }, reject);
+      });
+    }
+    // Concurrent appends of this process to one instance share a transaction (group commit): one
+    // write lock and one fsync for all of them, each call keeping its own checks and outcome.
+    return this.coalescer.submit(request.instance, request);
+  }
+
+  /** Appends a group in one `BEGIN IMMEDIATE`; settles its calls once it committed. */
+  private readonly appendGroup = (ref: string, group: PendingAppend[]): Promise<PendingAppend[]> =>
+    this.use('appending events', () => {
+      let written: WrittenGroup;
       try {
-        outcome = this.writeTx.immediate(() => this.appender.append(request)) as AppendOutcome;
+        written = this.writeTx.immediate(() => this.appender.appendGroup(ref, group)) as WrittenGroup;
       } catch (error) {
-        throw this.appendError(error, request);
+        if (error instanceof NothingWritten) {
+          settleAppends(error.group.decisions, []);
+          return error.group.deferred;
+        }
+        if (group.length > 1 && !EventLogError.isInstance(error)) {
+          // The group failed as a whole: each call alone, so one call's failure stays its own.
+          return this.appendAlone(ref, group);
+        }
+        const failure = this.appendError(error, (group[0] as PendingAppend).request);
+        for (const pending of group) pending.reject(failure);
+        return [];
       }
-      const events = outcome.events;
-      if (!outcome.duplicate && events.length > 0 && this.feed.watched) {
-        const last = events[events.length - 1] as (typeof events)[number];
-        this.committed({ kind: 'append', instanceId: last.instanceId, position: last.global_position });
-      }
-      return outcome;
+      this.afterCommit(written);
+      return written.deferred;
     });
+
+  /** Tells instrumentation and watchers of a committed group, then settles its calls. */
+  private afterCommit(written: WrittenGroup): void {
+    const { records } = written;
+    const last = records[records.length - 1];
+    if (last !== undefined) {
+      try {
+        this.options.onAppendCommit?.({
+          instanceId: written.instanceId,
+          requests: written.decisions.length,
+          events: records.length,
+          position: last.global_position,
+        });
+      } catch {
+        // Instrumentation must not turn a committed append into a failed one.
+      }
+      if (this.feed.watched) {
+        this.committed({ kind: 'append', instanceId: written.instanceId, position: last.global_position });
+      }
+    }
+    settleAppends(written.decisions, records);
+  }
+
+  /** Runs each call of a failed group in a transaction of its own. */
+  private appendAlone(ref: string, group: PendingAppend[]): PendingAppend[] {
+    const deferred: PendingAppend[] = [];
+    for (const pending of group) {
+      try {
+        const written = this.writeTx.immediate(() =>
+          this.appender.appendGroup(ref, [pending]),
+        ) as WrittenGroup;
+        this.afterCommit(written);
+        deferred.push(...written.deferred);
+      } catch (error) {
+        pending.reject(this.appendError(error, pending.request));
+      }
+    }
+    return deferred;
   }
 
   /** Only the stream-sequence key is a CONFLICT; every other failure is a STORAGE_ERROR. */
@@ -328,8 +406,11 @@ export class SqliteDriver implements SqlDriver {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.feed.close();
+    // Appends already queued finish first; new ones are refused (admit).
+    const queued = this.coalescer.close();
     // Behind any transaction in flight, so it can finish (or fail) before the connection goes.
     this.closing = this.lock.exclusive(async () => {
+      await queued;
       const db = this.db;
       this.db = undefined;
       this.prepared.clear();

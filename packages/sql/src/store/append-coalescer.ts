@@ -59,7 +59,7 @@ export class AppendCoalescer<TRequest, TResult> {
   submit(lane: string, request: TRequest): Promise<TResult> {
     if (this.#closed) {
       return Promise.reject(
-        new EventLogError('STORAGE_ERROR', 'The PostgreSQL adapter is closed; open a new one to append.'),
+        new EventLogError('STORAGE_ERROR', 'The adapter is closed; open a new one to append.'),
       );
     }
     return new Promise<TResult>((resolve, reject) => {
