@@ -23,12 +23,13 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >&2
 fi
 
-cluster=$(pg_lsclusters --no-header 2>/dev/null | head -n 1 || true)
+# The first cluster that is not the test replica (scripts/pg-replica-setup.sh makes that one).
+cluster=$(pg_lsclusters --no-header 2>/dev/null | awk '$2 != "eventlog_replica"' | head -n 1 || true)
 if [ -z "$cluster" ]; then
   version=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
   log "creating cluster $version/main"
   $SUDO pg_createcluster "$version" main >&2
-  cluster=$(pg_lsclusters --no-header | head -n 1)
+  cluster=$(pg_lsclusters --no-header | awk '$2 != "eventlog_replica"' | head -n 1)
 fi
 version=$(echo "$cluster" | awk '{print $1}')
 name=$(echo "$cluster" | awk '{print $2}')

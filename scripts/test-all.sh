@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check: lint, typecheck, and all tests of all packages, on memory, SQLite and
 # PostgreSQL. PostgreSQL is installed/started by scripts/pg-setup.sh unless EVENTLOG_TEST_PG_URL is
-# already set.
+# already set, and a streaming replica by scripts/pg-replica-setup.sh unless
+# EVENTLOG_TEST_PG_REPLICA_URL is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
@@ -17,6 +18,13 @@ if [ -z "${EVENTLOG_TEST_PG_URL:-}" ]; then
   exit 1
 fi
 echo "test-all: PostgreSQL at ${EVENTLOG_TEST_PG_URL}"
+# A streaming replica of that cluster, for the read-replica tests (SPEC §12).
+if ! replica_env="$(bash scripts/pg-replica-setup.sh)"; then
+  echo "test-all: scripts/pg-replica-setup.sh failed (its messages are above), so there is no replica for the tests; fix that, or set EVENTLOG_TEST_PG_REPLICA_URL. Stopping." >&2
+  exit 1
+fi
+eval "$replica_env"
+echo "test-all: PostgreSQL replica at ${EVENTLOG_TEST_PG_REPLICA_URL:-?}"
 npx turbo run lint
 npx turbo run typecheck
 npx turbo run build --concurrency=1

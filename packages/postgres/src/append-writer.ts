@@ -84,9 +84,14 @@ export interface AppendWriterContext {
    * transaction looked (a NOTIFY is due then, see `CommitNotifier`).
    */
   onCommitted(instanceId: string, listened: boolean, committed: CommittedEvents): void;
+  /** With replicas: told the primary's WAL position after each commit (see `#commit`). */
+  onLsn?: ((lsn: string) => void) | undefined;
 }
 
 type Reserved = Awaited<ReturnType<PgClient['reserve']>>;
+
+/** The primary's current WAL position, as text (`0/16B3748`). */
+export const WAL_POSITION = 'select pg_current_wal_insert_lsn()::text as lsn';
 
 /** The instance a transaction locked (`lockInstanceRef` notes it in this setting). */
 const LOCKED_INSTANCE = `current_setting('eventlog.append_instance')`;
@@ -152,6 +157,26 @@ export class AppendWriter {
 
   constructor(context: AppendWriterContext) {
     this.#ctx = context;
+  }
+
+  /**
+   * Sends `commit`, and right behind it on the same connection (when replicas are configured) the
+   * primary's WAL position, which is at or past the commit's record: reads on replicas wait for
+   * it (read-your-writes). Both in the round trip the commit is in.
+   */
+  #commit(conn: Reserved): Promise<unknown> {
+    const commit = conn.unsafe('commit').execute();
+    const track = this.#ctx.onLsn;
+    if (track === undefined) return commit;
+    const lsn = conn.unsafe<Array<{ lsn: string }>>(WAL_POSITION).execute();
+    lsn.then(
+      (rows) => {
+        const value = rows[0]?.lsn;
+        if (value !== undefined) track(value);
+      },
+      () => {},
+    );
+    return Promise.all([commit, lsn.catch(() => undefined)]);
   }
 
   /** Appends the group in one transaction, settling every call it does not return (deferred). */
@@ -262,7 +287,7 @@ export class AppendWriter {
       conn.unsafe<LockRow[]>(S.lockInstanceRef, [ref, this.#ctx.lockSeed()], PREPARED).execute(),
       conn.unsafe<InsertedRow[]>(statement.text, statement.params, PREPARED).execute(),
       // A hook that holds the transaction open runs between the insert and the commit.
-      hold === undefined ? conn.unsafe('commit').execute() : Promise.resolve(undefined),
+      hold === undefined ? this.#commit(conn) : Promise.resolve(undefined),
     ]);
     for (const r of [begin, lock]) {
       if (r.status === 'rejected') {
@@ -305,7 +330,7 @@ export class AppendWriter {
     let committed = early;
     if (hold !== undefined) {
       await hold(info);
-      [committed] = await Promise.allSettled([conn.unsafe('commit').execute()]);
+      [committed] = await Promise.allSettled([this.#commit(conn)]);
     }
     if (committed?.status === 'rejected') throw unknownOutcome(ref, committed.reason);
 
@@ -476,7 +501,7 @@ export class AppendWriter {
       await insert.catch(() => {});
       await hold(info);
     }
-    const commit = conn.unsafe('commit').execute();
+    const commit = this.#commit(conn);
     const [inserted, committed, kv] = await Promise.allSettled([insert, commit, written]);
     if (inserted.status === 'fulfilled' && kv.status === 'rejected') {
       // The key-value writes failed, so the transaction rolled back: nothing was stored.

@@ -32,6 +32,8 @@ export interface PostgresAdapterHooks {
    * the instance's lock. Tests use it to hold a transaction open; it slows every append.
    */
   beforeAppendCommit?(info: AppendTransactionInfo): Promise<void> | void;
+  /** Called for each read a replica could serve: where it ran (`primary` when none could). */
+  onRead?(info: { server: 'primary' | 'replica'; url?: string; reason?: string }): void;
 }
 
 /**
@@ -77,10 +79,22 @@ export interface PostgresAdapterOptions {
   ssl?: PostgresJsOptions<Record<string, never>>['ssl'];
   /** Instrumentation hooks. */
   hooks?: PostgresAdapterHooks;
+  /**
+   * URLs of streaming replicas of the same database (SPEC §12). Queries and statistics are served
+   * by them in turn, each after checking, in the same round trip, that the replica has replayed
+   * this process's last write (else the primary answers: a read after an append in this process
+   * always sees it). A replica that fails is skipped for `replicaRetryMs` and then tried again.
+   * Live reads and everything that writes go to the primary. Default none.
+   */
+  replicas?: string[];
+  /** How long a failed replica is left out, in ms. Default 5,000. */
+  replicaRetryMs?: number;
 }
 
 /** Options with their defaults applied. */
-export interface ResolvedOptions extends Required<Omit<PostgresAdapterOptions, 'ssl' | 'hooks'>> {
+export interface ResolvedOptions
+  extends Required<Omit<PostgresAdapterOptions, 'ssl' | 'hooks' | 'replicas'>> {
+  replicas: string[];
   ssl: PostgresAdapterOptions['ssl'];
   hooks: PostgresAdapterHooks;
 }
@@ -108,6 +122,19 @@ function splitSchemaParam(url: string): { url: string; schema: string | undefine
   params.delete('schema');
   const rest = params.toString();
   return { url: rest === '' ? url.slice(0, q) : `${url.slice(0, q)}?${rest}`, schema };
+}
+
+function replicasOf(replicas: unknown): string[] {
+  if (replicas === undefined) return [];
+  if (
+    !Array.isArray(replicas) ||
+    replicas.some((r) => typeof r !== 'string' || !/^postgres(ql)?:\/\//.test(r))
+  ) {
+    throw new TypeError(
+      'postgresAdapter: "replicas" must be an array of PostgreSQL URLs such as postgres://user:password@replica:5432/db.',
+    );
+  }
+  return replicas.map((r) => splitSchemaParam(r).url);
 }
 
 /** Checks options and applies defaults; throws `TypeError` on a misconfiguration. */
@@ -138,5 +165,7 @@ export function resolveOptions(options: PostgresAdapterOptions): ResolvedOptions
     applicationName: options.applicationName ?? 'eventlog',
     ssl: options.ssl,
     hooks: options.hooks ?? {},
+    replicas: replicasOf(options.replicas),
+    replicaRetryMs: positiveInteger('replicaRetryMs', options.replicaRetryMs, 5000, 0),
   };
 }

@@ -33,7 +33,7 @@ import {
   type WriteLock,
 } from '@eventlog/sql';
 import type postgres from 'postgres';
-import { AppendWriter } from './append-writer.js';
+import { AppendWriter, WAL_POSITION } from './append-writer.js';
 import { CommitNotifier } from './commit-notifier.js';
 import { CommitWatcher } from './commit-watcher.js';
 import { loadMigrations, migrate } from './migrator.js';
@@ -110,6 +110,11 @@ export class PostgresDriver implements SqlDriver {
   readonly #notifier: CommitNotifier;
   readonly #coalescer: AppendCoalescer<AppendRequest, AppendOutcome>;
   readonly #reader: PostgresQueryRunner;
+  /** Read replicas (SPEC §12): a pool and a runner each, and until when a failed one is left out. */
+  readonly #replicas: Array<{ url: string; sql: PgClient; reader: PostgresQueryRunner; downUntil: number }>;
+  #nextReplica = 0;
+  /** The primary's WAL position after this process's last write: replicas must have replayed it. */
+  #lsn: bigint | undefined;
   #lockSeed = 0;
   #opening: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -139,6 +144,7 @@ export class PostgresDriver implements SqlDriver {
       schema: options.schema,
       lockSeed: () => this.#lockSeed,
       hooks: options.hooks,
+      onLsn: options.replicas.length === 0 ? undefined : (lsn) => this.#wrote(lsn),
       onCommitted: (instanceId, listened, committed) => {
         const position = (committed.events[committed.events.length - 1] as EventRecord).global_position;
         this.#watcher.committed({ kind: 'append', instanceId, position, committed });
@@ -151,6 +157,27 @@ export class PostgresDriver implements SqlDriver {
       weight: (request) => request.events.length,
     });
     this.#reader = new PostgresQueryRunner(this.sql);
+    this.#replicas = options.replicas.map((url) => {
+      const sql = createPgClient({ ...options, url });
+      return { url, sql, reader: new PostgresQueryRunner(sql), downUntil: 0 };
+    });
+  }
+
+  /** Notes the primary's WAL position after a write (the greatest seen). */
+  #wrote(lsn: string): void {
+    const value = parseLsn(lsn);
+    if (value !== undefined && (this.#lsn === undefined || value > this.#lsn)) this.#lsn = value;
+  }
+
+  /** After a write outside the append path: the primary's WAL position (only with replicas). */
+  async #noteWalPosition(): Promise<void> {
+    if (this.#replicas.length === 0) return;
+    try {
+      const [row] = await this.sql.unsafe<Array<{ lsn: string }>>(WAL_POSITION);
+      if (row !== undefined) this.#wrote(row.lsn);
+    } catch {
+      // Without it, a replica may answer before it replayed this write; the next write retries.
+    }
   }
 
   ready(): Promise<void> {
@@ -186,12 +213,73 @@ export class PostgresDriver implements SqlDriver {
     return runOn(this.sql as unknown as StatementRunner, doing, program);
   }
 
-  async read<T>(doing: string, program: AnnouncedProgram<T>): Promise<T> {
+  async read<T>(doing: string, program: AnnouncedProgram<T>, options?: { replica?: boolean }): Promise<T> {
     await this.ready();
+    const onRead = this.#options.hooks.onRead;
+    if (options?.replica === true && this.#replicas.length > 0) {
+      const replica = this.#pickReplica();
+      if (replica === undefined) {
+        onRead?.({ server: 'primary', reason: 'every replica is down' });
+      } else {
+        try {
+          const result = await replica.reader.read(doing, this.#afterReplay(program));
+          onRead?.({ server: 'replica', url: replica.url });
+          return result;
+        } catch (error) {
+          if (error instanceof ReplicaBehind) {
+            onRead?.({ server: 'primary', reason: 'the replica has not replayed this process’s last write' });
+          } else if (EventLogError.isInstance(error) && error.code === 'STORAGE_ERROR') {
+            // The replica failed (down, or refusing): leave it out for a while; the primary answers.
+            replica.downUntil = Date.now() + this.#options.replicaRetryMs;
+            onRead?.({ server: 'primary', reason: `the replica failed: ${error.message}` });
+          } else {
+            throw error;
+          }
+        }
+      }
+    }
     return this.#reader.read(doing, program);
   }
 
+  /** The next replica in turn that is not left out. */
+  #pickReplica() {
+    const now = Date.now();
+    for (let k = 0; k < this.#replicas.length; k++) {
+      const replica = this.#replicas[(this.#nextReplica + k) % this.#replicas.length];
+      if (replica !== undefined && replica.downUntil <= now) {
+        this.#nextReplica = (this.#nextReplica + k + 1) % this.#replicas.length;
+        return replica;
+      }
+    }
+    return undefined;
+  }
+
+  /** The program, first checking (in its first round trip) that the replica replayed our writes. */
+  #afterReplay<T>(program: AnnouncedProgram<T>): AnnouncedProgram<T> {
+    const lsn = this.#lsn;
+    if (lsn === undefined) return program;
+    const replay: CompiledStatement = {
+      sql: 'select coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) as ok',
+      params: [formatLsn(lsn)],
+    };
+    return {
+      statements: { replay, ...program.statements },
+      ...(program.prefetch === undefined ? {} : { prefetch: program.prefetch }),
+      program: function* () {
+        const [row] = yield replay;
+        if (row?.ok !== true) throw new ReplicaBehind();
+        return yield* program.program();
+      },
+    };
+  }
+
   async write<T>(doing: string, lock: WriteLock, program: StatementProgram<T>): Promise<T> {
+    const result = await this.#write(doing, lock, program);
+    await this.#noteWalPosition();
+    return result;
+  }
+
+  async #write<T>(doing: string, lock: WriteLock, program: StatementProgram<T>): Promise<T> {
     await this.ready();
     const [text, params] =
       lock.kind === 'catalog'
@@ -252,8 +340,27 @@ export class PostgresDriver implements SqlDriver {
       await this.#coalescer.close();
       await this.#notifier.close();
       await this.#watcher.close();
+      await Promise.all(this.#replicas.map((replica) => replica.sql.end({ timeout: 5 })));
       await this.sql.end({ timeout: 5 });
     })();
     return this.#closing;
   }
+}
+
+/** A replica has not replayed this process's last write: the primary answers instead. */
+class ReplicaBehind extends EventLogError {
+  constructor() {
+    super('STORAGE_ERROR', 'The replica has not replayed the last write of this process yet.');
+  }
+}
+
+/** A `pg_lsn` text (`16/B374D848`) as a number, or undefined. */
+function parseLsn(text: string): bigint | undefined {
+  const match = /^([0-9A-Fa-f]+)\/([0-9A-Fa-f]+)$/.exec(text);
+  if (match === null) return undefined;
+  return (BigInt(`0x${match[1]}`) << 32n) + BigInt(`0x${match[2]}`);
+}
+
+function formatLsn(value: bigint): string {
+  return `${(value >> 32n).toString(16).toUpperCase()}/${(value & 0xffffffffn).toString(16).toUpperCase()}`;
 }

@@ -55,8 +55,8 @@ export class PostgresQueryRunner {
 
   /** Runs a program in one snapshot (see the module comment). */
   async read<T>(doing: string, compiled: AnnouncedProgram<T>): Promise<T> {
-    const { guard, page, count, ...others } = compiled.statements;
-    const lead = guard === undefined ? [] : [guard];
+    const { replay, guard, page, count, ...others } = compiled.statements;
+    const lead = [replay, guard].filter((statement) => statement !== undefined);
     if (page !== undefined && count !== undefined && Object.keys(others).length === 0) {
       const predicted = this.#countNeeded.get(page.sql) === true;
       const ahead = [...lead, page, ...(predicted ? [count] : [])];

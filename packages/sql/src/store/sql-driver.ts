@@ -58,8 +58,11 @@ export interface SqlDriver {
   ready(): Promise<void>;
   /** Runs a program with no transaction of its own: each statement sees the latest commits. */
   run<T>(doing: string, program: StatementProgram<T>): Promise<T>;
-  /** Runs a program in one read snapshot. */
-  read<T>(doing: string, program: AnnouncedProgram<T>): Promise<T>;
+  /**
+   * Runs a program in one read snapshot. With `replica`, a driver with read replicas may run it on
+   * one that has replayed this process's writes (queries and statistics; live reads do not ask).
+   */
+  read<T>(doing: string, program: AnnouncedProgram<T>, options?: { replica?: boolean }): Promise<T>;
   /** Runs a program in one write transaction holding `lock`; it commits when the program returns. */
   write<T>(doing: string, lock: WriteLock, program: StatementProgram<T>): Promise<T>;
   /** Appends atomically (see core's `AppendRequest`), then signals watchers. */

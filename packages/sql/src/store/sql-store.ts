@@ -96,7 +96,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     instanceId: string,
     now: number,
     compile: (scope: InstanceScope, guard: { row?: InstanceRow }) => AnnouncedProgram<T>,
-    run: (program: AnnouncedProgram<T>) => Promise<T> = (program) => this.driver.read(doing, program),
+    replica = false,
   ): Promise<T> {
     const S = this.S;
     const ahead = this.driver.keyedById;
@@ -124,7 +124,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
         },
       };
       try {
-        return await run(program);
+        return await this.driver.read(doing, program, { replica });
       } catch (error) {
         if (!(error instanceof RetentionChanged) || attempt > 0) throw error;
         this.retention.set(instanceId, error.rules);
@@ -174,30 +174,40 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
 
   query(instanceId: string, query: QueryNode, limits: Limits, options?: ReadOptions): Promise<QueryResult> {
     const compiler = this.driver.compiler;
-    return this.guarded('running a query', instanceId, nowOf(options), (scope) =>
-      compiler.compileQuery(scope, query, limits),
+    return this.guarded(
+      'running a query',
+      instanceId,
+      nowOf(options),
+      (scope) => compiler.compileQuery(scope, query, limits),
+      true,
     );
   }
 
   stats(instanceId: string, options?: ReadOptions): Promise<InstanceStats> {
     const compiler = this.driver.compiler;
-    return this.guarded('computing statistics', instanceId, nowOf(options), (scope, guard) => {
-      const summary = compiler.compileStats(scope);
-      return {
-        statements: summary.statements,
-        program: function* (): StatementProgram<InstanceStats> {
-          const stats = yield* summary.program();
-          const row = guard.row as InstanceRow;
-          return {
-            instanceId: row.id,
-            name: row.name,
-            ...stats,
-            createdAt: row.created_at,
-            updatedAt: row.updated_at,
-          };
-        },
-      };
-    });
+    return this.guarded(
+      'computing statistics',
+      instanceId,
+      nowOf(options),
+      (scope, guard) => {
+        const summary = compiler.compileStats(scope);
+        return {
+          statements: summary.statements,
+          program: function* (): StatementProgram<InstanceStats> {
+            const stats = yield* summary.program();
+            const row = guard.row as InstanceRow;
+            return {
+              instanceId: row.id,
+              name: row.name,
+              ...stats,
+              createdAt: row.created_at,
+              updatedAt: row.updated_at,
+            };
+          },
+        };
+      },
+      true,
+    );
   }
 
   readAfter(request: ReadAfterRequest): Promise<EventRecord[]> {
