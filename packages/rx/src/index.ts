@@ -18,6 +18,12 @@ export { type LiveQueryOptions, liveQuery } from './live-query.js';
 export { LiveReader, type LiveReaderEnd, type LiveReaderOptions } from './live-reader.js';
 export { type LogSource, toEventStore } from './log-source.js';
 export {
+  inPartition,
+  MEMBER_NAMESPACE,
+  partitionName,
+  partitionOf,
+} from './partitioned-projection.js';
+export {
   CHECKPOINT_NAMESPACE,
   type Projection,
   type ProjectionContext,

@@ -36,6 +36,7 @@ import {
 import { BehaviorSubject, filter, firstValueFrom, type Observable, Subject } from 'rxjs';
 import { LiveReader, type LiveReaderEnd } from './live-reader.js';
 import { type LogSource, toEventStore } from './log-source.js';
+import { PartitionedProjection } from './partitioned-projection.js';
 import { ProjectionLease } from './projection-lease.js';
 
 /** The key-value namespace of projection checkpoints. */
@@ -134,6 +135,14 @@ export interface ProjectionOptions<E extends EventMap = EventMap, TDriver = unkn
   lease?: ProjectionLeaseOptions;
   /** Delay before retrying after a storage error (the database is down), in ms. Default 1000. */
   retryDelayMs?: number;
+  /**
+   * Split the projection into this many partitions by a hash of `stream_id`, shared by every
+   * process running it (SPEC §12; see `partitioned-projection.ts`): each partition has its own
+   * checkpoint and lease, a stream's events stay in order in one process at a time, and a process
+   * that dies loses its partitions to the others once its lease expires. Default: none (one
+   * process runs the whole projection).
+   */
+  partitions?: number;
 }
 
 /** A running (or stoppable) projection. */
@@ -249,7 +258,8 @@ function positiveMs(value: number | undefined, fallback: number, name: string): 
   return value;
 }
 
-class DefaultProjection<E extends EventMap, TDriver> implements Projection {
+/** One projection (or one partition of a partitioned one). Internal: use {@link projection}. */
+export class DefaultProjection<E extends EventMap, TDriver> implements Projection {
   readonly name: string;
   private readonly store: EventStore<E>;
   private readonly kv: KeyValueStore;
@@ -671,5 +681,6 @@ class DefaultProjection<E extends EventMap, TDriver> implements Projection {
 export function projection<E extends EventMap = EventMap, TDriver = unknown>(
   options: ProjectionOptions<E, TDriver>,
 ): Projection {
+  if (options?.partitions !== undefined) return new PartitionedProjection(options, options.partitions);
   return new DefaultProjection(options);
 }
