@@ -4,7 +4,7 @@
  */
 
 /** Which sections run. */
-export type Section = 'sqlite' | 'postgres' | 'latency' | 'decisions';
+export type Section = 'sqlite' | 'postgres' | 'latency' | 'decisions' | 'partitions';
 
 export interface BenchConfig {
   /** Events loaded by the batch case (and queried afterwards). `BENCH_EVENTS`, default 100000. */
@@ -45,7 +45,7 @@ function int(name: string, fallback: number, min = 1): number {
   return value;
 }
 
-const SECTIONS: readonly Section[] = ['sqlite', 'postgres', 'latency', 'decisions'];
+const SECTIONS: readonly Section[] = ['sqlite', 'postgres', 'latency', 'decisions', 'partitions'];
 
 function sections(): Set<Section> {
   const raw = process.env.BENCH_ONLY?.trim();

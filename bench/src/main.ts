@@ -57,6 +57,12 @@ async function main(): Promise<void> {
     skipped.push(...result.skipped);
     tables.push(...result.tables);
   }
+  if (config.sections.has('partitions')) {
+    const { runPartitionsSection } = await import('./partitions/section.js');
+    const result = await runPartitionsSection(config, log);
+    skipped.push(...result.skipped);
+    tables.push(...result.tables);
+  }
   if (config.sections.has('latency')) {
     const { runLatencySection } = await import('./latency/section.js');
     const result = await runLatencySection(config, checks, log);
