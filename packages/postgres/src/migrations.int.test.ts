@@ -39,6 +39,7 @@ describePostgres('postgres migrations on open', (url) => {
       expect(tables?.map((t) => t.table_name)).toEqual([
         MIGRATIONS_TABLE,
         'event_tags',
+        'event_type_counts',
         'events',
         'instances',
         'kv',

@@ -24,6 +24,12 @@ export function postgresEventLayout(schema: string): EventTableLayout {
       tag: 'tag',
       position: 'global_position',
     },
+    typeCounts: {
+      table: [schema, 'event_type_counts'],
+      instance: 'instance_id',
+      type: 'event_type',
+      count: 'n',
+    },
   };
 }
 
@@ -41,6 +47,7 @@ export function postgresStoreLayout(schema: string): StoreTablesLayout {
     // JSON travels as text and is cast, independent of the driver's jsonb serializers.
     jsonParameter: (placeholder) => `${placeholder}::text::jsonb`,
     streamFloors: [schema, 'stream_floors'],
+    eventTypeCounts: [schema, 'event_type_counts'],
     positionsParameter: (placeholder) =>
       `SELECT jsonb_array_elements_text(${placeholder}::text::jsonb)::int8`,
   };

@@ -99,6 +99,14 @@ function streamFloorColumns() {
   } satisfies Record<string, PgColumnBuilderBase>;
 }
 
+function eventTypeCountColumns() {
+  return {
+    instanceId: ctext('instance_id').notNull(),
+    eventType: ctext('event_type').notNull(),
+    n: bigint('n', { mode: 'number' }).notNull(),
+  } satisfies Record<string, PgColumnBuilderBase>;
+}
+
 function kvColumns() {
   return {
     namespace: ctext('namespace').notNull(),
@@ -127,14 +135,18 @@ function buildTables(table: typeof pgTable) {
   const streamFloors = table('stream_floors', streamFloorColumns(), (t) => [
     primaryKey({ name: 'stream_floors_pkey', columns: [t.instanceId, t.streamId] }),
   ]);
+  // How many events of each type an instance holds, kept by every write: statistics read it.
+  const eventTypeCounts = table('event_type_counts', eventTypeCountColumns(), (t) => [
+    primaryKey({ name: 'event_type_counts_pkey', columns: [t.instanceId, t.eventType] }),
+  ]);
   const kv = table('kv', kvColumns(), (t) => [
     primaryKey({ name: 'kv_pkey', columns: [t.namespace, t.key] }),
   ]);
-  return { instances, events, eventTags, streamFloors, kv };
+  return { instances, events, eventTags, streamFloors, eventTypeCounts, kv };
 }
 
 /** Event Log's tables, unqualified: the source drizzle-kit generates the migrations from. */
-export const { instances, events, eventTags, streamFloors, kv } = buildTables(pgTable);
+export const { instances, events, eventTags, streamFloors, eventTypeCounts, kv } = buildTables(pgTable);
 
 /** The tables bound to a schema. */
 export type Tables = ReturnType<typeof buildTables>;

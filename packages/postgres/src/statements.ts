@@ -75,6 +75,10 @@ export function buildStatements(schema: string) {
     'order by r.ordinality',
     'where (select found = 1 and versions_ok and conflict is null from checks)\n      order by r.ordinality',
   );
+  // The inserted events (CTE `ins`) added to the instance's counts by type (statistics read them).
+  const countRows = `count_rows as (insert into ${s}.event_type_counts as c (instance_id, event_type, n)
+        select ins.instance_id, ins.event_type, count(*) from ins group by ins.instance_id, ins.event_type
+        on conflict (instance_id, event_type) do update set n = c.n + excluded.n)`;
   // One row per tag of the inserted events (CTE `ins`), for the tag index.
   const tagRows = `tag_rows as (insert into ${s}.event_tags (instance_id, tag, global_position)
         select ins.instance_id, t.tag, ins.global_position
@@ -140,7 +144,8 @@ export function buildStatements(schema: string) {
      * $4 its timestamp. Inserts in event order (positions are drawn as rows are inserted, after the
      * sort, so they follow event order); returns them.
      */
-    insertEvents: `${insertRows} returning global_position`,
+    insertEvents: `with ins as (${insertRows} returning global_position, instance_id, event_type), ${countRows}
+      select global_position from ins`,
 
     /**
      * An append that needs no facts before its insert (no eventIds, no version check), in one
@@ -155,18 +160,20 @@ export function buildStatements(schema: string) {
      * general path). Inserts in event order; returns positions, sequence numbers, and (in every
      * row) `previous`: the instance's highest position before the insert, read under the lock.
      */
-    appendUnconditional: `with ${unconditionalFacts} ${unconditionalRows} returning global_position, sequence_number, (select previous from head) as previous`,
+    appendUnconditional: `with ${unconditionalFacts}, ins as (${unconditionalRows}
+        returning global_position, sequence_number, (select previous from head) as previous, instance_id, event_type), ${countRows}
+      select global_position, sequence_number, previous from ins`,
 
     /**
      * {@link insertEvents} for batches with tags: the same insert, plus one row per tag in the tag
      * table, in the same statement.
      */
-    insertEventsTagged: `with ins as (${insertRows} returning global_position, instance_id, tags), ${tagRows}
+    insertEventsTagged: `with ins as (${insertRows} returning global_position, instance_id, event_type, tags), ${tagRows}, ${countRows}
       select global_position from ins`,
 
     /** {@link appendUnconditional} for batches with tags (see {@link insertEventsTagged}). */
     appendUnconditionalTagged: `with ${unconditionalFacts}, ins as (${unconditionalRows}
-        returning global_position, sequence_number, (select previous from head) as previous, instance_id, tags), ${tagRows}
+        returning global_position, sequence_number, (select previous from head) as previous, instance_id, event_type, tags), ${tagRows}, ${countRows}
       select global_position, sequence_number, previous from ins`,
 
     /**
@@ -192,8 +199,8 @@ export function buildStatements(schema: string) {
           (select jsonb_object_agg(v.stream, v.version) from versions v) as actual,
           ${probe === undefined ? 'null::int8' : `(${probe})`} as conflict
       ), ins as (${checkedRows}
-        returning global_position, sequence_number, (select previous from head) as previous, instance_id, tags
-      )${tagged ? `, ${tagRows}` : ''}, kv_rows as (insert into ${s}.kv as k (namespace, key, value, version)
+        returning global_position, sequence_number, (select previous from head) as previous, instance_id, event_type, tags
+      )${tagged ? `, ${tagRows}` : ''}, ${countRows}, kv_rows as (insert into ${s}.kv as k (namespace, key, value, version)
         select w.n, w.k, w.v, 1 from jsonb_to_recordset($7::jsonb) as w(n text, k text, v jsonb)
         where exists (select 1 from ins)
         on conflict (namespace, key) do update set value = excluded.value, version = k.version + 1)

@@ -93,6 +93,20 @@ export const streamFloors = sqliteTable(
   (t) => [primaryKey({ name: 'stream_floors_pk', columns: [t.instancePk, t.streamId] })],
 );
 
+/**
+ * How many events of each type an instance holds, kept by every write in its transaction, so
+ * statistics need not count the events (SPEC §3 stats, issue 10: costs that stay flat).
+ */
+export const eventTypeCounts = sqliteTable(
+  'event_type_counts',
+  {
+    instancePk: integer('instance_pk').notNull(),
+    eventType: text('event_type').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ name: 'event_type_counts_pk', columns: [t.instancePk, t.eventType] })],
+);
+
 export const kv = sqliteTable(
   'kv',
   {

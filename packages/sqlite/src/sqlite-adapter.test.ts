@@ -110,6 +110,27 @@ describe('Given a new file', () => {
   });
 });
 
+describe('Given a store written before the counts by type', () => {
+  it('when opened, then the migration counts what it holds and statistics read the counts', async () => {
+    const file = newFile();
+    const adapter = sqliteAdapter({ file });
+    const out = await append(adapter, 'old', [event('a'), event('a'), event('b')]);
+    const id = out.events[0]!.instanceId;
+    const before = await adapter.stats(id);
+    await adapter.close();
+    const db = new Database(file);
+    const last = bundledMigrations().at(-1)!;
+    db.exec('DROP TABLE event_type_counts');
+    db.prepare(`DELETE FROM "${MIGRATIONS_TABLE}" WHERE hash = ?`).run(last.hash);
+    db.close();
+
+    const reopened = sqliteAdapter({ file });
+    expect(await reopened.stats(id)).toEqual(before);
+    expect(before).toMatchObject({ eventCount: 3, streamCount: 2, eventTypes: { Happened: 3 } });
+    await reopened.close();
+  });
+});
+
 describe('Given a store written by a newer version', () => {
   it('when opened, then ready() and every method reject with STORAGE_ERROR and the file is left as it was', async () => {
     const file = newFile();

@@ -171,6 +171,7 @@ export class SqliteAppender {
       });
     }
     const positions = this.insert(pk, plan.rows);
+    this.count(pk, plan.rows);
     for (const write of kvWritesOf(plan.decisions)) {
       const upsert = this.S.kvUpsert(write.namespace, write.key, JSON.stringify(write.value));
       this.running(upsert.sql);
@@ -182,6 +183,16 @@ export class SqliteAppender {
       deferred: plan.deferred,
       instanceId,
     };
+  }
+
+  /** Adds the rows to the instance's counts by type (statistics read them). */
+  private count(pk: number, rows: readonly PlannedRow[]): void {
+    const byType = new Map<string, number>();
+    for (const row of rows) byType.set(row.event.eventType, (byType.get(row.event.eventType) ?? 0) + 1);
+    const statement = this.S.countEvents(pk, '', 0);
+    this.running(statement.sql);
+    const prepared = this.prepare(statement.sql);
+    for (const [type, n] of byType) prepared.run(pk, type, n);
   }
 
   /** Inserts the rows in order; returns their positions. */

@@ -16,6 +16,7 @@ export const SQLITE_EVENT_LAYOUT: Readonly<EventTableLayout> = Object.freeze({
   table: 'events',
   columns: { ...DEFAULT_EVENT_COLUMNS, instance: 'instance_pk' },
   tagTable: { table: 'event_tags', instance: 'instance_pk', tag: 'tag', position: 'global_position' },
+  typeCounts: { table: 'event_type_counts', instance: 'instance_pk', type: 'event_type', count: 'n' },
 });
 
 /** The store's tables. */
@@ -29,6 +30,7 @@ export const SQLITE_STORE_LAYOUT: Readonly<StoreTablesLayout> = Object.freeze({
   instanceKey: 'pk',
   instanceOrder: 'pk',
   streamFloors: 'stream_floors',
+  eventTypeCounts: 'event_type_counts',
   documentParameter: (placeholder: string) => `jsonb(${placeholder})`,
   positionsParameter: (placeholder: string) => `SELECT value FROM json_each(${placeholder})`,
 });

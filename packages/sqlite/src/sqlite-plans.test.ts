@@ -73,4 +73,15 @@ describe('Given the SQLite schema', () => {
     );
     expect(text).not.toMatch(/SCAN (e|t0|t1)\b/);
   });
+
+  it('when statistics are read, then counts come from the counters and streams from a loose index scan: no scan of the events', () => {
+    const { summary, types } = compiler.compileStats({ id: 'i', key: 1 }).statements;
+    for (const statement of [summary, types]) {
+      const text = plan(statement as NonNullable<typeof summary>);
+      expect(text).not.toMatch(/SCAN (e|events)\b/);
+    }
+    expect(plan(types as NonNullable<typeof types>)).toMatch(
+      /SEARCH event_type_counts USING PRIMARY KEY \(instance_pk=\?\)/,
+    );
+  });
 });

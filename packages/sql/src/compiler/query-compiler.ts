@@ -621,15 +621,43 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
       const where = () =>
         [`${columns.instance} = ${params.bind(scope.key)}`, ...visible(scope, params.bind)].join(' AND ');
       const ts = dialect.collate(columns.timestamp);
-      // Independent scalar subqueries: each one is answered from its own covering index.
-      const summary = params.render(
-        `SELECT (SELECT count(*) FROM ${from} WHERE ${where()}) AS n, (SELECT count(*) FROM (SELECT DISTINCT ${columns.streamId} FROM ${from} WHERE ${where()}) AS d) AS streams, (SELECT min(${ts}) FROM ${from} WHERE ${where()}) AS first_at, (SELECT max(${ts}) FROM ${from} WHERE ${where()}) AS last_at`,
-        placeholder,
-      );
-      const types = params.render(
-        `SELECT ${columns.eventType} AS typ, count(*) AS n FROM ${from} WHERE ${where()} GROUP BY ${columns.eventType}`,
-        placeholder,
-      );
+      const counts = layout.typeCounts;
+      let summary: CompiledStatement;
+      let types: CompiledStatement;
+      if (counts !== undefined && scope.visibility === undefined) {
+        // Flat costs: counts by type from the counters, distinct streams by one index step each
+        // (a loose scan of the (instance, stream, sequence) index), first and last from the ends
+        // of the (instance, timestamp) index.
+        const c = layout.columns;
+        const countsTable = quoteTable(dialect, { table: counts.table, columns: layout.columns });
+        const key = () => params.bind(scope.key);
+        summary = params.render(
+          `WITH RECURSIVE streams(s) AS (
+             SELECT (SELECT min(${q(c.streamId)}) FROM ${table} WHERE ${q(c.instance)} = ${key()})
+             UNION ALL
+             SELECT (SELECT min(${q(c.streamId)}) FROM ${table} WHERE ${q(c.instance)} = ${key()} AND ${q(c.streamId)} > streams.s)
+             FROM streams WHERE streams.s IS NOT NULL)
+           SELECT (SELECT coalesce(sum(${q(counts.count)}), 0) FROM ${countsTable} WHERE ${q(counts.instance)} = ${key()}) AS n,
+             (SELECT count(s) FROM streams) AS streams,
+             (SELECT min(${ts}) FROM ${from} WHERE ${where()}) AS first_at,
+             (SELECT max(${ts}) FROM ${from} WHERE ${where()}) AS last_at`,
+          placeholder,
+        );
+        types = params.render(
+          `SELECT ${q(counts.type)} AS typ, ${q(counts.count)} AS n FROM ${countsTable} WHERE ${q(counts.instance)} = ${key()} AND ${q(counts.count)} > 0`,
+          placeholder,
+        );
+      } else {
+        // Independent scalar subqueries: each one is answered from its own covering index.
+        summary = params.render(
+          `SELECT (SELECT count(*) FROM ${from} WHERE ${where()}) AS n, (SELECT count(*) FROM (SELECT DISTINCT ${columns.streamId} FROM ${from} WHERE ${where()}) AS d) AS streams, (SELECT min(${ts}) FROM ${from} WHERE ${where()}) AS first_at, (SELECT max(${ts}) FROM ${from} WHERE ${where()}) AS last_at`,
+          placeholder,
+        );
+        types = params.render(
+          `SELECT ${columns.eventType} AS typ, count(*) AS n FROM ${from} WHERE ${where()} GROUP BY ${columns.eventType}`,
+          placeholder,
+        );
+      }
       return makeProgram({ summary, types }, function* (): StatementProgram<EventStatsSummary> {
         const row = (yield summary)[0] as Row;
         const eventTypes: Record<string, number> = {};

@@ -58,6 +58,19 @@ export interface EventTableLayout {
   columns: EventColumns;
   /** Where an event's tags are indexed; needed to answer `tags contains`. */
   tagTable?: TagTableLayout;
+  /**
+   * Per-instance counts of events by type, kept by every write (statistics then read them
+   * instead of counting the events, unless retention hides some).
+   */
+  typeCounts?: TypeCountsLayout;
+}
+
+/** The table of event counts per instance and type. */
+export interface TypeCountsLayout {
+  table: string | readonly string[];
+  instance: string;
+  type: string;
+  count: string;
 }
 
 /** The default column names (snake_case, as in the event record). */

@@ -98,6 +98,7 @@ export function* deleteInstanceProgram(
   if (row === undefined) throw instanceNotFound(id);
   yield S.deleteEventTags(row.key);
   yield S.deleteStreamFloors(row.key);
+  yield S.deleteTypeCounts(row.key);
   const [deleted] = yield S.deleteEvents(row.key);
   yield S.deleteInstance(id);
   return { instance: toInstance(row), deletedEvents: Number(deleted?.changes ?? 0) };

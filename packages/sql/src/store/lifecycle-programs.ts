@@ -72,6 +72,8 @@ export function* removeStreamProgram(
   }
   // Everything below `before` (truncation), or the whole stream (deletion).
   const before = removal.before ?? Number.MAX_SAFE_INTEGER;
+  for (const { t, n } of yield S.typesInStream(key, streamId, before))
+    yield S.countEvents(key, t, -Number(n));
   yield S.deleteStreamTags(key, key, streamId, before);
   const [deleted] = yield S.deleteStreamEvents(key, streamId, before);
   const deletedEvents = Number(deleted?.changes ?? 0);
@@ -89,6 +91,7 @@ export function* removeStreamProgram(
     record.timestamp,
     JSON.stringify(payload),
   );
+  yield S.countEvents(key, record.eventType, 1);
   const event = newEventRecord({ ...record, payload }, row.id, sequence, Number(inserted?.global_position));
   return { deletedEvents, version, event };
 }
@@ -117,6 +120,7 @@ export function* pruneBatchProgram(
     if (version > 0) yield S.keepStreamVersion(row.key, streamId, version);
   }
   const list = JSON.stringify(positions);
+  for (const { t, n } of yield S.typesAt(row.key, list)) yield S.countEvents(row.key, t, -Number(n));
   yield S.deleteTagsAt(row.key, list);
   const [deleted] = yield S.deleteEventsAt(row.key, list);
   return Number(deleted?.changes ?? 0);

@@ -44,6 +44,8 @@ export interface StoreTablesLayout {
   streamFloors: string | readonly string[];
   /** A subquery of the positions in a JSON array parameter (SQLite: `SELECT value FROM json_each(?)`). */
   positionsParameter(placeholder: string): string;
+  /** The table of event counts per instance and type (see `TypeCountsLayout`). */
+  eventTypeCounts: string | readonly string[];
 }
 
 /** An instance row as the catalog statements return it. */
@@ -92,6 +94,7 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
   const json = layout.jsonParameter ?? ((p: string) => p);
   const columns = `${q(layout.instanceKey)} AS key, id, name, description, created_at, updated_at, retention_max_age_ms AS max_age_ms, retention_max_events AS max_events`;
   const floors = table(layout.streamFloors);
+  const typeCounts = table(layout.eventTypeCounts);
   const doc = layout.documentParameter ?? json;
   const eventsInstance = q(layout.eventsInstanceColumn);
   const s = (text: string, changes = false) => fixed(dialect, text, changes);
@@ -187,6 +190,21 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
     ),
     /** (id) */
     deleteInstance: s(`DELETE FROM ${instances} WHERE id = ?`),
+    /** (key, type, delta) Adds `delta` (negative: removes) to an instance's count of a type. */
+    countEvents: s(
+      `INSERT INTO ${typeCounts} AS c (${eventsInstance}, event_type, n) VALUES (?, ?, ?)
+       ON CONFLICT (${eventsInstance}, event_type) DO UPDATE SET n = c.n + excluded.n`,
+    ),
+    /** (key) Deletes an instance's counts. */
+    deleteTypeCounts: s(`DELETE FROM ${typeCounts} WHERE ${eventsInstance} = ?`),
+    /** (key, stream, before) How many events of each type a removal of a stream takes. */
+    typesInStream: s(
+      `SELECT event_type AS t, count(*) AS n FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ? AND sequence_number < ? GROUP BY event_type`,
+    ),
+    /** (key, positions JSON) How many events of each type are at these positions. */
+    typesAt: s(
+      `SELECT event_type AS t, count(*) AS n FROM ${events} WHERE ${eventsInstance} = ? AND global_position IN (${layout.positionsParameter('?')}) GROUP BY event_type`,
+    ),
     /** (key) Deletes the stream floors of an instance. */
     deleteStreamFloors: s(`DELETE FROM ${floors} WHERE ${eventsInstance} = ?`),
     /** (key) Deletes the tag rows of an instance's events. */
