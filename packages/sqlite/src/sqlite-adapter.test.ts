@@ -131,6 +131,58 @@ describe('Given a store written before the counts by type', () => {
   });
 });
 
+describe('Given the counts by type', () => {
+  it('when a stream is deleted or truncated, then totals, counts by type and statistics follow', async () => {
+    const adapter = sqliteAdapter({ file: ':memory:' });
+    const out = await append(adapter, 'counted', [event('a'), event('a'), event('b'), event('c')]);
+    const id = out.events[0]!.instanceId;
+    const total = async (where?: unknown[]) =>
+      (
+        await adapter.query(
+          id,
+          parseQuery({ from: { instance: id }, ...(where ? { where } : {}), limit: 0 }),
+          DEFAULT_LIMITS,
+        )
+      ).total;
+    const byType = async () =>
+      (
+        await adapter.query(
+          id,
+          parseQuery({ from: { instance: id }, reduce: { type: 'count', groupBy: ['event_type'] } }),
+          DEFAULT_LIMITS,
+        )
+      ).aggregation;
+    expect(await total()).toBe(4);
+    const record = {
+      id: 'r-1',
+      streamId: '$system',
+      eventType: '$stream.deleted',
+      payload: { streamId: 'a' },
+      metadata: {},
+      timestamp: '2024-05-02T00:00:00.000Z',
+    };
+    await adapter.deleteStream!({ instanceId: id, streamId: 'a', record });
+    expect(await total()).toBe(3);
+    expect(await total([{ field: 'event_type', operator: 'eq', value: 'Happened' }])).toBe(2);
+    expect((await byType())?.groups).toEqual([
+      { key: { event_type: '$stream.deleted' }, value: 1 },
+      { key: { event_type: 'Happened' }, value: 2 },
+    ]);
+    await adapter.truncateStream!({
+      instanceId: id,
+      streamId: 'b',
+      before: 2,
+      record: { ...record, id: 'r-2', eventType: '$stream.truncated', payload: { streamId: 'b', before: 2 } },
+    });
+    expect((await adapter.stats(id)).eventTypes).toEqual({
+      '$stream.deleted': 1,
+      '$stream.truncated': 1,
+      Happened: 1,
+    });
+    await adapter.close();
+  });
+});
+
 describe('Given a store written by a newer version', () => {
   it('when opened, then ready() and every method reject with STORAGE_ERROR and the file is left as it was', async () => {
     const file = newFile();

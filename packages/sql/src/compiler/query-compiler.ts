@@ -307,15 +307,56 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     return keys.join(', ');
   }
 
+  const counts = layout.typeCounts;
+  const countsTable =
+    counts === undefined ? undefined : quoteTable(dialect, { table: counts.table, columns: layout.columns });
+
+  /**
+   * What the counts by type answer exactly: a query over a whole instance (no stream, no retention
+   * hiding events) filtered on nothing (`{}`) or on one `event_type eq "<string>"` (`{ type }`).
+   */
+  function countedBy(scope: Scope, query: QueryNode): { type?: string } | undefined {
+    if (counts === undefined || scope.visibility !== undefined || query.stream !== undefined)
+      return undefined;
+    let node = query.where;
+    if (node === undefined) return {};
+    if (node.kind === 'and' && node.conditions.length === 1) node = node.conditions[0];
+    if (
+      node?.kind === 'compare' &&
+      node.op === 'eq' &&
+      node.field.column === 'event_type' &&
+      typeof node.value === 'string'
+    ) {
+      return { type: node.value };
+    }
+    return undefined;
+  }
+
+  /** `instance = ? [AND type = ?]` over the counts table. */
+  function countsWhere(scope: Scope, by: { type?: string }, bind: Bind): string {
+    const c = counts as NonNullable<typeof counts>;
+    const parts = [`${q(c.instance)} = ${bind(scope.key)}`];
+    if (by.type !== undefined) parts.push(`${q(c.type)} = ${bind(by.type)}`);
+    return parts.join(' AND ');
+  }
+
   function compileEvents(scope: Scope, query: QueryNode): CompiledQuery {
     const params = new ParamCollector();
     const where = scopeWhere(scope, query.stream, query.where, params.bind);
+    const by = countedBy(scope, query);
     const { limit, offset } = query;
     const select = query.select;
     let wanted: Set<Column> | undefined;
     if (select !== undefined) wanted = new Set(select.map((f: FieldNode) => f.column));
     const list = wanted === undefined ? fullSelect : partialSelectList(dialect, columns, wanted);
-    const count = params.render(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, placeholder);
+    // The total from the counts by type when they answer it (flat), else by counting.
+    const count =
+      by === undefined
+        ? params.render(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, placeholder)
+        : params.render(
+            `SELECT coalesce(sum(${q((counts as NonNullable<typeof counts>).count)}), 0) AS n FROM ${countsTable} WHERE ${countsWhere(scope, by, params.bind)}`,
+            placeholder,
+          );
     const statements: Record<string, CompiledStatement> = { count };
     let page: CompiledStatement | undefined;
     if (limit > 0) {
@@ -516,6 +557,48 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     const aggregates = ['count(*) AS n', ...parts.selects].join(', ');
 
     const groupBy = reduce.groupBy;
+    // Counting events, in all or by type: the counts by type answer it (flat), when they can.
+    const by = reduce.type === 'count' && reduce.field === undefined ? countedBy(scope, query) : undefined;
+    const byType =
+      groupBy !== undefined &&
+      groupBy.length === 1 &&
+      groupBy[0]?.kind === 'groupField' &&
+      groupBy[0].field.column === 'event_type';
+    if (by !== undefined && (groupBy === undefined || groupBy.length === 0 || byType)) {
+      const c = counts as NonNullable<typeof counts>;
+      const filter = countsWhere(scope, by, params.bind);
+      const aggregate = byType
+        ? params.render(
+            `SELECT ${q(c.type)} AS k0, ${q(c.count)} AS n FROM ${countsTable} WHERE ${filter} AND ${q(c.count)} > 0 LIMIT ${params.bind(limits.maxGroups + 1)}`,
+            placeholder,
+          )
+        : params.render(
+            `SELECT coalesce(sum(${q(c.count)}), 0) AS n FROM ${countsTable} WHERE ${filter}`,
+            placeholder,
+          );
+      statements.aggregate = aggregate;
+      const echoed = byType ? echoGroupBy(groupBy ?? []) : undefined;
+      return makeProgram(statements, function* (): StatementProgram<QueryResult> {
+        const rows = yield aggregate;
+        if (!byType) {
+          const total = Number((rows[0] as Row).n);
+          return { aggregation: { ...head, value: total }, total, limit, offset };
+        }
+        if (rows.length > limits.maxGroups) throw maxGroupsError(limits.maxGroups);
+        let total = 0;
+        const decoded = rows.map((row) => {
+          const n = Number(row.n);
+          total += n;
+          return { key: [row.k0 as string] as JsonValue[], value: n };
+        });
+        decoded.sort((a, b) => compareGroupKeys(a.key, b.key));
+        const groups: AggregationGroup[] = decoded.map(({ key, value }) => ({
+          key: { event_type: key[0] as JsonValue },
+          value,
+        }));
+        return { aggregation: { ...head, groupBy: echoed as GroupBy[], groups }, total, limit, offset };
+      });
+    }
     if (groupBy === undefined || groupBy.length === 0) {
       const aggregate = params.render(`SELECT ${aggregates} FROM ${from} WHERE ${where}`, placeholder);
       statements.aggregate = aggregate;
