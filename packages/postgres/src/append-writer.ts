@@ -83,7 +83,11 @@ export interface AppendWriterContext {
    * before the calls are settled; `listened` tells whether some process was listening when the
    * transaction looked (a NOTIFY is due then, see `CommitNotifier`).
    */
-  onCommitted(instanceId: string, listened: boolean, committed: CommittedEvents): void;
+  onCommitted(
+    instanceId: string,
+    listened: boolean,
+    committed: CommittedEvents & { withheld?: boolean },
+  ): void;
   /** With replicas: told the primary's WAL position after each commit (see `#commit`). */
   onLsn?: ((lsn: string) => void) | undefined;
 }
@@ -135,6 +139,8 @@ function checkFailure(pending: PendingAppend, facts: CheckedRow): unknown {
 interface LockRow {
   id: string;
   listened: boolean;
+  /** The instance has retention rules: its commits carry no events (readers read, and filter). */
+  retained: boolean;
 }
 
 /** A row the inserts return: positions (and, from the one-round-trip insert, sequence numbers). */
@@ -346,7 +352,7 @@ export class AppendWriter {
       sequence: ordered[k]?.sequence_number as number,
     }));
     const previous = Number(ordered[0]?.previous ?? 0);
-    this.#committed(info, locked.listened, previous, ordered, decisions, rows);
+    this.#committed(info, locked, previous, ordered, decisions, rows);
     return [];
   }
 
@@ -356,7 +362,7 @@ export class AppendWriter {
    */
   #committed(
     info: AppendTransactionInfo,
-    listened: boolean,
+    locked: LockRow | undefined,
     previous: number,
     inserted: readonly InsertedRow[],
     decisions: readonly AppendDecision[],
@@ -370,7 +376,12 @@ export class AppendWriter {
     } catch {
       // Instrumentation must not turn a committed append into a failed one.
     }
-    this.#ctx.onCommitted(info.instanceId, listened, { previous, events: records });
+    this.#ctx.onCommitted(info.instanceId, locked?.listened === true, {
+      previous,
+      events: records,
+      // Retention may hide an event the moment it commits: then readers read, and filter.
+      ...(locked?.retained === true ? { withheld: true } : {}),
+    });
     settleAppends(decisions, records);
   }
 
@@ -534,7 +545,7 @@ export class AppendWriter {
     if (committed.status === 'rejected') throw unknownOutcome(ref, committed.reason);
 
     const ordered = inEventOrder(ref, inserted.value, rows.length);
-    this.#committed(info, locked?.listened === true, previous, ordered, decisions, rows);
+    this.#committed(info, locked, previous, ordered, decisions, rows);
     return deferred;
   }
 

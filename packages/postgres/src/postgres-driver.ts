@@ -145,9 +145,13 @@ export class PostgresDriver implements SqlDriver {
       lockSeed: () => this.#lockSeed,
       hooks: options.hooks,
       onLsn: options.replicas.length === 0 ? undefined : (lsn) => this.#wrote(lsn),
-      onCommitted: (instanceId, listened, committed) => {
+      onCommitted: (instanceId, listened, { withheld, ...committed }) => {
         const position = (committed.events[committed.events.length - 1] as EventRecord).global_position;
-        this.#watcher.committed({ kind: 'append', instanceId, position, committed });
+        this.#watcher.committed(
+          withheld === true
+            ? { kind: 'append', instanceId, position }
+            : { kind: 'append', instanceId, position, committed },
+        );
         if (listened) this.#notifier.append(instanceId, position);
       },
     });

@@ -22,7 +22,8 @@ function kinds(statements: string[]): string[] {
     if (s.startsWith('set local plan_cache_mode = force_custom_plan')) return 'custom-plans';
     if (s.startsWith('SELECT "id" AS key,')) return 'guard';
     if (s.startsWith('SELECT count(*) AS n, ') && s.includes(' AS c FROM')) return 'collect-check';
-    if (s.startsWith('SELECT count(*) AS n FROM') || s.startsWith('SELECT coalesce(sum("n"), 0) AS n FROM')) return 'count';
+    if (s.startsWith('SELECT count(*) AS n FROM') || s.startsWith('SELECT coalesce(sum("n"), 0) AS n FROM'))
+      return 'count';
     if (s.startsWith('SELECT count(*) AS n')) return 'aggregate';
     if (s.startsWith('SELECT')) return 'page';
     if (s === '(reply)') return s;

@@ -106,7 +106,9 @@ export function buildStatements(schema: string) {
               then not pg_advisory_unlock(${listenerLockKey}) else true end
           end
         end as listened,
-        set_config('${APPEND_INSTANCE_SETTING}', k.id, true) is null as noted
+        set_config('${APPEND_INSTANCE_SETTING}', k.id, true) is null as noted,
+        coalesce((select i.retention_max_age_ms is not null or i.retention_max_events is not null
+          from ${instances} i where i.id = k.id), false) as retained
       from (select coalesce(${resolveId}, $1) as id offset 0) k`,
 
     /** $1 id, $2 seed. */
