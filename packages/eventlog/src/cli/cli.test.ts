@@ -89,7 +89,7 @@ describe('eventlog serve', () => {
     });
     const refused = await run(['stats', 'remote', '--url', url]);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/VALIDATION_ERROR: Unauthorized/);
+    expect(refused.stderr).toMatch(/UNAUTHORIZED: Unauthorized/);
 
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);

@@ -221,43 +221,91 @@ describe('Given a server and a client over a real socket', () => {
 describe('Given a server started with a token', () => {
   const token = 'correct horse';
 
-  it('when a request has no token or a wrong one, then VALIDATION_ERROR (unauthorized) and the socket stays usable', async () => {
+  /** Resolves with the close code of a raw client's socket. */
+  const closed = (ws: RawClient) =>
+    new Promise<number>((resolve) => {
+      if (ws.socket.readyState === ws.socket.CLOSED) resolve(-1);
+      ws.socket.once('close', (code) => resolve(code));
+    });
+
+  it('when the first request has no token, then UNAUTHORIZED and the socket is closed', async () => {
     const server = await serve({ log: frozenLog(), token });
     const ws = await raw(server.address.url);
+    const gone = closed(ws);
     const missing = await ws.call({ type: 'eventLog.listInstances', requestId: 'a1' });
-    expect(missing).toMatchObject({
-      success: false,
-      code: 'VALIDATION_ERROR',
-      requestId: 'a1',
-      details: { reason: 'unauthorized' },
-    });
+    expect(missing).toMatchObject({ success: false, code: 'UNAUTHORIZED', requestId: 'a1' });
     expect(missing.error).toMatch(/needs a token/);
-    const wrong = await ws.call({ type: 'eventLog.listInstances', requestId: 'a2', token: 'nope' });
-    expect(wrong).toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'unauthorized' } });
-    expect(
-      await ws.call({ type: 'eventLog.subscribe', requestId: 'a3', params: { instance: 'x' } }),
-    ).toMatchObject({
-      code: 'VALIDATION_ERROR',
-      details: { reason: 'unauthorized' },
-    });
-    expect(await ws.call({ type: 'eventLog.listInstances', requestId: 'a4', token })).toMatchObject({
-      success: true,
-    });
+    expect(await gone).toBe(4401);
   });
 
-  it('when the upgrade carries the Bearer token, then requests need no token field; a wrong header does not authenticate', async () => {
+  it('when the first request has a wrong token, then UNAUTHORIZED and the socket is closed', async () => {
+    const server = await serve({ log: frozenLog(), token });
+    const ws = await raw(server.address.url);
+    const gone = closed(ws);
+    const wrong = await ws.call({ type: 'eventLog.listInstances', requestId: 'a2', token: 'nope' });
+    expect(wrong).toMatchObject({ code: 'UNAUTHORIZED', requestId: 'a2' });
+    expect(wrong.error).toMatch(/token is wrong/);
+    expect(await gone).toBe(4401);
+  });
+
+  it('when the first request carries the token, then the connection is authenticated: later requests need none and may be large', async () => {
+    const log = frozenLog();
+    await log.createInstance('big');
+    const server = await serve({ log, token });
+    const ws = await raw(server.address.url);
+    expect(await ws.call({ type: 'eventLog.listInstances', requestId: 'f1', token })).toMatchObject({
+      success: true,
+    });
+    expect(await ws.call({ type: 'eventLog.listInstances', requestId: 'f2' })).toMatchObject({
+      success: true,
+    });
+    const payload = { blob: 'x'.repeat(512 * 1024) };
+    expect(
+      await ws.call({
+        type: 'eventLog.appendEvent',
+        requestId: 'f3',
+        params: { instanceId: 'big', eventType: 'blob', payload },
+      }),
+    ).toMatchObject({ success: true });
+  });
+
+  it('when an unauthenticated connection sends a large frame, then it is not read: the socket is closed (1009) and nothing is served', async () => {
+    const log = frozenLog();
+    let served = 0;
+    const listInstances = log.store.listInstances.bind(log.store);
+    log.store.listInstances = async () => {
+      served += 1;
+      return listInstances();
+    };
+    const server = await serve({ log, token });
+    const ws = await raw(server.address.url);
+    const gone = closed(ws);
+    ws.send({
+      type: 'eventLog.listInstances',
+      requestId: 'big',
+      token,
+      params: {},
+      padding: 'x'.repeat(1024 * 1024),
+    });
+    expect(await gone).toBe(1009);
+    expect(served).toBe(0);
+  });
+
+  it('when the upgrade carries the Bearer token, then requests need no token field; a wrong header gets UNAUTHORIZED and is closed', async () => {
     const server = await serve({ log: frozenLog(), token });
     const good = await raw(server.address.url, { Authorization: `Bearer ${token}` });
     expect(await good.call({ type: 'eventLog.listInstances', requestId: 'b1' })).toMatchObject({
       success: true,
     });
     const bad = await raw(server.address.url, { Authorization: 'Bearer guess' });
-    expect(await bad.call({ type: 'eventLog.listInstances', requestId: 'b2' })).toMatchObject({
-      code: 'VALIDATION_ERROR',
+    const gone = closed(bad);
+    expect(await bad.call({ type: 'eventLog.listInstances', requestId: 'b2', token })).toMatchObject({
+      code: 'UNAUTHORIZED',
     });
+    expect(await gone).toBe(4401);
   });
 
-  it('when the client connects with the token, then it is served; with a wrong one, it gets the error envelope', async () => {
+  it('when the client connects with the token, then it is served; with a wrong one, it gets UNAUTHORIZED envelopes', async () => {
     const server = await serve({ log: frozenLog(), token });
     expect(await client(server.address.url, token).eventLog.createInstance('a')).toMatchObject({
       success: true,
@@ -265,7 +313,7 @@ describe('Given a server started with a token', () => {
     const refused = await client(server.address.url, 'wrong').eventLog.listInstances();
     expect(refused).toMatchObject({
       success: false,
-      code: 'VALIDATION_ERROR',
+      code: 'UNAUTHORIZED',
       type: 'eventLog.listInstances',
     });
   });

@@ -5,9 +5,16 @@
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_MAX_MESSAGE_BYTES, type EventLog, type EventMap } from '@eventlog/core';
-import { WebSocketServer } from 'ws';
-import { ServerConnection } from './server-connection.js';
+import type { Duplex } from 'node:stream';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type EventLog,
+  type EventMap,
+  WS_PROTOCOL,
+  WS_TOKEN_PROTOCOL_PREFIX,
+} from '@eventlog/core';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type ConnectionAuth, ServerConnection } from './server-connection.js';
 import { type TokenCheck, tokenCheck } from './token.js';
 
 /** Options of {@link createEventLogServer}. */
@@ -20,10 +27,18 @@ export interface EventLogServerOptions {
   host?: string;
   /**
    * When set, every request must carry this token: as `Authorization: Bearer <token>` on the
-   * WebSocket upgrade, or as a `token` field in each request. Others get a `VALIDATION_ERROR`
-   * envelope with `details.reason: 'unauthorized'`; the socket stays open.
+   * WebSocket upgrade (or the `eventlog.bearer.<base64url>` subprotocol, for browsers), or as a
+   * `token` field in the first request of the connection. A connection without it gets an
+   * `UNAUTHORIZED` envelope for its first request and is closed (code 4401).
    */
   token?: string;
+  /**
+   * The largest frame a connection may send before it is authenticated, in bytes; larger ones
+   * close it (code 1009) without being read. Default 64 KiB.
+   */
+  maxUnauthenticatedMessageBytes?: number;
+  /** How long a connection may wait before authenticating (its first request). Default 10,000 ms. */
+  authTimeoutMs?: number;
   /**
    * The largest message accepted, in bytes. Larger ones get a `LIMIT_EXCEEDED` envelope, up to
    * twice this size; beyond that the frame cannot be skipped and the connection is closed with
@@ -109,6 +124,12 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
   const heartbeatMs = positiveInteger(options.heartbeatMs, 'heartbeatMs', 30_000, 0);
   const closeTimeoutMs = positiveInteger(options.closeTimeoutMs, 'closeTimeoutMs', 5000, 0);
   const token: TokenCheck | undefined = options.token === undefined ? undefined : tokenCheck(options.token);
+  const maxUnauthenticatedBytes = positiveInteger(
+    options.maxUnauthenticatedMessageBytes,
+    'maxUnauthenticatedMessageBytes',
+    64 * 1024,
+  );
+  const authTimeoutMs = positiveInteger(options.authTimeoutMs, 'authTimeoutMs', 10_000);
   const settings = {
     log: options.log as EventLog<EventMap>,
     maxMessageBytes,
@@ -117,34 +138,64 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     maxSubscriptions: positiveInteger(options.maxSubscriptions, 'maxSubscriptions', 100),
     pageSize: positiveInteger(options.pageSize, 'pageSize', 500),
     token,
+    authTimeoutMs,
   };
 
   const http: Server = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
     response.end('This is an Event Log server: connect with a WebSocket client (@eventlog/client).\n');
   });
-  // Frames up to twice the limit are read and answered with LIMIT_EXCEEDED; ws closes on larger ones.
-  const wss = new WebSocketServer({
-    server: http,
+  // Two WebSocket servers, so that a connection's frame limit is known before any frame is read:
+  // authenticated upgrades (or no token needed) read frames up to twice the limit (answered with
+  // LIMIT_EXCEEDED above it; ws closes on larger ones); others only small frames, until their
+  // first request authenticates them.
+  const selectProtocol = (protocols: Set<string>) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
+  const trusted = new WebSocketServer({
+    noServer: true,
     maxPayload: maxMessageBytes * 2,
     perMessageDeflate: false,
+    handleProtocols: selectProtocol,
+  });
+  const untrusted = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxUnauthenticatedBytes,
+    perMessageDeflate: false,
+    handleProtocols: selectProtocol,
   });
   const connections = new Set<ServerConnection>();
   let closing: Promise<void> | undefined;
 
-  wss.on('connection', (ws, request: IncomingMessage) => {
+  const accept = (ws: WebSocket, auth: ConnectionAuth) => {
     if (closing !== undefined) {
       ws.close(1001, 'server shutting down');
       return;
     }
-    const authenticated = token?.matchesHeader(request.headers.authorization) ?? false;
-    const connection = new ServerConnection(ws, settings, authenticated);
+    const connection = new ServerConnection(ws, settings, auth);
     connections.add(connection);
     ws.on('close', () => connections.delete(connection));
+  };
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {
+      // a client that goes away during the handshake
+    });
+    let auth: ConnectionAuth = 'authenticated';
+    if (token !== undefined) {
+      const { authorization } = request.headers;
+      const protocols = request.headers['sec-websocket-protocol'];
+      if (token.matchesHeader(authorization) || token.matchesProtocols(protocols)) auth = 'authenticated';
+      else if (authorization !== undefined || protocols?.includes(WS_TOKEN_PROTOCOL_PREFIX))
+        auth = 'rejected';
+      else auth = 'pending';
+    }
+    const wss = auth === 'authenticated' ? trusted : untrusted;
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, auth));
   });
-  wss.on('error', () => {
-    // errors of the listening socket surface through the http server
-  });
+  for (const wss of [trusted, untrusted]) {
+    wss.on('error', () => {
+      // errors of the listening socket surface through the http server
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {
@@ -218,7 +269,9 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
             }
           });
           for (const connection of connections) connection.terminate();
-          await new Promise<void>((resolve) => wss.close(() => resolve()));
+          await Promise.all(
+            [trusted, untrusted].map((wss) => new Promise<void>((resolve) => wss.close(() => resolve()))),
+          );
           http.closeAllConnections();
           await stopped;
         })();

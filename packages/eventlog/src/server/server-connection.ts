@@ -18,7 +18,6 @@ import {
   type EventMap,
   type EventMessage,
   type EventRecord,
-  type FailureEnvelope,
   failureEnvelope,
   invalid,
   limitExceeded,
@@ -30,17 +29,34 @@ import {
   storageError,
   successEnvelope,
   toEnvelopeError,
+  UNAUTHORIZED_CLOSE_CODE,
   UNSUBSCRIBE_TYPE,
   type UnsubscribeData,
   validateReadAfter,
-  validationError,
   type WireEcho,
   wireParams,
 } from '@eventlog/core';
 import { LiveReader } from '@eventlog/rx';
 import type { WebSocket } from 'ws';
-import type { TokenCheck } from './token.js';
+import { type TokenCheck, unauthorized } from './token.js';
 import { readFrame } from './wire-message.js';
+
+/**
+ * Where a connection stands with the token: `authenticated` (by its upgrade, by its first request,
+ * or because the server needs none), `pending` (no token yet: its first request must carry it) or
+ * `rejected` (its upgrade carried a wrong one).
+ */
+export type ConnectionAuth = 'authenticated' | 'pending' | 'rejected';
+
+/**
+ * Lets an authenticated connection send frames up to the server's limit: it was accepted with the
+ * small limit of unauthenticated connections. `ws` fixes a connection's limit when it accepts it
+ * and has no public way to change it, so this sets its receiver's (a test holds it to that).
+ */
+function liftFrameLimit(ws: WebSocket, maxBytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  if (receiver !== undefined && typeof receiver._maxPayload === 'number') receiver._maxPayload = maxBytes;
+}
 
 /** Settings shared by every connection of a server. */
 export interface ConnectionSettings {
@@ -52,6 +68,8 @@ export interface ConnectionSettings {
   pageSize: number;
   /** Undefined when the server needs no token. */
   token: TokenCheck | undefined;
+  /** How long a `pending` connection may wait before its first request. */
+  authTimeoutMs: number;
 }
 
 const SUBSCRIBE_KEYS = ['instance', 'stream', 'where', 'after'];
@@ -68,13 +86,21 @@ export class ServerConnection {
   private readonly subscriptions = new Map<string, LiveReader>();
   private lastFlush: Promise<void> = Promise.resolve();
   private readonly idleWaiters: Array<() => void> = [];
+  private authTimer: NodeJS.Timeout | undefined;
+  /** The connection was answered UNAUTHORIZED and is closing. */
+  private refused = false;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly settings: ConnectionSettings,
-    /** True when the upgrade carried the right `Authorization: Bearer` token. */
-    private readonly authenticated: boolean,
+    private auth: ConnectionAuth,
   ) {
+    if (auth !== 'authenticated') {
+      this.authTimer = setTimeout(() => {
+        if (this.auth !== 'authenticated') this.ws.close(UNAUTHORIZED_CLOSE_CODE, 'no token in time');
+      }, settings.authTimeoutMs);
+      this.authTimer.unref();
+    }
     ws.on('message', (data) => {
       this.alive = true;
       this.onFrame(data);
@@ -117,6 +143,7 @@ export class ServerConnection {
   }
 
   private release(): void {
+    clearTimeout(this.authTimer);
     this.stopSubscriptions();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
@@ -177,17 +204,55 @@ export class ServerConnection {
   }
 
   private onFrame(data: unknown): void {
+    if (this.auth !== 'authenticated') {
+      this.authenticate(data);
+      return;
+    }
     const frame = readFrame(data, this.settings.maxMessageBytes);
     if (!frame.ok) {
       this.reply(frame.envelope);
       return;
     }
-    const { request, echo } = frame;
-    const refuse = this.checkToken(request, echo);
-    if (refuse !== undefined) {
-      this.reply(refuse);
+    this.serveFrame(frame.request, frame.echo);
+  }
+
+  /**
+   * The first frame of a connection that is not authenticated yet (small: the limit of such
+   * connections): it must carry the right `token`; else it is answered `UNAUTHORIZED` and the
+   * connection closed.
+   */
+  private authenticate(data: unknown): void {
+    const frame = readFrame(data, this.settings.maxMessageBytes);
+    const echo: WireEcho = frame.ok
+      ? frame.echo
+      : { type: frame.envelope.type, requestId: frame.envelope.requestId };
+    const given = frame.ok ? frame.request.token : undefined;
+    const check = this.settings.token;
+    if (this.auth === 'pending' && check !== undefined && frame.ok && check.matches(given)) {
+      this.auth = 'authenticated';
+      clearTimeout(this.authTimer);
+      liftFrameLimit(this.ws, this.settings.maxMessageBytes * 2);
+      this.serveFrame(frame.request, frame.echo);
       return;
     }
+    // Nothing more is served on this connection: later frames are dropped until it closes.
+    if (this.refused) return;
+    this.refused = true;
+    const refusal = failureEnvelope(
+      echo.type,
+      unauthorized(this.auth === 'rejected' || given !== undefined ? 'wrong' : 'missing'),
+      echo.requestId,
+    );
+    this.auth = 'rejected';
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(refusal), () => {
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(UNAUTHORIZED_CLOSE_CODE, 'unauthorized');
+    });
+  }
+
+  private serveFrame(request: Record<string, unknown>, echo: WireEcho): void {
+    // Authenticated: a token a client keeps sending is no part of the request.
+    delete request.token;
     if (this.closing) {
       this.reply(
         failureEnvelope(
@@ -216,25 +281,6 @@ export class ServerConnection {
         this.updateFlow();
         if (this.inflight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
-  }
-
-  /** Checks and removes `token`; returns the envelope to refuse the request with, if any. */
-  private checkToken(request: Record<string, unknown>, echo: WireEcho): FailureEnvelope<string> | undefined {
-    const given = request.token;
-    delete request.token;
-    const check = this.settings.token;
-    if (check === undefined || this.authenticated) return undefined;
-    if (check.matches(given)) return undefined;
-    return failureEnvelope(
-      echo.type,
-      validationError(
-        given === undefined
-          ? 'Unauthorized: this Event Log server needs a token. Send it as "Authorization: Bearer <token>" when connecting, or as "token" in each request (connect(url, { token }) does both).'
-          : 'Unauthorized: the token is wrong. Use the token the server was started with (eventlog serve --token).',
-        { reason: 'unauthorized' },
-      ),
-      echo.requestId,
-    );
   }
 
   /** Serves a request; resolves with the envelope to send, or undefined when it was sent already. */
