@@ -2,6 +2,7 @@ import { connect, type EventLogClient, type RemoteEventLog } from '@eventlog/cli
 import { createEventLog, type EventLog, type EventRecord } from '@eventlog/core';
 import { memoryAdapter } from '@eventlog/memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureLogger } from '../test/capture-logger.js';
 import { type RawClient, rawClient, until } from '../test/raw-client.js';
 import { createEventLogServer, type EventLogServer, type EventLogServerOptions } from './event-log-server.js';
 
@@ -450,6 +451,82 @@ describe('Given subscriptions', () => {
     await until(() => positions.length === total, 30_000);
     expect(positions).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(served).toBe(total);
+  });
+});
+
+describe('Given responses that are too large or cannot be sent', () => {
+  it('when a query result is over maxResponseBytes, then LIMIT_EXCEEDED, and smaller ones are still served', async () => {
+    const log = frozenLog();
+    const blob = 'x'.repeat(100 * 1024);
+    await log.appendEvents({
+      instanceId: 'big',
+      autoCreateInstance: true,
+      events: Array.from({ length: 20 }, (_, i) => ({ eventType: 'blob', payload: { i, blob } })),
+    });
+    const server = await serve({ log, maxResponseBytes: 1024 * 1024 });
+    const ws = await raw(server.address.url);
+    const tooLarge = await ws.call({
+      type: 'eventLog.queryEvents',
+      requestId: 'q1',
+      params: { query: { from: { instance: 'big' }, limit: 20 } },
+    });
+    expect(tooLarge).toMatchObject({
+      success: false,
+      code: 'LIMIT_EXCEEDED',
+      requestId: 'q1',
+      details: { limit: 'maxResponseBytes', max: 1024 * 1024 },
+    });
+    expect(tooLarge.error).toMatch(/maxResponseBytes/);
+    const fits = await ws.call({
+      type: 'eventLog.queryEvents',
+      requestId: 'q2',
+      params: { query: { from: { instance: 'big' }, limit: 5 } },
+    });
+    expect(fits).toMatchObject({ success: true, data: { result: { total: 20 } } });
+    expect((fits.data as { result: { events: unknown[] } }).result.events).toHaveLength(5);
+  });
+
+  it('when a response is large, then it arrives whole (sent in fragments) and equals the in-process result', async () => {
+    const log = frozenLog();
+    const blob = 'é"\\'.repeat(20 * 1024);
+    await log.appendEvents({
+      instanceId: 'big',
+      autoCreateInstance: true,
+      events: Array.from({ length: 60 }, (_, i) => ({ eventType: 'blob', payload: { i, blob } })),
+    });
+    const server = await serve({ log });
+    const ws = await raw(server.address.url);
+    const query = { from: { instance: 'big' }, limit: 60 };
+    const remote = await ws.call({ type: 'eventLog.queryEvents', requestId: 'q', params: { query } });
+    const local = await log.queryEvents(query);
+    expect(remote.data).toEqual(local.success ? local.data : undefined);
+  });
+
+  it('when a response cannot be serialized, then the request gets STORAGE_ERROR, a log line is written, and the server keeps serving', async () => {
+    const log = frozenLog();
+    await log.createInstance('a');
+    const broken = Object.create(log) as EventLog;
+    broken.queryEvents = async () =>
+      ({
+        type: 'eventLog.queryEvents',
+        success: true,
+        data: { result: { events: [{ n: 10n }], total: 1, limit: 1, offset: 0 } },
+        timestamp: new Date(NOW).toISOString(),
+        requestId: 'x',
+      }) as never;
+    const lines: string[] = [];
+    const server = await serve({ log: broken, logger: captureLogger(lines) });
+    const ws = await raw(server.address.url);
+    const answer = await ws.call({
+      type: 'eventLog.queryEvents',
+      requestId: 'b1',
+      params: { query: { from: { instance: 'a' } } },
+    });
+    expect(answer).toMatchObject({ success: false, code: 'STORAGE_ERROR', requestId: 'b1' });
+    expect(lines.join('\n')).toMatch(/BigInt/);
+    expect(await ws.call({ type: 'eventLog.listInstances', requestId: 'b2' })).toMatchObject({
+      success: true,
+    });
   });
 });
 

@@ -8,12 +8,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_RESPONSE_BYTES,
   type EventLog,
   type EventMap,
   WS_PROTOCOL,
   WS_TOKEN_PROTOCOL_PREFIX,
 } from '@eventlog/core';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { type Logger, stderrLogger } from './logger.js';
 import { type ConnectionAuth, ServerConnection } from './server-connection.js';
 import { type TokenCheck, tokenCheck } from './token.js';
 
@@ -39,6 +41,16 @@ export interface EventLogServerOptions {
   maxUnauthenticatedMessageBytes?: number;
   /** How long a connection may wait before authenticating (its first request). Default 10,000 ms. */
   authTimeoutMs?: number;
+  /**
+   * The largest response, in bytes of JSON: a larger one is answered with `LIMIT_EXCEEDED` (and
+   * never built whole in memory). Default 64 MiB (`DEFAULT_MAX_RESPONSE_BYTES`).
+   */
+  maxResponseBytes?: number;
+  /**
+   * A pino logger for unexpected failures (and, at `debug`, every request with its id). Default:
+   * warnings and errors as JSON lines on stderr.
+   */
+  logger?: Logger;
   /**
    * The largest message accepted, in bytes. Larger ones get a `LIMIT_EXCEEDED` envelope, up to
    * twice this size; beyond that the frame cannot be skipped and the connection is closed with
@@ -139,6 +151,12 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     pageSize: positiveInteger(options.pageSize, 'pageSize', 500),
     token,
     authTimeoutMs,
+    maxResponseBytes: positiveInteger(
+      options.maxResponseBytes,
+      'maxResponseBytes',
+      DEFAULT_MAX_RESPONSE_BYTES,
+    ),
+    logger: options.logger ?? stderrLogger(),
   };
 
   const http: Server = createServer((_request, response) => {

@@ -34,10 +34,13 @@ import {
   type UnsubscribeData,
   validateReadAfter,
   type WireEcho,
+  wireEcho,
   wireParams,
 } from '@eventlog/core';
 import { LiveReader } from '@eventlog/rx';
+import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { encodeJson, responseTooLarge } from './response-body.js';
 import { type TokenCheck, unauthorized } from './token.js';
 import { readFrame } from './wire-message.js';
 
@@ -70,6 +73,10 @@ export interface ConnectionSettings {
   token: TokenCheck | undefined;
   /** How long a `pending` connection may wait before its first request. */
   authTimeoutMs: number;
+  /** The largest response sent; larger ones are answered `LIMIT_EXCEEDED`. */
+  maxResponseBytes: number;
+  /** Where unexpected failures are written. */
+  logger: Logger;
 }
 
 const SUBSCRIBE_KEYS = ['instance', 'stream', 'where', 'after'];
@@ -153,13 +160,81 @@ export class ServerConnection {
     this.subscriptions.clear();
   }
 
-  /** Sends one message; resolves `lastFlush` when it has been written to the socket. */
+  /**
+   * Sends one small message (an event, an acknowledgement, an error); resolves `lastFlush` when it
+   * has been written to the socket. A message that cannot be serialized is logged and, when it
+   * answers a request, replaced by a `STORAGE_ERROR` envelope.
+   */
   private send(message: unknown): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    const text = JSON.stringify(message);
+    let text: string;
+    try {
+      text = JSON.stringify(message);
+    } catch (error) {
+      const failed = this.unexpected(error, message, 'serializing a message');
+      if (failed === undefined) return;
+      text = JSON.stringify(failed);
+    }
+    this.sendChunks([text]);
+  }
+
+  /** Writes JSON text chunks as one message: one frame, or fragments of one message. */
+  private sendChunks(chunks: readonly string[]): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
     this.lastFlush = new Promise<void>((resolve) => {
-      this.ws.send(text, () => resolve());
+      // Sent in one go: no other message may come between the fragments of this one.
+      const last = chunks.length - 1;
+      chunks.forEach((chunk, i) => {
+        if (last === 0) this.ws.send(chunk, () => resolve());
+        else this.ws.send(chunk, { fin: i === last }, i === last ? () => resolve() : undefined);
+      });
     });
+  }
+
+  /**
+   * Logs an unexpected failure; returns the `STORAGE_ERROR` envelope to send instead of `message`
+   * when `message` answers a request (undefined for pushes, which are dropped).
+   */
+  private unexpected(error: unknown, message: unknown, doing: string): unknown {
+    const echo = wireEcho(message);
+    this.settings.logger.error(
+      { err: error, requestId: echo.requestId, type: echo.type },
+      `eventlog server: unexpected failure ${doing}; the client gets STORAGE_ERROR`,
+    );
+    if (echo.requestId === undefined) return undefined;
+    return failureEnvelope(
+      echo.type,
+      storageError(
+        `The server failed ${doing}: ${toEnvelopeError(error).message}. This is a bug; the server logged it and keeps running.`,
+        error,
+      ),
+      echo.requestId,
+    );
+  }
+
+  /**
+   * Sends the envelope answering a request: once the socket's buffer is below the high-water mark,
+   * serialized in chunks (see `response-body.ts`), over `maxResponseBytes` replaced by
+   * `LIMIT_EXCEEDED`. Never rejects.
+   */
+  private async respond(envelope: unknown): Promise<void> {
+    try {
+      await this.drained();
+      if (this.ws.readyState !== this.ws.OPEN) return;
+      const body = await encodeJson(envelope, this.settings.maxResponseBytes);
+      if (body.ok) {
+        this.sendChunks(body.chunks);
+      } else {
+        const echo = wireEcho(envelope);
+        this.send(
+          failureEnvelope(echo.type, responseTooLarge(this.settings.maxResponseBytes), echo.requestId),
+        );
+      }
+    } catch (error) {
+      const failed = this.unexpected(error, envelope, 'serializing a response');
+      if (failed !== undefined) this.send(failed);
+    }
+    this.afterSend();
   }
 
   /** Resolves once the socket's buffer is below the high-water mark (or the socket is gone). */
@@ -267,20 +342,24 @@ export class ServerConnection {
     }
     this.inflight += 1;
     this.updateFlow();
-    void this.serve(request, echo)
-      .catch((error: unknown) =>
-        failureEnvelope(
-          echo.type,
-          storageError(`The server failed: ${toEnvelopeError(error).message}`, error),
-          echo.requestId,
-        ),
-      )
-      .then((envelope) => {
-        this.inflight -= 1;
-        if (envelope !== undefined) this.reply(envelope);
-        this.updateFlow();
-        if (this.inflight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-      });
+    void this.serveAndRespond(request, echo);
+  }
+
+  /** Serves one request and sends its answer; counts as in flight until the answer is sent. Never rejects. */
+  private async serveAndRespond(request: Record<string, unknown>, echo: WireEcho): Promise<void> {
+    let envelope: unknown;
+    try {
+      envelope = await this.serve(request, echo);
+    } catch (error) {
+      envelope = this.unexpected(error, { ...echo, requestId: echo.requestId ?? '' }, 'serving a request');
+    }
+    try {
+      if (envelope !== undefined) await this.respond(envelope);
+    } finally {
+      this.inflight -= 1;
+      this.updateFlow();
+      if (this.inflight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
   }
 
   /** Serves a request; resolves with the envelope to send, or undefined when it was sent already. */

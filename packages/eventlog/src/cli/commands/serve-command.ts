@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { openEventLog } from '../../open-event-log.js';
 import { createEventLogServer } from '../../server/event-log-server.js';
+import { stderrLogger } from '../../server/logger.js';
 import { usageError } from '../output.js';
 import { integerOption, reportFailure } from '../run-command.js';
 import { isServerUrl, redactUrl, resolveUrl } from '../target.js';
@@ -15,7 +16,11 @@ interface ServeOptions {
   host: string;
   token?: string;
   maxMessageBytes?: string;
+  maxResponseBytes?: string;
+  logLevel: string;
 }
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Registers `serve`. */
 export function serveCommand(program: Command): void {
@@ -27,6 +32,11 @@ export function serveCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--token <secret>', 'require this token on every request (default: $EVENTLOG_TOKEN)')
     .option('--max-message-bytes <n>', 'largest request accepted (default 33554432)')
+    .option(
+      '--max-response-bytes <n>',
+      'largest response sent; larger ones are LIMIT_EXCEEDED (default 67108864)',
+    )
+    .option('--log-level <level>', `log level of the JSON log on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (options: ServeOptions) => {
       try {
         await serve(options);
@@ -43,6 +53,14 @@ async function serve(options: ServeOptions): Promise<void> {
   }
   const port = integerOption(options.port, '--port');
   const token = options.token ?? process.env.EVENTLOG_TOKEN;
+  if (!(LOG_LEVELS as readonly string[]).includes(options.logLevel)) {
+    throw usageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${options.logLevel}".`);
+  }
+  const logger = stderrLogger(options.logLevel as (typeof LOG_LEVELS)[number]);
+  // A failure nothing awaited must not stop the server: log it and keep serving.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'eventlog serve: unhandled promise rejection (the server keeps running)');
+  });
   const log = await openEventLog(url);
   let server: Awaited<ReturnType<typeof createEventLogServer>>;
   try {
@@ -54,6 +72,10 @@ async function serve(options: ServeOptions): Promise<void> {
       ...(options.maxMessageBytes === undefined
         ? {}
         : { maxMessageBytes: integerOption(options.maxMessageBytes, '--max-message-bytes', 1) }),
+      ...(options.maxResponseBytes === undefined
+        ? {}
+        : { maxResponseBytes: integerOption(options.maxResponseBytes, '--max-response-bytes', 1) }),
+      logger,
     });
   } catch (error) {
     await log.close();
