@@ -2,6 +2,7 @@ import { connect, type EventLogClient, type RemoteEventLog } from '@eventlog/cli
 import { createEventLog, type EventLog, type EventRecord } from '@eventlog/core';
 import { memoryAdapter } from '@eventlog/memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { captureLogger } from '../test/capture-logger.js';
 import { type RawClient, rawClient, until } from '../test/raw-client.js';
 import { createEventLogServer, type EventLogServer, type EventLogServerOptions } from './event-log-server.js';
@@ -317,6 +318,52 @@ describe('Given a server started with a token', () => {
       code: 'UNAUTHORIZED',
       type: 'eventLog.listInstances',
     });
+  });
+});
+
+describe('Given WebSocket upgrades from web pages (Origin)', () => {
+  /** The HTTP status of an upgrade refused by the server, or 101 when it was accepted. */
+  const upgradeStatus = (url: string, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(url, { headers });
+      socket.once('open', () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.once('unexpected-response', (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.once('error', (error) => {
+        if (!/Unexpected server response/.test(error.message)) reject(error);
+      });
+    });
+
+  it('when a page of another origin opens a socket, then 403; the same origin, listed origins and clients without Origin are accepted', async () => {
+    const server = await serve({ log: frozenLog(), allowOrigins: ['https://app.example.com'] });
+    const url = server.address.url;
+    const self = `http://127.0.0.1:${server.address.port}`;
+    expect(await upgradeStatus(url, { Origin: 'http://evil.example' })).toBe(403);
+    expect(await upgradeStatus(url, { Origin: 'null' })).toBe(403);
+    expect(await upgradeStatus(url, { Origin: `http://localhost:${server.address.port + 1}` })).toBe(403);
+    expect(await upgradeStatus(url, { Origin: self })).toBe(101);
+    expect(await upgradeStatus(url, { Origin: 'https://app.example.com' })).toBe(101);
+    expect(await upgradeStatus(url, {})).toBe(101);
+  });
+
+  it('when every origin is allowed (*), then any page may connect', async () => {
+    const server = await serve({ log: frozenLog(), allowOrigins: ['*'] });
+    expect(await upgradeStatus(server.address.url, { Origin: 'http://evil.example' })).toBe(101);
+  });
+
+  it('when bound to a non-loopback address without a token, then a warning is logged; with a token or on loopback, none', async () => {
+    const lines: string[] = [];
+    await serve({ log: frozenLog(), host: '0.0.0.0', logger: captureLogger(lines) });
+    expect(lines.join('\n')).toMatch(/"level":40.*without a token/);
+    const quiet: string[] = [];
+    await serve({ log: frozenLog(), host: '0.0.0.0', token: 't', logger: captureLogger(quiet) });
+    await serve({ log: frozenLog(), logger: captureLogger(quiet) });
+    expect(quiet.filter((line) => line.includes('"level":40'))).toEqual([]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
 } from '@eventlog/core';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Logger, stderrLogger } from './logger.js';
+import { isLoopback, originPolicy } from './origin.js';
 import { type ConnectionAuth, ServerConnection } from './server-connection.js';
 import { type TokenCheck, tokenCheck } from './token.js';
 
@@ -41,6 +42,12 @@ export interface EventLogServerOptions {
   maxUnauthenticatedMessageBytes?: number;
   /** How long a connection may wait before authenticating (its first request). Default 10,000 ms. */
   authTimeoutMs?: number;
+  /**
+   * Origins (`https://app.example.com`, or `*`) whose web pages may use the server besides its own.
+   * A WebSocket upgrade or HTTP request whose `Origin` header names another origin is refused with
+   * 403. Requests without `Origin` (Node, curl) are not affected. Default: none.
+   */
+  allowOrigins?: readonly string[];
   /**
    * The largest response, in bytes of JSON: a larger one is answered with `LIMIT_EXCEEDED` (and
    * never built whole in memory). Default 64 MiB (`DEFAULT_MAX_RESPONSE_BYTES`).
@@ -90,6 +97,14 @@ export interface EventLogServer {
    * Clients reconnect by themselves if a server comes back at the same address.
    */
   close(): Promise<void>;
+}
+
+/** Answers an upgrade request with a plain HTTP error and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  const text = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : status === 503 ? 'Service Unavailable' : 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
 }
 
 function positiveInteger(value: number | undefined, name: string, fallback: number, min = 1): number {
@@ -142,6 +157,7 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     64 * 1024,
   );
   const authTimeoutMs = positiveInteger(options.authTimeoutMs, 'authTimeoutMs', 10_000);
+  const origins = originPolicy(options.allowOrigins);
   const settings = {
     log: options.log as EventLog<EventMap>,
     maxMessageBytes,
@@ -197,6 +213,14 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     socket.on('error', () => {
       // a client that goes away during the handshake
     });
+    if (!origins.allows(request.headers.origin, request.headers.host)) {
+      refuseUpgrade(
+        socket,
+        403,
+        `Origin ${request.headers.origin} is not allowed (eventlog serve --allow-origin)`,
+      );
+      return;
+    }
     let auth: ConnectionAuth = 'authenticated';
     if (token !== undefined) {
       const { authorization } = request.headers;
@@ -246,6 +270,13 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
         }, heartbeatMs)
       : undefined;
   heartbeat?.unref();
+
+  if (token === undefined && !isLoopback(host)) {
+    settings.logger.warn(
+      { host },
+      `eventlog server: listening on ${host} without a token: anyone who can reach this address can read, write and delete every instance. Start it with a token (--token, or EVENTLOG_TOKEN), or bind 127.0.0.1.`,
+    );
+  }
 
   const info = http.address() as AddressInfo;
   const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { openEventLog } from '../../open-event-log.js';
 import { createEventLogServer } from '../../server/event-log-server.js';
 import { stderrLogger } from '../../server/logger.js';
+import { isLoopback } from '../../server/origin.js';
 import { usageError } from '../output.js';
 import { integerOption, reportFailure } from '../run-command.js';
 import { isServerUrl, redactUrl, resolveUrl } from '../target.js';
@@ -18,6 +19,7 @@ interface ServeOptions {
   maxMessageBytes?: string;
   maxResponseBytes?: string;
   logLevel: string;
+  allowOrigin: string[];
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -35,6 +37,18 @@ export function serveCommand(program: Command): void {
     .option(
       '--max-response-bytes <n>',
       'largest response sent; larger ones are LIMIT_EXCEEDED (default 67108864)',
+    )
+    .option(
+      '--allow-origin <origin>',
+      'let web pages of this origin (https://host[:port], or *) use the server; repeatable',
+      (value: string, previous: string[]) => [
+        ...previous,
+        ...value
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      ],
+      [] as string[],
     )
     .option('--log-level <level>', `log level of the JSON log on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (options: ServeOptions) => {
@@ -61,6 +75,11 @@ async function serve(options: ServeOptions): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: reason }, 'eventlog serve: unhandled promise rejection (the server keeps running)');
   });
+  if (!token && !isLoopback(options.host)) {
+    process.stderr.write(
+      `eventlog: WARNING: serving ${options.host} without a token: anyone who can reach this address can read, write and delete every instance. Use --token (or EVENTLOG_TOKEN), or --host 127.0.0.1.\n`,
+    );
+  }
   const log = await openEventLog(url);
   let server: Awaited<ReturnType<typeof createEventLogServer>>;
   try {
@@ -76,6 +95,7 @@ async function serve(options: ServeOptions): Promise<void> {
         ? {}
         : { maxResponseBytes: integerOption(options.maxResponseBytes, '--max-response-bytes', 1) }),
       logger,
+      allowOrigins: options.allowOrigin,
     });
   } catch (error) {
     await log.close();
