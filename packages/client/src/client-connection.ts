@@ -14,6 +14,7 @@ import {
   EVENT_TYPE,
   EventLogError,
   failureEnvelope,
+  IDLE_CLOSE_CODE,
   limitExceeded,
   type MessageType,
   SUBSCRIPTION_ENDED_TYPE,
@@ -81,6 +82,8 @@ export interface ConnectionHandlers {
   onDisconnect(): void;
   /** A pushed message (`eventLog.event`, `eventLog.subscriptionEnded`). */
   onPush(message: Record<string, unknown>): void;
+  /** True when something (a subscription) needs the connection even without requests. */
+  wantsConnection(): boolean;
 }
 
 interface Pending {
@@ -107,6 +110,13 @@ export class ClientConnection {
   private closing: Promise<void> | undefined;
   /** The last connection ended because a message was over `maxResponseBytes`. */
   private tooLarge = false;
+  /** The close code of the last connection. */
+  private lastCloseCode: number | undefined;
+  /**
+   * The server closed the connection for being idle and nothing needed it since: the next request
+   * (or `waitForConnection`) dials again.
+   */
+  private dormant = false;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -158,6 +168,7 @@ export class ClientConnection {
       );
       return answer({ envelope: failureEnvelope(type, e, requestId), transport: false });
     }
+    this.wake();
     return new Promise<RequestOutcome>((resolve) => {
       const settle = (outcome: RequestOutcome) => {
         onSettled?.(outcome);
@@ -173,6 +184,7 @@ export class ClientConnection {
   waitForConnection(timeoutMs?: number): Promise<void> {
     if (this.open) return Promise.resolve();
     if (this.closed) return Promise.reject(new EventLogError('STORAGE_ERROR', this.closedMessage()));
+    this.wake();
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const waiter = {
@@ -365,6 +377,7 @@ export class ClientConnection {
     socket.onclose = (event) => {
       clearTimeout(connectTimer);
       if (this.socket !== socket) return;
+      this.lastCloseCode = event.code;
       this.socket = undefined;
       const wasOpen = this.open;
       this.open = false;
@@ -392,6 +405,13 @@ export class ClientConnection {
     };
   }
 
+  /** Dials again after an idle close, when something needs the connection. */
+  private wake(): void {
+    if (!this.dormant || this.closed) return;
+    this.dormant = false;
+    void this.dial();
+  }
+
   /** The error of requests in flight when the connection closed for a reason they share. */
   private closeCause(code: number | undefined): EventLogError | undefined {
     if (code === UNAUTHORIZED_CLOSE_CODE) {
@@ -413,6 +433,17 @@ export class ClientConnection {
 
   private scheduleReconnect(): void {
     if (this.closed) return;
+    if (
+      this.lastCloseCode === IDLE_CLOSE_CODE &&
+      this.queue.length === 0 &&
+      this.openWaiters.size === 0 &&
+      !this.handlers.wantsConnection()
+    ) {
+      // Closed for being idle: come back when needed, not at once.
+      this.lastCloseCode = undefined;
+      this.dormant = true;
+      return;
+    }
     const policy = this.settings.reconnect;
     if (policy === false) {
       void this.close(

@@ -189,6 +189,18 @@ describe('connect(url, { token })', () => {
     expect(answer.success).toBe(true);
   });
 
+  it('given the server closes an idle connection (4408), when nothing is asked, then the client stays disconnected; the next request reconnects', async () => {
+    const server = await fakeServer();
+    const c = client(server.url);
+    await c.waitForConnection(2000);
+    (server.sockets[0] as WebSocket).close(4408, 'idle');
+    await until(() => !c.connected);
+    await new Promise((r) => setTimeout(r, 200)); // several reconnect delays (20–50 ms)
+    expect(server.sockets).toHaveLength(1);
+    expect(await c.eventLog.listInstances()).toMatchObject({ success: true });
+    expect(server.sockets).toHaveLength(2);
+  });
+
   it('given a value JSON cannot carry, when sent, then VALIDATION_ERROR names it and nothing is sent', async () => {
     const server = await fakeServer();
     const { eventLog } = client(server.url);

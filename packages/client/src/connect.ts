@@ -160,6 +160,7 @@ export function connect<E extends EventMap = EventMap>(
       onOpen: () => registry?.onOpen(),
       onDisconnect: () => registry?.onDisconnect(),
       onPush: (message) => registry?.onPush(message),
+      wantsConnection: () => registry?.active ?? false,
     },
   );
   registry = new SubscriptionRegistry(connection);

@@ -53,6 +53,12 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** The close code a server uses for a WebSocket refused for its token (`UNAUTHORIZED`). */
 export const UNAUTHORIZED_CLOSE_CODE = 4401;
 
+/**
+ * The close code a server uses for a WebSocket that had nothing to do for its idle timeout; a
+ * client reconnects when it next needs the server.
+ */
+export const IDLE_CLOSE_CODE = 4408;
+
 /** The WebSocket subprotocol of the server; browsers offer it beside the token's. */
 export const WS_PROTOCOL = 'eventlog';
 

@@ -577,6 +577,63 @@ describe('Given responses that are too large or cannot be sent', () => {
   });
 });
 
+describe('Given slow, idle and too many clients', () => {
+  it('when a client stops reading while the server has data for it, then the server drops it once the buffer makes no progress', async () => {
+    const log = frozenLog();
+    // 60 MB: more than the kernel's socket buffers take on loopback (they can grow to ~36 MB).
+    const blob = 'x'.repeat(20_000);
+    for (let k = 0; k < 6; k++) {
+      const appended = await log.appendEvents({
+        instanceId: 'big',
+        autoCreateInstance: true,
+        events: Array.from({ length: 500 }, (_, i) => ({ eventType: 'blob', payload: { i, blob } })),
+      });
+      expect(appended.success).toBe(true);
+    }
+    const server = await serve({ log, highWaterMarkBytes: 64 * 1024, pageSize: 50, sendTimeoutMs: 300 });
+    const stuck = await raw(server.address.url);
+    const live = await raw(server.address.url);
+    stuck.send({ type: 'eventLog.subscribe', requestId: 's', params: { instance: 'big' } });
+    stuck.socket.pause();
+    await until(() => server.connections === 1, 10_000);
+    expect(await live.call({ type: 'eventLog.listInstances', requestId: 'l' })).toMatchObject({
+      success: true,
+    });
+  });
+
+  it('when more connections than maxConnections arrive, then the extra upgrade gets 503', async () => {
+    const server = await serve({ log: frozenLog(), maxConnections: 2 });
+    await raw(server.address.url);
+    await raw(server.address.url);
+    const status = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(server.address.url);
+      socket.once('open', () => resolve(101));
+      socket.once('unexpected-response', (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.once('error', () => {});
+    });
+    expect(status).toBe(503);
+  });
+
+  it('when a connection sends nothing for idleTimeoutMs, then it is closed (4408); one with a subscription is kept', async () => {
+    const log = frozenLog();
+    await log.createInstance('a');
+    const server = await serve({ log, idleTimeoutMs: 300 });
+    const idle = await raw(server.address.url);
+    const busy = await raw(server.address.url);
+    const code = new Promise<number>((resolve) => idle.socket.once('close', (c) => resolve(c)));
+    expect(
+      await busy.call({ type: 'eventLog.subscribe', requestId: 's', params: { instance: 'a' } }),
+    ).toMatchObject({ success: true });
+    expect(await code).toBe(4408);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(busy.socket.readyState).toBe(WebSocket.OPEN);
+    expect(server.connections).toBe(1);
+  });
+});
+
 describe('Given heartbeats', () => {
   it('when a client stops answering pings, then the server drops it; a live client stays', async () => {
     const server = await serve({ log: frozenLog(), heartbeatMs: 50 });

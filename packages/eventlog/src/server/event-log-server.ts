@@ -76,6 +76,19 @@ export interface EventLogServerOptions {
   heartbeatMs?: number;
   /** How long `close()` waits for requests in flight before terminating connections. Default 5,000 ms. */
   closeTimeoutMs?: number;
+  /**
+   * How long a connection's outgoing buffer may stay above `highWaterMarkBytes` without shrinking
+   * (the client reads nothing) before the connection is dropped. Default 30,000 ms.
+   */
+  sendTimeoutMs?: number;
+  /** Open WebSocket connections at most; more upgrades get 503. Default 1,000. */
+  maxConnections?: number;
+  /**
+   * A connection that sends nothing, has no subscription and no request in flight for this long is
+   * closed with code 4408 (the client reconnects when it next needs to). Default 600,000 ms (10
+   * minutes); 0 disables.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** Where a server listens. */
@@ -150,6 +163,7 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
   );
   const heartbeatMs = positiveInteger(options.heartbeatMs, 'heartbeatMs', 30_000, 0);
   const closeTimeoutMs = positiveInteger(options.closeTimeoutMs, 'closeTimeoutMs', 5000, 0);
+  const maxConnections = positiveInteger(options.maxConnections, 'maxConnections', 1000);
   const token: TokenCheck | undefined = options.token === undefined ? undefined : tokenCheck(options.token);
   const maxUnauthenticatedBytes = positiveInteger(
     options.maxUnauthenticatedMessageBytes,
@@ -172,6 +186,8 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
       'maxResponseBytes',
       DEFAULT_MAX_RESPONSE_BYTES,
     ),
+    sendTimeoutMs: positiveInteger(options.sendTimeoutMs, 'sendTimeoutMs', 30_000),
+    idleTimeoutMs: positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', 600_000, 0),
     logger: options.logger ?? stderrLogger(),
   };
 
@@ -213,6 +229,14 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     socket.on('error', () => {
       // a client that goes away during the handshake
     });
+    if (connections.size >= maxConnections) {
+      refuseUpgrade(
+        socket,
+        503,
+        `This Event Log server has ${maxConnections} connections, its maximum (maxConnections); retry later.`,
+      );
+      return;
+    }
     if (!origins.allows(request.headers.origin, request.headers.host)) {
       refuseUpgrade(
         socket,
@@ -260,7 +284,9 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     heartbeatMs > 0
       ? setInterval(() => {
           for (const connection of connections) {
-            if (!connection.alive && !connection.isPaused) {
+            // A connection paused because its own requests are still running cannot read its pong
+            // meanwhile; one that does not read what it is sent is dropped by its send timeout.
+            if (!connection.alive && !connection.isServing) {
               connection.terminate();
               continue;
             }

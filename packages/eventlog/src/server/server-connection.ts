@@ -19,6 +19,7 @@ import {
   type EventMessage,
   type EventRecord,
   failureEnvelope,
+  IDLE_CLOSE_CODE,
   invalid,
   limitExceeded,
   nowIso,
@@ -77,6 +78,10 @@ export interface ConnectionSettings {
   maxResponseBytes: number;
   /** Where unexpected failures are written. */
   logger: Logger;
+  /** How long the outgoing buffer may stay above the high-water mark without shrinking. */
+  sendTimeoutMs: number;
+  /** Close a connection with nothing to do after this long; 0: never. */
+  idleTimeoutMs: number;
 }
 
 const SUBSCRIBE_KEYS = ['instance', 'stream', 'where', 'after'];
@@ -96,6 +101,8 @@ export class ServerConnection {
   private authTimer: NodeJS.Timeout | undefined;
   /** The connection was answered UNAUTHORIZED and is closing. */
   private refused = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lastActivity = Date.now();
 
   constructor(
     private readonly ws: WebSocket,
@@ -110,8 +117,10 @@ export class ServerConnection {
     }
     ws.on('message', (data) => {
       this.alive = true;
+      this.lastActivity = Date.now();
       this.onFrame(data);
     });
+    this.armIdleTimer(settings.idleTimeoutMs);
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -121,9 +130,27 @@ export class ServerConnection {
     });
   }
 
-  /** True while reading is paused for backpressure (the heartbeat spares such connections). */
-  get isPaused(): boolean {
-    return this.paused;
+  /**
+   * True while reading is paused because `maxInFlight` requests of this connection are running:
+   * its pongs cannot be read meanwhile, so the heartbeat spares it.
+   */
+  get isServing(): boolean {
+    return this.paused && this.inflight >= this.settings.maxInFlight;
+  }
+
+  /** Closes the connection once it has had nothing to do for `idleTimeoutMs` (see the option). */
+  private armIdleTimer(ms: number): void {
+    if (this.settings.idleTimeoutMs === 0) return;
+    this.idleTimer = setTimeout(() => {
+      const quiet = Date.now() - this.lastActivity;
+      const busy = this.inflight > 0 || this.subscriptions.size > 0;
+      if (busy || quiet < this.settings.idleTimeoutMs) {
+        this.armIdleTimer(busy ? this.settings.idleTimeoutMs : this.settings.idleTimeoutMs - quiet);
+        return;
+      }
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(IDLE_CLOSE_CODE, 'idle');
+    }, ms);
+    this.idleTimer.unref();
   }
 
   /** Stops taking requests and subscriptions, waits for requests in flight, then closes with 1001. */
@@ -151,6 +178,7 @@ export class ServerConnection {
 
   private release(): void {
     clearTimeout(this.authTimer);
+    clearTimeout(this.idleTimer);
     this.stopSubscriptions();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
@@ -237,8 +265,14 @@ export class ServerConnection {
     this.afterSend();
   }
 
-  /** Resolves once the socket's buffer is below the high-water mark (or the socket is gone). */
+  /**
+   * Resolves once the socket's buffer is below the high-water mark (or the socket is gone). A
+   * client whose buffer does not shrink for `sendTimeoutMs` reads nothing: it is dropped, so what
+   * the server holds for it stays bounded and its subscriptions stop.
+   */
   private async drained(): Promise<void> {
+    let lowest = this.ws.bufferedAmount;
+    let progressAt = Date.now();
     while (this.ws.readyState === this.ws.OPEN && this.ws.bufferedAmount > this.settings.highWaterMarkBytes) {
       // The last write's callback means everything before it left the buffer; the timer is a fallback.
       let timer: NodeJS.Timeout | undefined;
@@ -249,6 +283,18 @@ export class ServerConnection {
         }),
       ]);
       clearTimeout(timer);
+      const amount = this.ws.bufferedAmount;
+      if (amount < lowest) {
+        lowest = amount;
+        progressAt = Date.now();
+      } else if (Date.now() - progressAt > this.settings.sendTimeoutMs) {
+        this.settings.logger.info(
+          { bufferedBytes: amount, sendTimeoutMs: this.settings.sendTimeoutMs },
+          'eventlog server: dropping a client that reads nothing',
+        );
+        this.ws.terminate();
+        return;
+      }
     }
   }
 
