@@ -35,6 +35,7 @@ import {
 import Database from 'better-sqlite3';
 import { ConnectionLock, type TransactionScope } from './connection-lock.js';
 import type { ResolvedSqliteOptions } from './options.js';
+import { ReadWorkerPool } from './read-workers.js';
 import { SqliteAppender } from './sqlite-appender.js';
 import { SqliteChangeFeed } from './sqlite-change-feed.js';
 import { openDatabase } from './sqlite-connection.js';
@@ -62,6 +63,8 @@ export class SqliteDriver implements SqlDriver {
   private closing: Promise<void> | undefined;
   /** The statement being run, for STORAGE_ERROR details. */
   private statement: string | undefined;
+  /** Read threads for `read` programs, when `readWorkers` is on (see `read-workers.ts`). */
+  private readers: ReadWorkerPool | undefined;
 
   constructor(options: ResolvedSqliteOptions) {
     this.capabilities = Object.freeze({
@@ -86,6 +89,12 @@ export class SqliteDriver implements SqlDriver {
         this.statement = sql;
       });
       this.writeTx = db.transaction((fn: () => unknown) => fn());
+      if (options.readWorkers !== undefined) {
+        this.readers = new ReadWorkerPool(
+          { file: options.file, busyTimeoutMs: options.busyTimeoutMs },
+          options.readWorkers,
+        );
+      }
     } catch (error) {
       this.openError = this.wrap(error, `opening ${options.file}`);
     }
@@ -188,6 +197,13 @@ export class SqliteDriver implements SqlDriver {
   }
 
   read<T>(doing: string, program: AnnouncedProgram<T>): Promise<T> {
+    // On a read thread, unless inside transaction(fn), whose writes only this connection sees.
+    const readers = this.readers;
+    if (readers !== undefined && this.lock.current() === undefined && this.closing === undefined) {
+      return readers.read(program).catch((error: unknown) => {
+        throw wrapDriverFailure('SQLite', error, doing, (error as { statement?: string }).statement);
+      });
+    }
     return this.use(doing, () => this.snapshot(() => runProgramSync(program.program(), this.all)));
   }
 
@@ -318,11 +334,14 @@ export class SqliteDriver implements SqlDriver {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.feed.close();
+    const readers = this.readers;
+    this.readers = undefined;
     // Behind any transaction in flight, so it can finish (or fail) before the connection goes.
     this.closing = this.lock.exclusive(async () => {
       const db = this.db;
       this.db = undefined;
       this.prepared.clear();
+      await readers?.close();
       if (db?.open) db.close();
     });
     return this.closing;
