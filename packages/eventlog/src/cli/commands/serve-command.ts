@@ -2,6 +2,7 @@
  * `eventlog serve`: opens a store and serves it over WebSocket until SIGINT/SIGTERM.
  */
 
+import { DEFAULT_MAX_RESPONSE_BYTES } from '@eventlog/core';
 import type { Command } from 'commander';
 import { openEventLog } from '../../open-event-log.js';
 import { createEventLogServer } from '../../server/event-log-server.js';
@@ -20,6 +21,7 @@ interface ServeOptions {
   maxResponseBytes?: string;
   logLevel: string;
   allowOrigin: string[];
+  queryTimeoutMs: string;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -49,6 +51,11 @@ export function serveCommand(program: Command): void {
           .filter(Boolean),
       ],
       [] as string[],
+    )
+    .option(
+      '--query-timeout-ms <ms>',
+      'SQLite: a query running longer is stopped with LIMIT_EXCEEDED (queries run on read threads)',
+      '30000',
     )
     .option('--log-level <level>', `log level of the JSON log on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (options: ServeOptions) => {
@@ -80,7 +87,21 @@ async function serve(options: ServeOptions): Promise<void> {
       `eventlog: WARNING: serving ${options.host} without a token: anyone who can reach this address can read, write and delete every instance. Use --token (or EVENTLOG_TOKEN), or --host 127.0.0.1.\n`,
     );
   }
-  const log = await openEventLog(url);
+  const maxResponseBytes =
+    options.maxResponseBytes === undefined
+      ? undefined
+      : integerOption(options.maxResponseBytes, '--max-response-bytes', 1);
+  // SQLite queries run on read threads, with a time budget, so none can stall the server.
+  const log = await openEventLog(url, {
+    adapterOptions: {
+      sqlite: {
+        readWorkers: {
+          timeoutMs: integerOption(options.queryTimeoutMs, '--query-timeout-ms', 1),
+          maxResultBytes: maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        },
+      },
+    },
+  });
   let server: Awaited<ReturnType<typeof createEventLogServer>>;
   try {
     server = await createEventLogServer({
@@ -91,9 +112,7 @@ async function serve(options: ServeOptions): Promise<void> {
       ...(options.maxMessageBytes === undefined
         ? {}
         : { maxMessageBytes: integerOption(options.maxMessageBytes, '--max-message-bytes', 1) }),
-      ...(options.maxResponseBytes === undefined
-        ? {}
-        : { maxResponseBytes: integerOption(options.maxResponseBytes, '--max-response-bytes', 1) }),
+      ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
       logger,
       allowOrigins: options.allowOrigin,
     });
