@@ -1,6 +1,7 @@
 /**
- * `createEventLogServer`: serves an {@link EventLog} over WebSocket with the API document's wire
- * protocol (see the package README for the protocol).
+ * `createEventLogServer`: serves an {@link EventLog} on one port, over WebSocket with the API
+ * document's wire protocol and over HTTP (`http/http-router.ts`: the same methods as JSON, live
+ * events as Server-Sent Events, health, metrics and the web console). See the package README.
  */
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -15,10 +16,16 @@ import {
   WS_TOKEN_PROTOCOL_PREFIX,
 } from '@eventlog/core';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { type ConsoleAssets, loadConsoleAssets } from './http/console-assets.js';
+import { createHttpRouter, type HttpHandler } from './http/http-router.js';
+import type { SseStream } from './http/sse.js';
 import { type Logger, stderrLogger } from './logger.js';
 import { isLoopback, originPolicy } from './origin.js';
 import { type ConnectionAuth, ServerConnection } from './server-connection.js';
+import { ServerTelemetry } from './telemetry.js';
 import { type TokenCheck, tokenCheck } from './token.js';
+
+export type { HttpHandler } from './http/http-router.js';
 
 /** Options of {@link createEventLogServer}. */
 export interface EventLogServerOptions {
@@ -59,6 +66,19 @@ export interface EventLogServerOptions {
    */
   logger?: Logger;
   /**
+   * HTTP handlers mounted on path prefixes, after the server's origin and token checks: a request
+   * for `<prefix>` or `<prefix>/…` goes to the handler. The MCP server is mounted at `/mcp` this
+   * way. Default: none.
+   *
+   * @example createEventLogServer({ log, port: 4000, mounts: { '/mcp': mcpHandler } })
+   */
+  mounts?: Readonly<Record<string, HttpHandler>>;
+  /**
+   * The folder of the built web console served at `/`, or `false` to serve none. Default: the
+   * package's `dist/console` (built by `pnpm build`).
+   */
+  console?: string | false;
+  /**
    * The largest message accepted, in bytes. Larger ones get a `LIMIT_EXCEEDED` envelope, up to
    * twice this size; beyond that the frame cannot be skipped and the connection is closed with
    * code 1009. Default 32 MiB.
@@ -97,13 +117,17 @@ export interface EventLogServerAddress {
   port: number;
   /** `ws://host:port`, ready for `connect(url)`. */
   url: string;
+  /** `http://host:port`: the HTTP API, SSE, health, metrics and the console. */
+  httpUrl: string;
 }
 
 /** A running server. */
 export interface EventLogServer {
   readonly address: EventLogServerAddress;
-  /** Open connections. */
+  /** Open WebSocket connections. */
   readonly connections: number;
+  /** Prometheus metrics, as `GET /metrics` shows them. */
+  metrics(): Promise<string>;
   /**
    * Stops accepting connections, ends subscriptions, lets requests in flight finish (up to
    * `closeTimeoutMs`), closes every connection with code 1001, then the listener. Idempotent.
@@ -190,11 +214,41 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     idleTimeoutMs: positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', 600_000, 0),
     logger: options.logger ?? stderrLogger(),
   };
+  const telemetry = new ServerTelemetry(settings.logger);
+  const mounts = new Map<string, HttpHandler>();
+  for (const [prefix, handler] of Object.entries(options.mounts ?? {})) {
+    if (
+      !/^\/[\w.-]+(\/[\w.-]+)*$/.test(prefix) ||
+      prefix.startsWith('/v1') ||
+      typeof handler !== 'function'
+    ) {
+      throw new TypeError(
+        `createEventLogServer: mounts maps a path like "/mcp" (not under /v1) to a handler (request, response) => void; got ${JSON.stringify(prefix)}.`,
+      );
+    }
+    mounts.set(prefix, handler);
+  }
+  const consoleAssets: ConsoleAssets | undefined =
+    options.console === false ? undefined : loadConsoleAssets(options.console);
+  const streams = new Set<SseStream>();
+  const connectionSettings = { ...settings, telemetry };
 
-  const http: Server = createServer((_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
-    response.end('This is an Event Log server: connect with a WebSocket client (@eventlog/client).\n');
-  });
+  const http: Server = createServer(
+    createHttpRouter({
+      ...settings,
+      origins,
+      heartbeatMs: heartbeatMs > 0 ? Math.min(heartbeatMs, 15_000) : 15_000,
+      console: consoleAssets,
+      mounts,
+      streams,
+      maxStreams: maxConnections,
+      telemetry,
+      closing: () => closing !== undefined,
+    }),
+  );
+  // Slow or silent clients cannot hold a request open for long.
+  http.requestTimeout = 120_000;
+  http.headersTimeout = 30_000;
   // Two WebSocket servers, so that a connection's frame limit is known before any frame is read:
   // authenticated upgrades (or no token needed) read frames up to twice the limit (answered with
   // LIMIT_EXCEEDED above it; ws closes on larger ones); others only small frames, until their
@@ -220,9 +274,13 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
       ws.close(1001, 'server shutting down');
       return;
     }
-    const connection = new ServerConnection(ws, settings, auth);
+    const connection = new ServerConnection(ws, connectionSettings, auth);
     connections.add(connection);
-    ws.on('close', () => connections.delete(connection));
+    telemetry.connection(1);
+    ws.on('close', () => {
+      connections.delete(connection);
+      telemetry.connection(-1);
+    });
   };
 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -310,6 +368,7 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     host: info.address,
     port: info.port,
     url: `ws://${shownHost}:${info.port}`,
+    httpUrl: `http://${shownHost}:${info.port}`,
   };
 
   return {
@@ -317,11 +376,13 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
     get connections() {
       return connections.size;
     },
+    metrics: () => telemetry.metrics(),
     close() {
       if (closing === undefined) {
         closing = (async () => {
           if (heartbeat !== undefined) clearInterval(heartbeat);
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+          for (const stream of [...streams]) stream.end();
           const open = [...connections];
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([
@@ -349,6 +410,7 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
           );
           http.closeAllConnections();
           await stopped;
+          telemetry.close();
         })();
       }
       return closing;

@@ -42,6 +42,7 @@ import { LiveReader } from '@eventlog/rx';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { encodeJson, responseTooLarge } from './response-body.js';
+import { appendedCount, type ServerTelemetry } from './telemetry.js';
 import { type TokenCheck, unauthorized } from './token.js';
 import { readFrame } from './wire-message.js';
 
@@ -82,6 +83,8 @@ export interface ConnectionSettings {
   sendTimeoutMs: number;
   /** Close a connection with nothing to do after this long; 0: never. */
   idleTimeoutMs: number;
+  /** Metrics, spans and the request log. */
+  telemetry: ServerTelemetry;
 }
 
 const SUBSCRIBE_KEYS = ['instance', 'stream', 'where', 'after'];
@@ -185,6 +188,7 @@ export class ServerConnection {
 
   private stopSubscriptions(): void {
     for (const reader of this.subscriptions.values()) reader.stop();
+    this.settings.telemetry.subscriber('ws', -this.subscriptions.size);
     this.subscriptions.clear();
   }
 
@@ -393,6 +397,12 @@ export class ServerConnection {
 
   /** Serves one request and sends its answer; counts as in flight until the answer is sent. Never rejects. */
   private async serveAndRespond(request: Record<string, unknown>, echo: WireEcho): Promise<void> {
+    const method = echo.type.startsWith('eventLog.') ? echo.type.slice('eventLog.'.length) : 'unknown';
+    const traced = this.settings.telemetry.begin(
+      'ws',
+      method,
+      echo.requestId ?? globalThis.crypto.randomUUID(),
+    );
     let envelope: unknown;
     try {
       envelope = await this.serve(request, echo);
@@ -402,6 +412,8 @@ export class ServerConnection {
     try {
       if (envelope !== undefined) await this.respond(envelope);
     } finally {
+      const answered = (envelope ?? { success: true }) as { success: boolean; code?: string };
+      traced.end({ success: answered.success, code: answered.code, appended: appendedCount(envelope ?? {}) });
       this.inflight -= 1;
       this.updateFlow();
       if (this.inflight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -459,7 +471,7 @@ export class ServerConnection {
         await this.drained();
       },
       onEnd: (end) => {
-        this.subscriptions.delete(subscriptionId);
+        if (this.subscriptions.delete(subscriptionId)) this.settings.telemetry.subscriber('ws', -1);
         const message: SubscriptionEndedMessage = {
           type: SUBSCRIPTION_ENDED_TYPE,
           subscriptionId,
@@ -475,6 +487,7 @@ export class ServerConnection {
       },
     });
     this.subscriptions.set(subscriptionId, reader);
+    this.settings.telemetry.subscriber('ws', 1);
     // The acknowledgement goes out before the first event: it is sent here, then the reader starts.
     const data: SubscribeData = { subscriptionId, instanceId, after };
     this.reply(successEnvelope(SUBSCRIBE_TYPE, data, requestId));
@@ -507,7 +520,7 @@ export class ServerConnection {
       );
     }
     reader.stop();
-    this.subscriptions.delete(id);
+    if (this.subscriptions.delete(id)) this.settings.telemetry.subscriber('ws', -1);
     const data: UnsubscribeData = { subscriptionId: id };
     return successEnvelope(UNSUBSCRIBE_TYPE, data, requestId);
   }

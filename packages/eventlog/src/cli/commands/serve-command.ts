@@ -30,7 +30,9 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 export function serveCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve a store over WebSocket; prints "listening on ws://…" once it accepts connections')
+    .description(
+      'serve a store over WebSocket and HTTP (API, SSE, console, /health, /metrics); prints "listening on ws://…" once it accepts connections',
+    )
     .option('--url <store-url>', 'the store to serve (default: $EVENTLOG_URL, else sqlite:./eventlog.db)')
     .requiredOption('--port <port>', 'TCP port (0 picks a free one)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
@@ -115,6 +117,8 @@ async function serve(options: ServeOptions): Promise<void> {
       ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
       logger,
       allowOrigins: options.allowOrigin,
+      // Mount point for more HTTP handlers: the MCP server goes here, as mounts: { '/mcp': handler }.
+      mounts: {},
     });
   } catch (error) {
     await log.close();
@@ -133,6 +137,6 @@ async function serve(options: ServeOptions): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.stdout.write(
-    `eventlog: listening on ${server.address.url} (store ${redactUrl(url)}${token ? ', token required' : ''})\n`,
+    `eventlog: listening on ${server.address.url} (store ${redactUrl(url)}${token ? ', token required' : ''}); HTTP API, console and metrics at ${server.address.httpUrl}\n`,
   );
 }
