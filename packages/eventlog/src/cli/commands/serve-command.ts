@@ -22,6 +22,7 @@ interface ServeOptions {
   logLevel: string;
   allowOrigin: string[];
   queryTimeoutMs: string;
+  readThreads: string;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -53,6 +54,11 @@ export function serveCommand(program: Command): void {
           .filter(Boolean),
       ],
       [] as string[],
+    )
+    .option(
+      '--read-threads <n>',
+      'SQLite: threads running queries and statistics off the main thread (0: on the main thread, as a library does)',
+      '2',
     )
     .option(
       '--query-timeout-ms <ms>',
@@ -94,13 +100,18 @@ async function serve(options: ServeOptions): Promise<void> {
       ? undefined
       : integerOption(options.maxResponseBytes, '--max-response-bytes', 1);
   // SQLite queries run on read threads, with a time budget, so none can stall the server.
+  const readThreads = integerOption(options.readThreads, '--read-threads', 0);
   const log = await openEventLog(url, {
     adapterOptions: {
       sqlite: {
-        readWorkers: {
-          timeoutMs: integerOption(options.queryTimeoutMs, '--query-timeout-ms', 1),
-          maxResultBytes: maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-        },
+        readWorkers:
+          readThreads === 0
+            ? false
+            : {
+                threads: readThreads,
+                timeoutMs: integerOption(options.queryTimeoutMs, '--query-timeout-ms', 1),
+                maxResultBytes: maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+              },
       },
     },
   });
