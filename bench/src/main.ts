@@ -51,6 +51,10 @@ async function main(): Promise<void> {
     if (result.skipped !== undefined) skipped.push(`PostgreSQL section skipped: ${result.skipped}`);
     tables.push(...result.tables);
   }
+  if (config.sections.has('server')) {
+    const { runServerSection } = await import('./server/section.js');
+    tables.push(...(await runServerSection(config, checks, log)));
+  }
   if (config.sections.has('latency')) {
     const { runLatencySection } = await import('./latency/section.js');
     const result = await runLatencySection(config, checks, log);

@@ -23,6 +23,7 @@ interface ServeOptions {
   allowOrigin: string[];
   queryTimeoutMs: string;
   readThreads: string;
+  durability?: string;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -55,6 +56,7 @@ export function serveCommand(program: Command): void {
       ],
       [] as string[],
     )
+    .option('--durability <full|normal>', 'SQLite: synchronous=FULL (default) or NORMAL (see sqliteAdapter)')
     .option(
       '--read-threads <n>',
       'SQLite: threads running queries and statistics off the main thread (0: on the main thread, as a library does)',
@@ -101,9 +103,14 @@ async function serve(options: ServeOptions): Promise<void> {
       : integerOption(options.maxResponseBytes, '--max-response-bytes', 1);
   // SQLite queries run on read threads, with a time budget, so none can stall the server.
   const readThreads = integerOption(options.readThreads, '--read-threads', 0);
+  const durability = options.durability;
+  if (durability !== undefined && durability !== 'full' && durability !== 'normal') {
+    throw usageError(`--durability must be full or normal, got "${durability}".`);
+  }
   const log = await openEventLog(url, {
     adapterOptions: {
       sqlite: {
+        ...(durability === undefined ? {} : { durability }),
         readWorkers:
           readThreads === 0
             ? false
