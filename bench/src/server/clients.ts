@@ -235,3 +235,54 @@ export async function runLoad(
     max: latencies.reduce((a, b) => Math.max(a, b), 0),
   };
 }
+
+/**
+ * Runs `op` on a fixed schedule, one call every `intervalMs` for `seconds`, whether or not the
+ * previous calls answered (an open loop): the latencies are what a caller sending at that rate
+ * sees, queueing included, unlike a closed loop whose latency is its concurrency over the rate.
+ */
+export async function pacedLoad(
+  seconds: number,
+  intervalMs: number,
+  op: (i: number) => Promise<string | undefined>,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const calls: Promise<void>[] = [];
+  const start = now();
+  const count = Math.floor((seconds * 1000) / intervalMs);
+  for (let i = 0; i < count; i++) {
+    const due = start + i * intervalMs;
+    const wait = due - now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const sent = now();
+    calls.push(
+      op(i).then(
+        (problem) => {
+          latencies.push(now() - sent);
+          if (problem !== undefined) {
+            errors++;
+            firstError ??= problem;
+          }
+        },
+        (error: unknown) => {
+          latencies.push(now() - sent);
+          errors++;
+          firstError ??= error instanceof Error ? error.message : String(error);
+        },
+      ),
+    );
+  }
+  await Promise.all(calls);
+  const elapsed = (now() - start) / 1000;
+  return {
+    requests: latencies.length,
+    errors,
+    ...(firstError === undefined ? {} : { firstError }),
+    rps: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.reduce((a, b) => Math.max(a, b), 0),
+  };
+}
