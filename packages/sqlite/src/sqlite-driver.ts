@@ -44,6 +44,8 @@ import { SQLITE_EVENT_LAYOUT, SQLITE_STORE_LAYOUT, sqliteStoreDialect } from './
 /** Prepared statements of compiled queries kept per connection. */
 const STATEMENT_CACHE_SIZE = 256;
 const SEQUENCE_KEY_VIOLATION = 'events.instance_pk, events.stream_id, events.sequence_number';
+const HEAD_BEFORE =
+  'SELECT max(e.global_position) FROM events AS e JOIN instances AS i ON i.pk = e.instance_pk WHERE i.id = ? AND e.global_position < ?';
 
 /** The SQLite driver. */
 export class SqliteDriver implements SqlDriver {
@@ -215,18 +217,39 @@ export class SqliteDriver implements SqlDriver {
   append(request: AppendRequest): Promise<AppendOutcome> {
     return this.use('appending events', () => {
       let outcome: AppendOutcome;
+      // While something watches, the instance's head before this commit, read under the write lock,
+      // so live readers can take the commit's events without reading them back (CommittedEvents).
+      let previous: number | undefined;
       try {
-        outcome = this.writeTx.immediate(() => this.appender.append(request)) as AppendOutcome;
+        outcome = this.writeTx.immediate(() => {
+          const appended = this.appender.append(request);
+          const first = appended.events[0];
+          if (!appended.duplicate && first !== undefined && this.feed.watched) {
+            previous = this.headBefore(first.instanceId, first.global_position);
+          }
+          return appended;
+        }) as AppendOutcome;
       } catch (error) {
         throw this.appendError(error, request);
       }
       const events = outcome.events;
       if (!outcome.duplicate && events.length > 0 && this.feed.watched) {
         const last = events[events.length - 1] as (typeof events)[number];
-        this.committed({ kind: 'append', instanceId: last.instanceId, position: last.global_position });
+        this.committed({
+          kind: 'append',
+          instanceId: last.instanceId,
+          position: last.global_position,
+          ...(previous === undefined ? {} : { committed: { previous, events } }),
+        });
       }
       return outcome;
     });
+  }
+
+  /** The instance's highest position below `position` (one backward step of its position index). */
+  private headBefore(instanceId: string, position: number): number {
+    this.statement = HEAD_BEFORE;
+    return (this.prepare(HEAD_BEFORE).pluck().get(instanceId, position) as number | null) ?? 0;
   }
 
   /** Only the stream-sequence key is a CONFLICT; every other failure is a STORAGE_ERROR. */
