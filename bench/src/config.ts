@@ -45,6 +45,8 @@ export interface BenchConfig {
   sseEvents: number;
   /** Events the heavy aggregation reads. `BENCH_SERVER_HEAVY_EVENTS`, default 500000. */
   heavyEvents: number;
+  /** `contains` conditions of the heavy aggregation (its cost). `BENCH_SERVER_HEAVY_CONDITIONS`, default 40. */
+  heavyConditions: number;
   /** Seconds of each heavy-read row. `BENCH_SERVER_HEAVY_SECONDS`, default 10. */
   heavySeconds: number;
   /** SQLite durability of the heavy-read rows. `BENCH_SERVER_HEAVY_DURABILITY`, default normal. */
@@ -115,6 +117,7 @@ export function readConfig(): BenchConfig {
     sseSubscribers: int('BENCH_SSE_SUBSCRIBERS', 100),
     sseEvents: int('BENCH_SSE_EVENTS', 1000),
     heavyEvents: int('BENCH_SERVER_HEAVY_EVENTS', 500_000),
+    heavyConditions: int('BENCH_SERVER_HEAVY_CONDITIONS', 40),
     heavySeconds: int('BENCH_SERVER_HEAVY_SECONDS', 10),
     heavyDurability: process.env.BENCH_SERVER_HEAVY_DURABILITY === 'full' ? 'full' : 'normal',
   };
