@@ -324,12 +324,12 @@ async function heavyReads(
   const cases: Array<{ label: string; threads: string; aggregate: boolean }> = [
     { label: 'no aggregation running', threads: '2', aggregate: false },
     {
-      label: 'aggregations back to back, SQLite reads on read threads (serve default)',
+      label: 'aggregation running, SQLite reads on read threads (serve default)',
       threads: '2',
       aggregate: true,
     },
     {
-      label: 'aggregations back to back, SQLite reads on the main thread (--read-threads 0)',
+      label: 'aggregation running, SQLite reads on the main thread (--read-threads 0)',
       threads: '0',
       aggregate: true,
     },

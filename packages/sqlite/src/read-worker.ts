@@ -5,6 +5,8 @@
  * statements.
  */
 
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { canonicalJsonText, SQLITE_CANONICAL_JSON_FUNCTION } from '@eventlog/sql';
 import Database from 'better-sqlite3';
@@ -15,6 +17,21 @@ const STATEMENT_CACHE_SIZE = 256;
 const data = workerData as ReadWorkerData;
 const port = parentPort;
 if (port === null) throw new Error('read-worker.ts runs as a worker thread only.');
+
+/**
+ * A read thread gives way to the main thread (appends, the server's other clients) when the CPU is
+ * contended: on Linux each thread has its own nice value, so this thread lowers only its own. Where
+ * that is not possible it runs at the process's priority.
+ */
+function yieldCpuToMainThread(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // not Linux, or not allowed: keep the process's priority
+  }
+}
+yieldCpuToMainThread();
 
 const db = new Database(data.file, { readonly: true, fileMustExist: true, timeout: data.busyTimeoutMs });
 db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
