@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check: lint, typecheck, and all tests of all packages, on memory, SQLite and
-# PostgreSQL. PostgreSQL is installed/started by scripts/pg-setup.sh unless EVENTLOG_TEST_PG_URL is
-# already set, and a streaming replica by scripts/pg-replica-setup.sh unless
-# EVENTLOG_TEST_PG_REPLICA_URL is.
+# PostgreSQL, and the web console in Chromium. PostgreSQL is installed/started by
+# scripts/pg-setup.sh unless EVENTLOG_TEST_PG_URL is already set, and a streaming replica by
+# scripts/pg-replica-setup.sh unless EVENTLOG_TEST_PG_REPLICA_URL is; Chromium is installed by
+# scripts/browser-setup.sh unless EVENTLOG_TEST_CHROMIUM is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
@@ -25,6 +26,17 @@ if ! replica_env="$(bash scripts/pg-replica-setup.sh)"; then
 fi
 eval "$replica_env"
 echo "test-all: PostgreSQL replica at ${EVENTLOG_TEST_PG_REPLICA_URL:-?}"
+# Chromium for the web console's end-to-end tests (Debian's package; nothing is downloaded). Under
+# CI=true a missing browser stops the run (the tests would fail too); elsewhere they are skipped.
+if browser_env="$(bash scripts/browser-setup.sh)"; then
+  eval "$browser_env"
+  echo "test-all: Chromium at ${EVENTLOG_TEST_CHROMIUM}"
+elif [ "${CI:-}" = "true" ]; then
+  echo "test-all: scripts/browser-setup.sh failed (its messages are above), and CI=true needs the browser tests. Stopping." >&2
+  exit 1
+else
+  echo "test-all: no Chromium (scripts/browser-setup.sh failed); the console's browser tests will be skipped." >&2
+fi
 npx turbo run lint
 npx turbo run typecheck
 npx turbo run build --concurrency=1

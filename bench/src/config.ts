@@ -4,7 +4,7 @@
  */
 
 /** Which sections run. */
-export type Section = 'sqlite' | 'postgres' | 'latency' | 'decisions' | 'partitions';
+export type Section = 'sqlite' | 'postgres' | 'latency' | 'decisions' | 'partitions' | 'server';
 
 export interface BenchConfig {
   /** Events loaded by the batch case (and queried afterwards). `BENCH_EVENTS`, default 100000. */
@@ -33,6 +33,24 @@ export interface BenchConfig {
   pgUrl: string | undefined;
   /** Where the markdown results go. `BENCH_OUT`, default `bench/results/latest.md`. */
   out: string | undefined;
+  /** Concurrent clients of the server's request rows. `BENCH_SERVER_CLIENTS`, default 50. */
+  serverClients: number;
+  /** Seconds of each server request row. `BENCH_SERVER_SECONDS`, default 5. */
+  serverSeconds: number;
+  /** Stores of the server's request rows. `BENCH_SERVER_STORES` (sqlite,memory), default both. */
+  serverStores: ReadonlyArray<'sqlite' | 'memory'>;
+  /** SSE subscribers of the fan-out rows. `BENCH_SSE_SUBSCRIBERS`, default 100. */
+  sseSubscribers: number;
+  /** Events appended in each fan-out row. `BENCH_SSE_EVENTS`, default 1000. */
+  sseEvents: number;
+  /** Events the heavy aggregation reads. `BENCH_SERVER_HEAVY_EVENTS`, default 500000. */
+  heavyEvents: number;
+  /** `contains` conditions of the heavy aggregation (its cost). `BENCH_SERVER_HEAVY_CONDITIONS`, default 40. */
+  heavyConditions: number;
+  /** Seconds of each heavy-read row. `BENCH_SERVER_HEAVY_SECONDS`, default 10. */
+  heavySeconds: number;
+  /** SQLite durability of the heavy-read rows. `BENCH_SERVER_HEAVY_DURABILITY`, default normal. */
+  heavyDurability: 'full' | 'normal';
 }
 
 function int(name: string, fallback: number, min = 1): number {
@@ -45,7 +63,7 @@ function int(name: string, fallback: number, min = 1): number {
   return value;
 }
 
-const SECTIONS: readonly Section[] = ['sqlite', 'postgres', 'latency', 'decisions', 'partitions'];
+const SECTIONS: readonly Section[] = ['sqlite', 'postgres', 'latency', 'decisions', 'partitions', 'server'];
 
 function sections(): Set<Section> {
   const raw = process.env.BENCH_ONLY?.trim();
@@ -61,6 +79,18 @@ function sections(): Set<Section> {
     chosen.add(name);
   }
   return chosen;
+}
+
+function serverStores(): Array<'sqlite' | 'memory'> {
+  const raw = process.env.BENCH_SERVER_STORES?.trim();
+  if (raw === undefined || raw === '') return ['sqlite', 'memory'];
+  const stores = raw.split(',').map((s) => s.trim());
+  for (const store of stores) {
+    if (store !== 'sqlite' && store !== 'memory') {
+      throw new Error(`BENCH_SERVER_STORES takes sqlite and/or memory, got ${JSON.stringify(raw)}`);
+    }
+  }
+  return stores as Array<'sqlite' | 'memory'>;
 }
 
 /** Reads the configuration from `process.env`; throws on a malformed knob. */
@@ -81,5 +111,14 @@ export function readConfig(): BenchConfig {
     emmett: process.env.BENCH_EMMETT !== '0',
     pgUrl: process.env.EVENTLOG_BENCH_PG_URL || process.env.EVENTLOG_TEST_PG_URL || undefined,
     out: process.env.BENCH_OUT || undefined,
+    serverClients: int('BENCH_SERVER_CLIENTS', 50),
+    serverSeconds: int('BENCH_SERVER_SECONDS', 5),
+    serverStores: serverStores(),
+    sseSubscribers: int('BENCH_SSE_SUBSCRIBERS', 100),
+    sseEvents: int('BENCH_SSE_EVENTS', 1000),
+    heavyEvents: int('BENCH_SERVER_HEAVY_EVENTS', 500_000),
+    heavyConditions: int('BENCH_SERVER_HEAVY_CONDITIONS', 40),
+    heavySeconds: int('BENCH_SERVER_HEAVY_SECONDS', 10),
+    heavyDurability: process.env.BENCH_SERVER_HEAVY_DURABILITY === 'full' ? 'full' : 'normal',
   };
 }

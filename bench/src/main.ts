@@ -63,6 +63,10 @@ async function main(): Promise<void> {
     skipped.push(...result.skipped);
     tables.push(...result.tables);
   }
+  if (config.sections.has('server')) {
+    const { runServerSection } = await import('./server/section.js');
+    tables.push(...(await runServerSection(config, checks, log)));
+  }
   if (config.sections.has('latency')) {
     const { runLatencySection } = await import('./latency/section.js');
     const result = await runLatencySection(config, checks, log);

@@ -4,11 +4,11 @@
  * pages), read the same way: on every wake-up, read pages after the last position seen.
  */
 
-import type { EventLog, EventRecord } from '@eventlog/core';
+import type { Condition, EventLog, EventRecord } from '@eventlog/core';
 
 type LiveEvents = (
   log: EventLog,
-  options: { instance: string; after?: number },
+  options: { instance: string; after?: number; where?: Condition[] },
 ) => {
   subscribe(observer: { next(e: EventRecord): void; error(e: unknown): void }): { unsubscribe(): void };
 };
@@ -27,6 +27,7 @@ export interface SubscriberFactory {
     after: number,
     onEvent: (e: EventRecord) => void,
     onError: (error: unknown) => void,
+    where?: Condition[],
   ): Subscription;
 }
 
@@ -39,6 +40,7 @@ function primitives(
   after: number,
   onEvent: (e: EventRecord) => void,
   onError: (error: unknown) => void,
+  where?: Condition[],
 ): Subscription {
   let position = after;
   let running = false;
@@ -54,7 +56,12 @@ function primitives(
       do {
         again = false;
         for (;;) {
-          const page = await log.store.readAfter({ instance: instanceId, after: position, limit: PAGE });
+          const page = await log.store.readAfter({
+            instance: instanceId,
+            after: position,
+            limit: PAGE,
+            ...(where === undefined ? {} : { where }),
+          });
           for (const event of page) {
             position = event.global_position;
             if (!stopped) onEvent(event);
@@ -107,8 +114,12 @@ export async function subscriberFactory(): Promise<SubscriberFactory> {
     const live = liveEvents;
     return {
       mechanism: 'liveEvents(log, { instance, after }) from @eventlog/rx',
-      subscribe(log, instanceId, after, onEvent, onError) {
-        const subscription = live(log, { instance: instanceId, after }).subscribe({
+      subscribe(log, instanceId, after, onEvent, onError, where) {
+        const subscription = live(log, {
+          instance: instanceId,
+          after,
+          ...(where === undefined ? {} : { where }),
+        }).subscribe({
           next: onEvent,
           error: onError,
         });

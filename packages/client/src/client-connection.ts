@@ -14,12 +14,16 @@ import {
   EVENT_TYPE,
   EventLogError,
   failureEnvelope,
+  IDLE_CLOSE_CODE,
   limitExceeded,
   type MessageType,
   SUBSCRIPTION_ENDED_TYPE,
   storageError,
+  UNAUTHORIZED_CLOSE_CODE,
   validationError,
   type WireRequestMessage,
+  WS_PROTOCOL,
+  WS_TOKEN_PROTOCOL_PREFIX,
 } from '@eventlog/core';
 import {
   resolveWebSocket,
@@ -28,6 +32,13 @@ import {
   type WebSocketLike,
 } from './websocket.js';
 import { exceedsBytes, toWireJson } from './wire-json.js';
+
+/** base64url of a string's UTF-8 bytes, in Node and browsers alike. */
+function base64url(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
 
 /** An envelope as received from the server (or made by the client for a local failure). */
 export type WireEnvelope = {
@@ -58,6 +69,7 @@ export interface ConnectionSettings {
   queueTimeoutMs: number;
   maxQueuedRequests: number;
   maxMessageBytes: number;
+  maxResponseBytes: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number } | false;
   WebSocket: WebSocketConstructor | undefined;
 }
@@ -70,6 +82,8 @@ export interface ConnectionHandlers {
   onDisconnect(): void;
   /** A pushed message (`eventLog.event`, `eventLog.subscriptionEnded`). */
   onPush(message: Record<string, unknown>): void;
+  /** True when something (a subscription) needs the connection even without requests. */
+  wantsConnection(): boolean;
 }
 
 interface Pending {
@@ -94,6 +108,15 @@ export class ClientConnection {
   private readonly inflight = new Map<string, Pending>();
   private readonly openWaiters = new Set<{ resolve: () => void; reject: (error: unknown) => void }>();
   private closing: Promise<void> | undefined;
+  /** The last connection ended because a message was over `maxResponseBytes`. */
+  private tooLarge = false;
+  /** The close code of the last connection. */
+  private lastCloseCode: number | undefined;
+  /**
+   * The server closed the connection for being idle and nothing needed it since: the next request
+   * (or `waitForConnection`) dials again.
+   */
+  private dormant = false;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -128,8 +151,8 @@ export class ClientConnection {
     };
     const requestId = randomId();
     if (this.closed) return answer(this.fail(type, requestId, this.closedMessage()));
+    // The token went with the handshake (see dial); requests do not repeat it.
     const message: WireRequestMessage = { type, requestId, params };
-    if (this.settings.token !== undefined) message.token = this.settings.token;
     let text: string;
     try {
       text = toWireJson(message);
@@ -145,6 +168,7 @@ export class ClientConnection {
       );
       return answer({ envelope: failureEnvelope(type, e, requestId), transport: false });
     }
+    this.wake();
     return new Promise<RequestOutcome>((resolve) => {
       const settle = (outcome: RequestOutcome) => {
         onSettled?.(outcome);
@@ -160,6 +184,7 @@ export class ClientConnection {
   waitForConnection(timeoutMs?: number): Promise<void> {
     if (this.open) return Promise.resolve();
     if (this.closed) return Promise.reject(new EventLogError('STORAGE_ERROR', this.closedMessage()));
+    this.wake();
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const waiter = {
@@ -299,10 +324,18 @@ export class ClientConnection {
       const { Ctor, canSendHeaders } = await resolveWebSocket(this.settings.WebSocket);
       if (this.closed) return;
       const token = this.settings.token;
-      socket =
-        canSendHeaders && token !== undefined
-          ? new Ctor(this.settings.url, { headers: { Authorization: `Bearer ${token}` } })
-          : new Ctor(this.settings.url);
+      if (canSendHeaders) {
+        socket = new Ctor(this.settings.url, {
+          maxPayload: this.settings.maxResponseBytes,
+          ...(token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } }),
+        });
+      } else {
+        // Browsers cannot set headers on a WebSocket: the token is offered as a subprotocol.
+        socket =
+          token === undefined
+            ? new Ctor(this.settings.url)
+            : new Ctor(this.settings.url, [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${base64url(token)}`]);
+      }
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
       this.scheduleReconnect();
@@ -331,6 +364,9 @@ export class ClientConnection {
     socket.onmessage = (event) => this.onMessage(event);
     socket.onerror = (event: WebSocketEventLike) => {
       const error = event.error;
+      if ((error as { code?: unknown } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.tooLarge = true;
+      }
       this.lastError =
         error instanceof Error
           ? error.message
@@ -341,6 +377,7 @@ export class ClientConnection {
     socket.onclose = (event) => {
       clearTimeout(connectTimer);
       if (this.socket !== socket) return;
+      this.lastCloseCode = event.code;
       this.socket = undefined;
       const wasOpen = this.open;
       this.open = false;
@@ -348,15 +385,18 @@ export class ClientConnection {
       if (wasOpen) {
         const why = `code ${event.code ?? 'unknown'}${event.reason ? `, ${event.reason}` : ''}`;
         this.lastError = `the connection closed (${why})`;
+        const cause = this.closeCause(event.code);
         for (const pending of [...this.inflight.values()]) {
           this.inflight.delete(pending.requestId);
           this.settle(
             pending,
-            this.fail(
-              pending.type,
-              pending.requestId,
-              `The connection to the Event Log server at ${this.settings.url} was lost (${why}) before the response arrived; the request may or may not have been applied (appends with an eventId are safe to retry).`,
-            ),
+            cause !== undefined
+              ? { envelope: failureEnvelope(pending.type, cause, pending.requestId), transport: true }
+              : this.fail(
+                  pending.type,
+                  pending.requestId,
+                  `The connection to the Event Log server at ${this.settings.url} was lost (${why}) before the response arrived; the request may or may not have been applied (appends with an eventId are safe to retry).`,
+                ),
           );
         }
         this.handlers.onDisconnect();
@@ -365,8 +405,45 @@ export class ClientConnection {
     };
   }
 
+  /** Dials again after an idle close, when something needs the connection. */
+  private wake(): void {
+    if (!this.dormant || this.closed) return;
+    this.dormant = false;
+    void this.dial();
+  }
+
+  /** The error of requests in flight when the connection closed for a reason they share. */
+  private closeCause(code: number | undefined): EventLogError | undefined {
+    if (code === UNAUTHORIZED_CLOSE_CODE) {
+      return new EventLogError(
+        'UNAUTHORIZED',
+        `Unauthorized: the Event Log server at ${this.settings.url} refused the token${this.settings.token === undefined ? ' (none was given: pass connect(url, { token }))' : ''}.`,
+        { details: { reason: 'unauthorized' } },
+      );
+    }
+    if (code === 1009 || this.tooLarge) {
+      this.tooLarge = false;
+      return limitExceeded(
+        `A message from the Event Log server at ${this.settings.url} was larger than ${this.settings.maxResponseBytes} bytes, the most this client takes (maxResponseBytes); ask for less (a smaller limit, select) or raise maxResponseBytes.`,
+        { limit: 'maxResponseBytes', max: this.settings.maxResponseBytes },
+      );
+    }
+    return undefined;
+  }
+
   private scheduleReconnect(): void {
     if (this.closed) return;
+    if (
+      this.lastCloseCode === IDLE_CLOSE_CODE &&
+      this.queue.length === 0 &&
+      this.openWaiters.size === 0 &&
+      !this.handlers.wantsConnection()
+    ) {
+      // Closed for being idle: come back when needed, not at once.
+      this.lastCloseCode = undefined;
+      this.dormant = true;
+      return;
+    }
     const policy = this.settings.reconnect;
     if (policy === false) {
       void this.close(

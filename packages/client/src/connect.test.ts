@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import {
+  DEFAULT_MAX_RESPONSE_BYTES,
   EventLogError,
   type EventRecord,
   failureEnvelope,
@@ -8,7 +9,7 @@ import {
   successEnvelope,
 } from '@eventlog/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocket as WebSocketCtor, WebSocketServer } from 'ws';
 import { connect, type EventLogClient } from './index.js';
 
 /** A scripted stand-in for the server: records requests and answers through `respond`. */
@@ -17,6 +18,8 @@ interface FakeServer {
   port: number;
   received: Array<Record<string, unknown>>;
   headers: Array<string | undefined>;
+  /** The `Sec-WebSocket-Protocol` header of each connection. */
+  protocols: Array<string | undefined>;
   sockets: WebSocket[];
   respond: (request: Record<string, unknown>, socket: WebSocket) => void;
   close(): Promise<void>;
@@ -41,6 +44,7 @@ async function fakeServer(port = 0): Promise<FakeServer> {
     port: actual,
     received: [],
     headers: [],
+    protocols: [],
     sockets: [],
     respond: (request, socket) => succeed(socket, request, { echo: request.params }),
     close: () =>
@@ -52,6 +56,7 @@ async function fakeServer(port = 0): Promise<FakeServer> {
   wss.on('connection', (socket, request) => {
     server.sockets.push(socket);
     server.headers.push(request.headers.authorization);
+    server.protocols.push(request.headers['sec-websocket-protocol']);
     socket.on('message', (data) => {
       const request = JSON.parse(String(data)) as Record<string, unknown>;
       server.received.push(request);
@@ -117,12 +122,83 @@ describe('connect(url, { token })', () => {
     expect(new Set(ids).size).toBe(9);
   });
 
-  it('given a token, when requests are sent, then it travels as a Bearer header and in each request', async () => {
+  it('given a token, when requests are sent, then it travels in the handshake only (a Bearer header), never in requests', async () => {
     const server = await fakeServer();
     const { eventLog } = client(server.url, { token: 's3cret' });
     await eventLog.listInstances();
+    await eventLog.getInstance('a');
     expect(server.headers).toEqual(['Bearer s3cret']);
-    expect(server.received[0]?.token).toBe('s3cret');
+    expect(server.received.map((r) => r.token)).toEqual([undefined, undefined]);
+  });
+
+  it('given a WebSocket that cannot send headers (a browser), when connecting with a token, then it is offered as a subprotocol and requests carry none', async () => {
+    const server = await fakeServer();
+    const { eventLog } = client(server.url, { token: 's3cret', WebSocket: WebSocketCtor as never });
+    await eventLog.listInstances();
+    expect(server.headers).toEqual([undefined]);
+    expect(server.protocols).toEqual([
+      `eventlog,eventlog.bearer.${Buffer.from('s3cret').toString('base64url')}`,
+    ]);
+    expect(server.received.map((r) => r.token)).toEqual([undefined]);
+  });
+
+  it('given the server refuses the token (close 4401), when requests are in flight, then each gets UNAUTHORIZED', async () => {
+    const server = await fakeServer();
+    server.respond = (request, socket) => {
+      if (server.received.length < 3) return; // hold the first two
+      socket.send(
+        JSON.stringify(
+          failureEnvelope(
+            request.type as MessageType,
+            new EventLogError('UNAUTHORIZED', 'Unauthorized: the token is wrong.'),
+            request.requestId as string,
+          ),
+        ),
+      );
+      socket.close(4401, 'unauthorized');
+    };
+    const { eventLog } = client(server.url, { token: 'wrong' });
+    const answers = await Promise.all([
+      eventLog.listInstances(),
+      eventLog.getInstance('a'),
+      eventLog.getInstanceStats('a'),
+    ]);
+    expect(answers.map((a) => (a.success ? 'ok' : a.code))).toEqual([
+      'UNAUTHORIZED',
+      'UNAUTHORIZED',
+      'UNAUTHORIZED',
+    ]);
+  });
+
+  it('given a response larger than maxResponseBytes, when it arrives, then the request gets LIMIT_EXCEEDED naming the option', async () => {
+    const server = await fakeServer();
+    server.respond = (request, socket) => succeed(socket, request, { blob: 'x'.repeat(2 * 1024 * 1024) });
+    const { eventLog } = client(server.url, { maxResponseBytes: 1024 * 1024 });
+    const answer = await eventLog.listInstances();
+    expect(answer).toMatchObject({ success: false, code: 'LIMIT_EXCEEDED' });
+    expect(answer.success ? '' : answer.error).toMatch(/maxResponseBytes/);
+  });
+
+  it('given a response as large as the server allows by default, when it arrives, then the client takes it', async () => {
+    const server = await fakeServer();
+    // Just under the server's default cap once wrapped in the envelope.
+    server.respond = (request, socket) =>
+      succeed(socket, request, { blob: 'x'.repeat(DEFAULT_MAX_RESPONSE_BYTES - 1024) });
+    const { eventLog } = client(server.url);
+    const answer = await eventLog.listInstances();
+    expect(answer.success).toBe(true);
+  });
+
+  it('given the server closes an idle connection (4408), when nothing is asked, then the client stays disconnected; the next request reconnects', async () => {
+    const server = await fakeServer();
+    const c = client(server.url);
+    await c.waitForConnection(2000);
+    (server.sockets[0] as WebSocket).close(4408, 'idle');
+    await until(() => !c.connected);
+    await new Promise((r) => setTimeout(r, 200)); // several reconnect delays (20–50 ms)
+    expect(server.sockets).toHaveLength(1);
+    expect(await c.eventLog.listInstances()).toMatchObject({ success: true });
+    expect(server.sockets).toHaveLength(2);
   });
 
   it('given a value JSON cannot carry, when sent, then VALIDATION_ERROR names it and nothing is sent', async () => {

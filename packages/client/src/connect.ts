@@ -4,6 +4,7 @@
 
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_RESPONSE_BYTES,
   type EventLog,
   type EventMap,
   type EventRecord,
@@ -23,7 +24,11 @@ import type { WebSocketConstructor } from './websocket.js';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
-  /** The server's token (`eventlog serve --token`). Sent as `Authorization: Bearer` (Node) and in every request. */
+  /**
+   * The server's token (`eventlog serve --token`). It travels with the WebSocket handshake only:
+   * as `Authorization: Bearer <token>` in Node, as the `eventlog.bearer.<base64url>` subprotocol
+   * where headers cannot be set (browsers). Requests never carry it.
+   */
   token?: string;
   /** How long a sent request waits for its envelope. Default 30,000 ms. */
   requestTimeoutMs?: number;
@@ -38,6 +43,12 @@ export interface ConnectOptions {
    * being sent. Default 32 MiB, the server's default `maxMessageBytes`.
    */
   maxMessageBytes?: number;
+  /**
+   * The largest message taken from the server, in bytes (Node; browsers set no limit). A larger
+   * one fails the requests in flight with `LIMIT_EXCEEDED`. Default 128 MiB, twice the server's
+   * default `--max-response-bytes`; raise it for a server started with a larger one.
+   */
+  maxResponseBytes?: number;
   /**
    * Reconnecting after a lost or failed connection: exponential backoff with jitter from
    * `initialDelayMs` (default 100) up to `maxDelayMs` (default 5,000). `false`: do not reconnect
@@ -137,6 +148,11 @@ export function connect<E extends EventMap = EventMap>(
       queueTimeoutMs: positive(options.queueTimeoutMs, 'queueTimeoutMs', 10_000),
       maxQueuedRequests: positive(options.maxQueuedRequests, 'maxQueuedRequests', 1000),
       maxMessageBytes: positive(options.maxMessageBytes, 'maxMessageBytes', DEFAULT_MAX_MESSAGE_BYTES),
+      maxResponseBytes: positive(
+        options.maxResponseBytes,
+        'maxResponseBytes',
+        2 * DEFAULT_MAX_RESPONSE_BYTES,
+      ),
       reconnect,
       WebSocket: options.WebSocket,
     },
@@ -144,6 +160,7 @@ export function connect<E extends EventMap = EventMap>(
       onOpen: () => registry?.onOpen(),
       onDisconnect: () => registry?.onDisconnect(),
       onPush: (message) => registry?.onPush(message),
+      wantsConnection: () => registry?.active ?? false,
     },
   );
   registry = new SubscriptionRegistry(connection);

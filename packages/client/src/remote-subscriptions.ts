@@ -145,6 +145,11 @@ export class SubscriptionRegistry {
   }
 
   /** The connection opened: re-attach subscriptions that lost theirs. */
+  /** True while some subscription wants the connection. */
+  get active(): boolean {
+    return this.all.size > 0;
+  }
+
   onOpen(): void {
     for (const subscription of this.all) {
       if (subscription.state === 'detached') this.attach(subscription);

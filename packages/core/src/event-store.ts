@@ -22,6 +22,7 @@ import type {
   InstanceStats,
   QueryResult,
 } from './model.js';
+import { observeStoreOperations } from './observability.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, nowIso } from './timestamp.js';
 import { compileUpcasters, type Upcaster } from './upcast.js';
 import { validateAppendEvent, validateAppendEvents } from './validation/append.js';
@@ -264,6 +265,9 @@ class DefaultEventStore implements EventStore<EventMap> {
     return this.closing;
   }
 }
+
+// OpenTelemetry spans and metrics around appends and queries (no-op without an SDK).
+observeStoreOperations(DefaultEventStore.prototype);
 
 function checkOptions(options: EventLogOptions): void {
   if (typeof options !== 'object' || options === null) {

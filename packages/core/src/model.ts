@@ -255,6 +255,8 @@ export const ERROR_CODES = [
   'ALREADY_EXISTS',
   'CONFLICT',
   'STORAGE_ERROR',
+  /** A server request without the right token (`eventlog serve --token`). */
+  'UNAUTHORIZED',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

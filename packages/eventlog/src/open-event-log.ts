@@ -6,12 +6,22 @@ import {
   type StorageAdapter,
   validationError,
 } from '@eventlog/core';
+import type { SqliteAdapterOptions } from '@eventlog/sqlite';
 
 /** The store URL used when none is given and `EVENTLOG_URL` is unset. */
 export const DEFAULT_EVENTLOG_URL = 'sqlite:./eventlog.db';
 
+/** Adapter options a store URL cannot carry, per adapter. */
+export interface AdapterOptions {
+  /** Options of `sqliteAdapter` besides the file, for `sqlite:` URLs (`readWorkers`, `durability`, …). */
+  sqlite?: Omit<SqliteAdapterOptions, 'file'>;
+}
+
 /** Options of {@link openEventLog} besides the URL. */
-export type OpenEventLogOptions = Omit<EventLogOptions, 'adapter'>;
+export type OpenEventLogOptions = Omit<EventLogOptions, 'adapter'> & {
+  /** Adapter options a store URL cannot carry (see {@link AdapterOptions}). */
+  adapterOptions?: AdapterOptions;
+};
 
 /**
  * Creates the storage adapter a store URL names:
@@ -23,7 +33,7 @@ export type OpenEventLogOptions = Omit<EventLogOptions, 'adapter'>;
  *
  * @throws EventLogError `VALIDATION_ERROR` for any other URL
  */
-export async function adapterFromUrl(url: string): Promise<StorageAdapter> {
+export async function adapterFromUrl(url: string, options: AdapterOptions = {}): Promise<StorageAdapter> {
   if (typeof url !== 'string' || url.trim() === '') {
     throw validationError('The store URL must be a non-empty string such as "sqlite:./eventlog.db".');
   }
@@ -40,7 +50,7 @@ export async function adapterFromUrl(url: string): Promise<StorageAdapter> {
       );
     }
     const { sqliteAdapter } = await import('@eventlog/sqlite');
-    return sqliteAdapter({ file });
+    return sqliteAdapter({ ...options.sqlite, file });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { postgresAdapter } = await import('@eventlog/postgres');
@@ -66,12 +76,13 @@ export async function openEventLog<E extends EventMap = EventMap>(
   options: OpenEventLogOptions = {},
 ): Promise<EventLog<E>> {
   const target = url ?? process.env.EVENTLOG_URL ?? DEFAULT_EVENTLOG_URL;
-  const adapter = await adapterFromUrl(target);
+  const { adapterOptions, ...logOptions } = options;
+  const adapter = await adapterFromUrl(target, adapterOptions);
   try {
     await adapter.ready?.();
   } catch (error) {
     await adapter.close().catch(() => undefined);
     throw error;
   }
-  return createEventLog<E>({ ...options, adapter });
+  return createEventLog<E>({ ...logOptions, adapter });
 }

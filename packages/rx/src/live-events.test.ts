@@ -221,6 +221,105 @@ describe('liveEvents: commits of this process', () => {
     await log.close();
   });
 
+  it('given a filtered reader whose catch-up ends on events it filters out, then after the first commit, later ones, matching or not, come with their commits and need no read (as unfiltered)', async () => {
+    const { adapter, log, id } = await seeded(0);
+    await log.store.appendEvents({
+      instanceId: id,
+      events: [
+        ...[1, 2, 3].map((k) => ({ eventType: 'keep', payload: { n: k } })),
+        ...[4, 5, 6, 7, 8].map((k) => ({ eventType: 'noise', payload: { n: k } })),
+      ],
+    });
+    const probe = instrument(adapter);
+    const got: number[] = [];
+    let caughtUp = 0;
+    const reader = new LiveReader({
+      store: probe.log.store,
+      instance: id,
+      where: [{ field: 'event_type', operator: 'eq', value: 'keep' }],
+      after: 0,
+      pageSize: 10,
+      deliver: (page) => {
+        got.push(...page.map(n));
+      },
+      onEnd: () => {},
+      onCaughtUp: () => {
+        caughtUp++;
+      },
+    });
+    reader.start();
+    await expect.poll(() => caughtUp).toBe(1);
+    // The first commit tells the reader the head (its catch-up could not know it): one read.
+    await probe.log.store.appendEvent({ instanceId: id, eventType: 'noise', payload: { n: 9 } });
+    await expect.poll(() => caughtUp).toBe(2);
+    const reads = probe.counters.readAfter;
+    for (const [type, k] of [
+      ['keep', 10],
+      ['noise', 11],
+      ['noise', 12],
+      ['keep', 13],
+    ] as const) {
+      const before = caughtUp;
+      await probe.log.store.appendEvent({ instanceId: id, eventType: type, payload: { n: k } });
+      await expect.poll(() => caughtUp).toBeGreaterThan(before);
+    }
+    expect(got).toEqual([1, 2, 3, 10, 13]);
+    expect(probe.counters.readAfter).toBe(reads);
+    reader.stop();
+    await log.close();
+  });
+
+  it('given commits that carry no events (SQLite in-process, other processes), then a filtered reader reads only after what it has scanned, never again from its last match', async () => {
+    const { adapter, log, id } = await seeded(0);
+    const afters: number[] = [];
+    const plain = override(adapter, {
+      watch: (listener: (signal: CommitSignal) => void) =>
+        adapter.watch(({ committed: _committed, ...signal }) => listener(signal)),
+      readAfter: (request) => {
+        afters.push(request.after);
+        return adapter.readAfter(request);
+      },
+    });
+    const store = createEventLog({ adapter: plain }).store;
+    const got: number[] = [];
+    let caughtUp = 0;
+    const reader = new LiveReader({
+      store,
+      instance: id,
+      where: [{ field: 'event_type', operator: 'eq', value: 'keep' }],
+      after: 0,
+      pageSize: 10,
+      deliver: (page) => {
+        got.push(...page.map(n));
+      },
+      onEnd: () => {},
+      onCaughtUp: () => {
+        caughtUp++;
+      },
+    });
+    reader.start();
+    await expect.poll(() => caughtUp).toBe(1);
+    const positions: number[] = [];
+    for (const [type, k] of [
+      ['keep', 1],
+      ['noise', 2],
+      ['noise', 3],
+      ['noise', 4],
+      ['keep', 5],
+      ['noise', 6],
+    ] as const) {
+      const before = caughtUp;
+      const { event } = await store.appendEvent({ instanceId: id, eventType: type, payload: { n: k } });
+      positions.push(event.global_position);
+      await expect.poll(() => caughtUp).toBeGreaterThan(before);
+    }
+    expect(got).toEqual([1, 5]);
+    // Each read starts after the head the previous commit signalled: 0, then each commit's predecessor.
+    expect(afters).toEqual([0, 0, ...positions.slice(0, -1)]);
+    reader.stop();
+    await log.close();
+  });
+
   it('given a missed signal, when the next commit says what it added, then the reader reads instead of taking it (nothing is lost)', async () => {
     const { adapter, log, id } = await seeded(1);
     let drop = false;

@@ -18,6 +18,13 @@
  *   instance's append lock). When nothing is being read and everything up to exactly that head has
  *   been read, those events are all that is new, so the reader delivers (copies of) them, filtered
  *   with the core evaluator, without a read. Any other case reads as above.
+ * - Filtered readers as fast as unfiltered ones: a filtered reader tracks how far it has *scanned*,
+ *   not only its last match. A signal's `position` is the instance's head at that commit, visible
+ *   before the signal is sent; a read that starts after it and reaches a short page has therefore
+ *   examined every event up to it. So after each read the reader has scanned up to the highest
+ *   position signalled before the read began, its next read starts there (never again from its
+ *   last match, past events it already filtered out), and the next commit's events, whose
+ *   `previous` is that head, can be taken without a read, matching or not.
  */
 
 import {
@@ -114,6 +121,8 @@ export class LiveReader {
   private stopped = false;
   private readonly waiters: Waiter[] = [];
   private readonly filtered: boolean;
+  /** The highest position this instance's signals have announced (see the module comment). */
+  private signalled = 0;
   /**
    * Which committed events this reader delivers, for signals that carry them: `undefined` when the
    * filter cannot be applied here (a bad `where`: the first read reports it), so they are read.
@@ -194,6 +203,9 @@ export class LiveReader {
     if (id !== undefined && signal.kind === 'delete' && signal.instanceId === id) {
       this.end({ kind: 'deleted' });
       return;
+    }
+    if (id !== undefined && signal.instanceId === id && signal.position !== undefined) {
+      if (signal.position > this.signalled) this.signalled = signal.position;
     }
     // Already read: a commit at or below the last delivered position was visible to that read.
     if (
@@ -307,27 +319,30 @@ export class LiveReader {
   private async drain(): Promise<void> {
     const { store, stream, where, pageSize } = this.options;
     const id = this.instanceId as string;
-    // With filters, the head read before the pages tells how far a short page has scanned.
-    let head: number | undefined;
-    if (this.filtered && this.waiters.some((w) => w.target > this.scanned)) {
+    // With filters, how far a short page has scanned: the head a signal announced before the
+    // pages were read, or the head read now when a caughtUp() waiter needs more than that.
+    let head: number | undefined = this.signalled > this.scanned ? this.signalled : undefined;
+    if (this.filtered && this.waiters.some((w) => w.target > Math.max(this.scanned, head ?? 0))) {
       head = await store.headPosition(id);
       if (this.stopped) return;
     }
     for (;;) {
+      // Everything up to `scanned` was examined: filtered readers start there, not at their last match.
+      const after = Math.max(this.position, this.scanned);
       const page = await store.readAfter({
         instance: id,
-        after: this.position,
+        after,
         limit: pageSize,
         ...(stream === undefined ? {} : { stream }),
         ...(where === undefined ? {} : { where }),
       });
       if (this.stopped) return;
       if (page.length > 0) {
-        let previous = this.position;
+        let previous = after;
         for (const event of page) {
           if (!(event.global_position > previous)) {
             throw storageError(
-              `The storage adapter returned events out of order: position ${event.global_position} after ${previous} (reading after ${this.position}). Live subscriptions need readAfter to return increasing positions above "after".`,
+              `The storage adapter returned events out of order: position ${event.global_position} after ${previous} (reading after ${after}). Live subscriptions need readAfter to return increasing positions above "after".`,
             );
           }
           previous = event.global_position;

@@ -9,5 +9,6 @@
 
 export { bundledMigrations, MIGRATIONS_FOLDER, MIGRATIONS_TABLE, migrate } from './migrator.js';
 export type { SqliteAdapterOptions } from './options.js';
+export type { ReadWorkersOptions } from './read-workers.js';
 export * as schema from './schema.js';
 export { SQLITE_EVENT_LAYOUT, sqliteAdapter } from './sqlite-adapter.js';

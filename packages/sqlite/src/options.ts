@@ -3,6 +3,7 @@
  */
 
 import type { CommitSignal } from '@eventlog/core';
+import { type ReadWorkersOptions, type ResolvedReadWorkers, resolveReadWorkers } from './read-workers.js';
 
 /** Options of `sqliteAdapter`. */
 export interface SqliteAdapterOptions {
@@ -36,6 +37,15 @@ export interface SqliteAdapterOptions {
    * run. Default: the error is ignored.
    */
   onListenerError?: (error: unknown, signal: CommitSignal) => void;
+  /**
+   * Runs queries and statistics on worker threads with read-only connections, so a heavy query
+   * never blocks this thread (appends, other requests, timers), each with a time budget (see
+   * `read-workers.ts`). `true` for the defaults (2 threads, 30 s). Ignored for `':memory:'`, whose
+   * data other connections cannot see. Default off; `eventlog serve` turns it on.
+   *
+   * @example sqliteAdapter({ file: './events.db', readWorkers: { threads: 2, timeoutMs: 10_000 } })
+   */
+  readWorkers?: boolean | ReadWorkersOptions;
 }
 
 /** Options with their defaults applied. */
@@ -49,6 +59,7 @@ export interface ResolvedSqliteOptions {
   maxCoalescedEvents: number;
   onAppendCommit: SqliteAdapterOptions['onAppendCommit'];
   onListenerError: ((error: unknown, signal: CommitSignal) => void) | undefined;
+  readWorkers: ResolvedReadWorkers | undefined;
 }
 
 function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
@@ -90,5 +101,6 @@ export function resolveOptions(options: SqliteAdapterOptions): ResolvedSqliteOpt
       nonNegativeInteger(options.maxCoalescedEvents, 'maxCoalescedEvents', 10_000),
     ),
     onListenerError: options.onListenerError,
+    readWorkers: options.file === ':memory:' ? undefined : resolveReadWorkers(options.readWorkers),
   };
 }

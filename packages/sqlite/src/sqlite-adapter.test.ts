@@ -333,12 +333,24 @@ describe('Given concurrent appends of this process (group commit)', () => {
 });
 
 describe('Given watchers', () => {
-  it('when this process commits, then they get an append signal with the instance and position', async () => {
+  it('when this process commits, then they get an append signal with the instance, the position and the committed events', async () => {
     const adapter = sqliteAdapter({ file: ':memory:' });
     const signals: CommitSignal[] = [];
     const stop = adapter.watch((s) => signals.push(s));
     const out = await append(adapter, 'w', [event('s'), event('s')]);
-    expect(signals).toEqual([{ kind: 'append', instanceId: out.events[0]!.instanceId, position: 2 }]);
+    expect(signals).toEqual([
+      {
+        kind: 'append',
+        instanceId: out.events[0]!.instanceId,
+        position: 2,
+        committed: { previous: 0, events: out.events },
+      },
+    ]);
+    // Another instance's commit in between: `previous` is this instance's own head.
+    await append(adapter, 'other', [event('x')]);
+    const next = await append(adapter, 'w', [event('s')]);
+    expect(signals.at(-1)).toMatchObject({ position: 4, committed: { previous: 2, events: next.events } });
+    signals.length = 1;
     stop();
     await append(adapter, 'w', [event('s')]);
     expect(signals).toHaveLength(1);

@@ -47,6 +47,8 @@ export interface WrittenGroup {
   /** Calls to run in the next transaction (see `decideAppends`). */
   deferred: PendingAppend[];
   instanceId: string;
+  /** The instance has retention rules: its commits carry no events (CommittedEvents). */
+  retained: boolean;
 }
 
 /** Thrown out of a group's transaction that writes nothing, to roll it back; carries its outcome. */
@@ -135,6 +137,7 @@ export class SqliteAppender {
     }
     const pk = row.key as number;
     const instanceId = row.id;
+    const retained = row.max_age_ms != null || row.max_events != null;
 
     const stored = new Map<string, EventRecord>();
     const eventIds = eventIdsOfGroup(group);
@@ -168,6 +171,7 @@ export class SqliteAppender {
         records: [],
         deferred: plan.deferred,
         instanceId,
+        retained,
       });
     }
     const positions = this.insert(pk, plan.rows);
@@ -182,6 +186,7 @@ export class SqliteAppender {
       records: insertedRecords(plan.rows, instanceId, positions),
       deferred: plan.deferred,
       instanceId,
+      retained,
     };
   }
 

@@ -38,6 +38,7 @@ import {
 import Database from 'better-sqlite3';
 import { ConnectionLock, type TransactionScope } from './connection-lock.js';
 import type { ResolvedSqliteOptions } from './options.js';
+import { ReadWorkerPool } from './read-workers.js';
 import { NothingWritten, SqliteAppender, type WrittenGroup } from './sqlite-appender.js';
 import { SqliteChangeFeed } from './sqlite-change-feed.js';
 import { openDatabase } from './sqlite-connection.js';
@@ -46,6 +47,8 @@ import { SQLITE_EVENT_LAYOUT, SQLITE_STORE_LAYOUT, sqliteStoreDialect } from './
 /** Prepared statements of compiled queries kept per connection. */
 const STATEMENT_CACHE_SIZE = 256;
 const SEQUENCE_KEY_VIOLATION = 'events.instance_pk, events.stream_id, events.sequence_number';
+const HEAD_BEFORE =
+  'SELECT max(e.global_position) FROM events AS e JOIN instances AS i ON i.pk = e.instance_pk WHERE i.id = ? AND e.global_position < ?';
 
 /** The SQLite driver. */
 export class SqliteDriver implements SqlDriver {
@@ -67,6 +70,8 @@ export class SqliteDriver implements SqlDriver {
   private closing: Promise<void> | undefined;
   /** The statement being run, for STORAGE_ERROR details. */
   private statement: string | undefined;
+  /** Read threads for `read` programs, when `readWorkers` is on (see `read-workers.ts`). */
+  private readers: ReadWorkerPool | undefined;
 
   constructor(options: ResolvedSqliteOptions) {
     this.options = options;
@@ -107,6 +112,12 @@ export class SqliteDriver implements SqlDriver {
         (sql) => this.prepare(sql),
       );
       this.writeTx = db.transaction((fn: () => unknown) => fn());
+      if (options.readWorkers !== undefined) {
+        this.readers = new ReadWorkerPool(
+          { file: options.file, busyTimeoutMs: options.busyTimeoutMs },
+          options.readWorkers,
+        );
+      }
     } catch (error) {
       this.openError = this.wrap(error, `opening ${options.file}`);
     }
@@ -209,6 +220,13 @@ export class SqliteDriver implements SqlDriver {
   }
 
   read<T>(doing: string, program: AnnouncedProgram<T>): Promise<T> {
+    // On a read thread, unless inside transaction(fn), whose writes only this connection sees.
+    const readers = this.readers;
+    if (readers !== undefined && this.lock.current() === undefined && this.closing === undefined) {
+      return readers.read(program).catch((error: unknown) => {
+        throw wrapDriverFailure('SQLite', error, doing, (error as { statement?: string }).statement);
+      });
+    }
     return this.use(doing, () => this.snapshot(() => runProgramSync(program.program(), this.all)));
   }
 
@@ -242,9 +260,9 @@ export class SqliteDriver implements SqlDriver {
   /** Appends a group in one `BEGIN IMMEDIATE`; settles its calls once it committed. */
   private readonly appendGroup = (ref: string, group: PendingAppend[]): Promise<PendingAppend[]> =>
     this.use('appending events', () => {
-      let written: WrittenGroup;
+      let written: WrittenGroup & { previous?: number };
       try {
-        written = this.writeTx.immediate(() => this.appender.appendGroup(ref, group)) as WrittenGroup;
+        written = this.writeGroup(ref, group);
       } catch (error) {
         if (error instanceof NothingWritten) {
           settleAppends(error.group.decisions, []);
@@ -262,8 +280,25 @@ export class SqliteDriver implements SqlDriver {
       return written.deferred;
     });
 
+  /**
+   * Decides and writes a group in one `BEGIN IMMEDIATE`. While something watches, it also reads the
+   * instance's head before the group, under the write lock, so live readers can take the commit's
+   * events without reading them back (CommittedEvents) — unless the instance has retention rules,
+   * whose events may be expired the moment they commit.
+   */
+  private writeGroup(ref: string, group: PendingAppend[]): WrittenGroup & { previous?: number } {
+    return this.writeTx.immediate(() => {
+      const written: WrittenGroup & { previous?: number } = this.appender.appendGroup(ref, group);
+      const first = written.records[0];
+      if (first !== undefined && !written.retained && this.feed.watched) {
+        written.previous = this.headBefore(written.instanceId, first.global_position);
+      }
+      return written;
+    }) as WrittenGroup & { previous?: number };
+  }
+
   /** Tells instrumentation and watchers of a committed group, then settles its calls. */
-  private afterCommit(written: WrittenGroup): void {
+  private afterCommit(written: WrittenGroup & { previous?: number }): void {
     const { records } = written;
     const last = records[records.length - 1];
     if (last !== undefined) {
@@ -278,7 +313,13 @@ export class SqliteDriver implements SqlDriver {
         // Instrumentation must not turn a committed append into a failed one.
       }
       if (this.feed.watched) {
-        this.committed({ kind: 'append', instanceId: written.instanceId, position: last.global_position });
+        const previous = written.previous;
+        this.committed({
+          kind: 'append',
+          instanceId: written.instanceId,
+          position: last.global_position,
+          ...(previous === undefined ? {} : { committed: { previous, events: written.records } }),
+        });
       }
     }
     settleAppends(written.decisions, records);
@@ -289,9 +330,7 @@ export class SqliteDriver implements SqlDriver {
     const deferred: PendingAppend[] = [];
     for (const pending of group) {
       try {
-        const written = this.writeTx.immediate(() =>
-          this.appender.appendGroup(ref, [pending]),
-        ) as WrittenGroup;
+        const written = this.writeGroup(ref, [pending]);
         this.afterCommit(written);
         deferred.push(...written.deferred);
       } catch (error) {
@@ -299,6 +338,12 @@ export class SqliteDriver implements SqlDriver {
       }
     }
     return deferred;
+  }
+
+  /** The instance's highest position below `position` (one backward step of its position index). */
+  private headBefore(instanceId: string, position: number): number {
+    this.statement = HEAD_BEFORE;
+    return (this.prepare(HEAD_BEFORE).pluck().get(instanceId, position) as number | null) ?? 0;
   }
 
   /** Only the stream-sequence key is a CONFLICT; every other failure is a STORAGE_ERROR. */
@@ -408,12 +453,15 @@ export class SqliteDriver implements SqlDriver {
     this.feed.close();
     // Appends already queued finish first; new ones are refused (admit).
     const queued = this.coalescer.close();
+    const readers = this.readers;
+    this.readers = undefined;
     // Behind any transaction in flight, so it can finish (or fail) before the connection goes.
     this.closing = this.lock.exclusive(async () => {
       await queued;
       const db = this.db;
       this.db = undefined;
       this.prepared.clear();
+      await readers?.close();
       if (db?.open) db.close();
     });
     return this.closing;

@@ -43,6 +43,33 @@ export const SUBSCRIPTION_ENDED_TYPE = 'eventLog.subscriptionEnded';
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
 /**
+ * The largest response, in UTF-8 bytes, the server sends by default (64 MiB, `eventlog serve
+ * --max-response-bytes`): a larger one is answered with `LIMIT_EXCEEDED` instead. The client
+ * accepts messages up to twice this size by default, so a server at its default never sends a
+ * client more than it takes.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** The close code a server uses for a WebSocket refused for its token (`UNAUTHORIZED`). */
+export const UNAUTHORIZED_CLOSE_CODE = 4401;
+
+/**
+ * The close code a server uses for a WebSocket that had nothing to do for its idle timeout; a
+ * client reconnects when it next needs the server.
+ */
+export const IDLE_CLOSE_CODE = 4408;
+
+/** The WebSocket subprotocol of the server; browsers offer it beside the token's. */
+export const WS_PROTOCOL = 'eventlog';
+
+/**
+ * The prefix of the WebSocket subprotocol that carries a token in the handshake, as
+ * `eventlog.bearer.<base64url of the token's UTF-8>`: how browsers, which cannot set headers on a
+ * WebSocket, authenticate.
+ */
+export const WS_TOKEN_PROTOCOL_PREFIX = 'eventlog.bearer.';
+
+/**
  * A wire request as {@link dispatch} serves it: `{ type: 'eventLog.<method>', requestId, params }`
  * (see {@link readWireRequest} for the checks).
  */

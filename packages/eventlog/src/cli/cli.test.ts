@@ -63,7 +63,17 @@ async function until(check: () => boolean, ms = 20_000): Promise<void> {
 
 describe('eventlog serve', () => {
   it('given --port 0 and a token, when started, then it prints "listening", answers clients, and stops on SIGTERM', async () => {
-    const serve = start(['serve', '--url', 'memory:', '--port', '0', '--token', 'tok']);
+    const serve = start([
+      'serve',
+      '--url',
+      'memory:',
+      '--port',
+      '0',
+      '--token',
+      'tok',
+      '--max-response-bytes',
+      '2000',
+    ]);
     await until(() => serve.stdout().includes('listening'));
     const url = /ws:\/\/[^\s]+/.exec(serve.stdout())?.[0] as string;
     expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
@@ -76,6 +86,15 @@ describe('eventlog serve', () => {
       expect(
         await client.eventLog.appendEvent({ instanceId: 'remote', eventType: 'hello', payload: { n: 1 } }),
       ).toMatchObject({ success: true, data: { event: { global_position: 1 } } });
+      await client.eventLog.appendEvent({
+        instanceId: 'remote',
+        eventType: 'big',
+        payload: { s: 'x'.repeat(3000) },
+      });
+      expect(await client.eventLog.queryEvents({ from: { instance: 'remote' } })).toMatchObject({
+        success: false,
+        code: 'LIMIT_EXCEEDED',
+      });
     } finally {
       await client.close();
     }
@@ -84,12 +103,12 @@ describe('eventlog serve', () => {
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({
       name: 'remote',
-      eventCount: 1,
-      eventTypes: { hello: 1 },
+      eventCount: 2,
+      eventTypes: { hello: 1, big: 1 },
     });
     const refused = await run(['stats', 'remote', '--url', url]);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/VALIDATION_ERROR: Unauthorized/);
+    expect(refused.stderr).toMatch(/UNAUTHORIZED: Unauthorized/);
 
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);

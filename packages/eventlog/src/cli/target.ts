@@ -4,7 +4,7 @@
  * small interface.
  */
 
-import { connect, type RemoteEventLog } from '@eventlog/client';
+import { connect, type EventLogClient, type RemoteEventLog, type RemoteSubscription } from '@eventlog/client';
 import { type Condition, type EventRecord, toEventLogError } from '@eventlog/core';
 import { LiveReader } from '@eventlog/rx';
 import { DEFAULT_EVENTLOG_URL, openEventLog } from '../open-event-log.js';
@@ -54,9 +54,37 @@ export function isServerUrl(url: string): boolean {
   return /^wss?:\/\//i.test(url);
 }
 
-/** The URL with any password replaced by `***`. */
+/** Query parameters whose values are secrets. */
+const SECRET_PARAM = /pass(word)?|secret|token/i;
+
+/**
+ * The URL with any password replaced by `***`: the userinfo password and secret-looking query
+ * parameters, as `URL` parses them (percent-encoded or not). A URL `URL` cannot parse loses
+ * everything before its last `@`, so no part of a password is ever shown.
+ *
+ * @example redactUrl('postgres://app:s3cret@db/events') // 'postgres://app:***@db/events'
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  if (scheme === null) return url; // sqlite:…, memory: hold no credentials
+  try {
+    const parsed = new URL(url);
+    let changed = false;
+    if (parsed.password !== '') {
+      parsed.password = '***';
+      changed = true;
+    }
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (SECRET_PARAM.test(key)) {
+        parsed.searchParams.set(key, '***');
+        changed = true;
+      }
+    }
+    return changed ? parsed.toString() : url;
+  } catch {
+    const at = url.lastIndexOf('@');
+    return at > scheme[0].length ? `${scheme[0]}***${url.slice(at)}` : url;
+  }
 }
 
 /** The store URL a command uses: `--url`, else `EVENTLOG_URL`, else `sqlite:./eventlog.db`. */
@@ -120,30 +148,89 @@ async function connectTarget(url: string, token: string | undefined): Promise<Ta
   return {
     label: url,
     eventLog: client.eventLog,
-    async follow(params, onEvent) {
-      let settle!: (outcome: FollowOutcome) => void;
-      const ended = new Promise<FollowOutcome>((resolve) => {
-        settle = resolve;
-      });
-      const subscription = client.subscribe(
-        {
-          instance: params.instance,
-          after: params.after,
-          ...(params.stream === undefined ? {} : { stream: params.stream }),
-          ...(params.where === undefined ? {} : { where: params.where }),
-        },
-        (event) => void onEvent(event),
-        {
-          onEnd: (end) => {
-            if (end.reason === 'deleted') settle({ kind: 'deleted' });
-            else if (end.reason === 'error') settle({ kind: 'error', message: end.error, code: end.code });
-            else if (end.reason === 'handlerError') settle({ kind: 'error', message: String(end.error) });
-          },
-        },
-      );
-      unwrap(await subscription.ready);
-      return { stop: () => void subscription.unsubscribe(), ended };
-    },
+    follow: (params, onEvent) => followRemote(client, params, onEvent),
     close: () => client.close(),
+  };
+}
+
+/** Events a remote follow takes ahead of its consumer before it pauses the subscription. */
+const REMOTE_FOLLOW_BUFFER = 1000;
+
+/**
+ * Follows over the server's subscription with backpressure: events wait in a queue and are handed
+ * to `onEvent` one at a time, each after the previous one's promise settled (stdout drained).
+ * When the queue holds {@link REMOTE_FOLLOW_BUFFER} events, the subscription is dropped, so the
+ * server stops sending; once the consumer has caught up, it subscribes again after the last
+ * position handed over. Nothing is lost or repeated, and memory stays bounded.
+ */
+async function followRemote(
+  client: EventLogClient,
+  params: FollowParams,
+  onEvent: (event: EventRecord) => void | Promise<void>,
+): Promise<Following> {
+  let settle!: (outcome: FollowOutcome) => void;
+  const ended = new Promise<FollowOutcome>((resolve) => {
+    settle = resolve;
+  });
+  const queue: EventRecord[] = [];
+  let position = params.after;
+  let draining = false;
+  let stopped = false;
+  let subscription: RemoteSubscription | undefined;
+
+  const subscribe = (after: number): RemoteSubscription =>
+    client.subscribe(
+      {
+        instance: params.instance,
+        after,
+        ...(params.stream === undefined ? {} : { stream: params.stream }),
+        ...(params.where === undefined ? {} : { where: params.where }),
+      },
+      (event) => {
+        queue.push(event);
+        if (queue.length >= REMOTE_FOLLOW_BUFFER && subscription !== undefined) {
+          // Paused: what the server already sent is dropped by the client from here on.
+          void subscription.unsubscribe();
+          subscription = undefined;
+        }
+        void drain();
+      },
+      {
+        onEnd: (end) => {
+          if (end.reason === 'deleted') settle({ kind: 'deleted' });
+          else if (end.reason === 'error') settle({ kind: 'error', message: end.error, code: end.code });
+          else if (end.reason === 'handlerError') settle({ kind: 'error', message: String(end.error) });
+        },
+      },
+    );
+
+  const drain = async (): Promise<void> => {
+    if (draining) return;
+    draining = true;
+    try {
+      for (let event = queue.shift(); event !== undefined && !stopped; event = queue.shift()) {
+        await onEvent(event);
+        position = event.global_position;
+      }
+      if (subscription === undefined && !stopped) {
+        subscription = subscribe(position);
+        const ack = await subscription.ready;
+        if (!ack.success) settle({ kind: 'error', message: ack.error, code: ack.code });
+      }
+    } catch (error) {
+      settle({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      draining = false;
+    }
+  };
+
+  subscription = subscribe(position);
+  unwrap(await subscription.ready);
+  return {
+    stop: () => {
+      stopped = true;
+      void subscription?.unsubscribe();
+    },
+    ended,
   };
 }

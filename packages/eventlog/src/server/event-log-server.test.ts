@@ -2,6 +2,8 @@ import { connect, type EventLogClient, type RemoteEventLog } from '@eventlog/cli
 import { createEventLog, type EventLog, type EventRecord } from '@eventlog/core';
 import { memoryAdapter } from '@eventlog/memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { captureLogger } from '../test/capture-logger.js';
 import { type RawClient, rawClient, until } from '../test/raw-client.js';
 import { createEventLogServer, type EventLogServer, type EventLogServerOptions } from './event-log-server.js';
 
@@ -221,43 +223,91 @@ describe('Given a server and a client over a real socket', () => {
 describe('Given a server started with a token', () => {
   const token = 'correct horse';
 
-  it('when a request has no token or a wrong one, then VALIDATION_ERROR (unauthorized) and the socket stays usable', async () => {
+  /** Resolves with the close code of a raw client's socket. */
+  const closed = (ws: RawClient) =>
+    new Promise<number>((resolve) => {
+      if (ws.socket.readyState === ws.socket.CLOSED) resolve(-1);
+      ws.socket.once('close', (code) => resolve(code));
+    });
+
+  it('when the first request has no token, then UNAUTHORIZED and the socket is closed', async () => {
     const server = await serve({ log: frozenLog(), token });
     const ws = await raw(server.address.url);
+    const gone = closed(ws);
     const missing = await ws.call({ type: 'eventLog.listInstances', requestId: 'a1' });
-    expect(missing).toMatchObject({
-      success: false,
-      code: 'VALIDATION_ERROR',
-      requestId: 'a1',
-      details: { reason: 'unauthorized' },
-    });
+    expect(missing).toMatchObject({ success: false, code: 'UNAUTHORIZED', requestId: 'a1' });
     expect(missing.error).toMatch(/needs a token/);
-    const wrong = await ws.call({ type: 'eventLog.listInstances', requestId: 'a2', token: 'nope' });
-    expect(wrong).toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'unauthorized' } });
-    expect(
-      await ws.call({ type: 'eventLog.subscribe', requestId: 'a3', params: { instance: 'x' } }),
-    ).toMatchObject({
-      code: 'VALIDATION_ERROR',
-      details: { reason: 'unauthorized' },
-    });
-    expect(await ws.call({ type: 'eventLog.listInstances', requestId: 'a4', token })).toMatchObject({
-      success: true,
-    });
+    expect(await gone).toBe(4401);
   });
 
-  it('when the upgrade carries the Bearer token, then requests need no token field; a wrong header does not authenticate', async () => {
+  it('when the first request has a wrong token, then UNAUTHORIZED and the socket is closed', async () => {
+    const server = await serve({ log: frozenLog(), token });
+    const ws = await raw(server.address.url);
+    const gone = closed(ws);
+    const wrong = await ws.call({ type: 'eventLog.listInstances', requestId: 'a2', token: 'nope' });
+    expect(wrong).toMatchObject({ code: 'UNAUTHORIZED', requestId: 'a2' });
+    expect(wrong.error).toMatch(/token is wrong/);
+    expect(await gone).toBe(4401);
+  });
+
+  it('when the first request carries the token, then the connection is authenticated: later requests need none and may be large', async () => {
+    const log = frozenLog();
+    await log.createInstance('big');
+    const server = await serve({ log, token });
+    const ws = await raw(server.address.url);
+    expect(await ws.call({ type: 'eventLog.listInstances', requestId: 'f1', token })).toMatchObject({
+      success: true,
+    });
+    expect(await ws.call({ type: 'eventLog.listInstances', requestId: 'f2' })).toMatchObject({
+      success: true,
+    });
+    const payload = { blob: 'x'.repeat(512 * 1024) };
+    expect(
+      await ws.call({
+        type: 'eventLog.appendEvent',
+        requestId: 'f3',
+        params: { instanceId: 'big', eventType: 'blob', payload },
+      }),
+    ).toMatchObject({ success: true });
+  });
+
+  it('when an unauthenticated connection sends a large frame, then it is not read: the socket is closed (1009) and nothing is served', async () => {
+    const log = frozenLog();
+    let served = 0;
+    const listInstances = log.store.listInstances.bind(log.store);
+    log.store.listInstances = async () => {
+      served += 1;
+      return listInstances();
+    };
+    const server = await serve({ log, token });
+    const ws = await raw(server.address.url);
+    const gone = closed(ws);
+    ws.send({
+      type: 'eventLog.listInstances',
+      requestId: 'big',
+      token,
+      params: {},
+      padding: 'x'.repeat(1024 * 1024),
+    });
+    expect(await gone).toBe(1009);
+    expect(served).toBe(0);
+  });
+
+  it('when the upgrade carries the Bearer token, then requests need no token field; a wrong header gets UNAUTHORIZED and is closed', async () => {
     const server = await serve({ log: frozenLog(), token });
     const good = await raw(server.address.url, { Authorization: `Bearer ${token}` });
     expect(await good.call({ type: 'eventLog.listInstances', requestId: 'b1' })).toMatchObject({
       success: true,
     });
     const bad = await raw(server.address.url, { Authorization: 'Bearer guess' });
-    expect(await bad.call({ type: 'eventLog.listInstances', requestId: 'b2' })).toMatchObject({
-      code: 'VALIDATION_ERROR',
+    const gone = closed(bad);
+    expect(await bad.call({ type: 'eventLog.listInstances', requestId: 'b2', token })).toMatchObject({
+      code: 'UNAUTHORIZED',
     });
+    expect(await gone).toBe(4401);
   });
 
-  it('when the client connects with the token, then it is served; with a wrong one, it gets the error envelope', async () => {
+  it('when the client connects with the token, then it is served; with a wrong one, it gets UNAUTHORIZED envelopes', async () => {
     const server = await serve({ log: frozenLog(), token });
     expect(await client(server.address.url, token).eventLog.createInstance('a')).toMatchObject({
       success: true,
@@ -265,9 +315,55 @@ describe('Given a server started with a token', () => {
     const refused = await client(server.address.url, 'wrong').eventLog.listInstances();
     expect(refused).toMatchObject({
       success: false,
-      code: 'VALIDATION_ERROR',
+      code: 'UNAUTHORIZED',
       type: 'eventLog.listInstances',
     });
+  });
+});
+
+describe('Given WebSocket upgrades from web pages (Origin)', () => {
+  /** The HTTP status of an upgrade refused by the server, or 101 when it was accepted. */
+  const upgradeStatus = (url: string, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(url, { headers });
+      socket.once('open', () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.once('unexpected-response', (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.once('error', (error) => {
+        if (!/Unexpected server response/.test(error.message)) reject(error);
+      });
+    });
+
+  it('when a page of another origin opens a socket, then 403; the same origin, listed origins and clients without Origin are accepted', async () => {
+    const server = await serve({ log: frozenLog(), allowOrigins: ['https://app.example.com'] });
+    const url = server.address.url;
+    const self = `http://127.0.0.1:${server.address.port}`;
+    expect(await upgradeStatus(url, { Origin: 'http://evil.example' })).toBe(403);
+    expect(await upgradeStatus(url, { Origin: 'null' })).toBe(403);
+    expect(await upgradeStatus(url, { Origin: `http://localhost:${server.address.port + 1}` })).toBe(403);
+    expect(await upgradeStatus(url, { Origin: self })).toBe(101);
+    expect(await upgradeStatus(url, { Origin: 'https://app.example.com' })).toBe(101);
+    expect(await upgradeStatus(url, {})).toBe(101);
+  });
+
+  it('when every origin is allowed (*), then any page may connect', async () => {
+    const server = await serve({ log: frozenLog(), allowOrigins: ['*'] });
+    expect(await upgradeStatus(server.address.url, { Origin: 'http://evil.example' })).toBe(101);
+  });
+
+  it('when bound to a non-loopback address without a token, then a warning is logged; with a token or on loopback, none', async () => {
+    const lines: string[] = [];
+    await serve({ log: frozenLog(), host: '0.0.0.0', logger: captureLogger(lines) });
+    expect(lines.join('\n')).toMatch(/"level":40.*without a token/);
+    const quiet: string[] = [];
+    await serve({ log: frozenLog(), host: '0.0.0.0', token: 't', logger: captureLogger(quiet) });
+    await serve({ log: frozenLog(), logger: captureLogger(quiet) });
+    expect(quiet.filter((line) => line.includes('"level":40'))).toEqual([]);
   });
 });
 
@@ -402,6 +498,139 @@ describe('Given subscriptions', () => {
     await until(() => positions.length === total, 30_000);
     expect(positions).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(served).toBe(total);
+  });
+});
+
+describe('Given responses that are too large or cannot be sent', () => {
+  it('when a query result is over maxResponseBytes, then LIMIT_EXCEEDED, and smaller ones are still served', async () => {
+    const log = frozenLog();
+    const blob = 'x'.repeat(100 * 1024);
+    await log.appendEvents({
+      instanceId: 'big',
+      autoCreateInstance: true,
+      events: Array.from({ length: 20 }, (_, i) => ({ eventType: 'blob', payload: { i, blob } })),
+    });
+    const server = await serve({ log, maxResponseBytes: 1024 * 1024 });
+    const ws = await raw(server.address.url);
+    const tooLarge = await ws.call({
+      type: 'eventLog.queryEvents',
+      requestId: 'q1',
+      params: { query: { from: { instance: 'big' }, limit: 20 } },
+    });
+    expect(tooLarge).toMatchObject({
+      success: false,
+      code: 'LIMIT_EXCEEDED',
+      requestId: 'q1',
+      details: { limit: 'maxResponseBytes', max: 1024 * 1024 },
+    });
+    expect(tooLarge.error).toMatch(/maxResponseBytes/);
+    const fits = await ws.call({
+      type: 'eventLog.queryEvents',
+      requestId: 'q2',
+      params: { query: { from: { instance: 'big' }, limit: 5 } },
+    });
+    expect(fits).toMatchObject({ success: true, data: { result: { total: 20 } } });
+    expect((fits.data as { result: { events: unknown[] } }).result.events).toHaveLength(5);
+  });
+
+  it('when a response is large, then it arrives whole (sent in fragments) and equals the in-process result', async () => {
+    const log = frozenLog();
+    const blob = 'é"\\'.repeat(20 * 1024);
+    await log.appendEvents({
+      instanceId: 'big',
+      autoCreateInstance: true,
+      events: Array.from({ length: 60 }, (_, i) => ({ eventType: 'blob', payload: { i, blob } })),
+    });
+    const server = await serve({ log });
+    const ws = await raw(server.address.url);
+    const query = { from: { instance: 'big' }, limit: 60 };
+    const remote = await ws.call({ type: 'eventLog.queryEvents', requestId: 'q', params: { query } });
+    const local = await log.queryEvents(query);
+    expect(remote.data).toEqual(local.success ? local.data : undefined);
+  });
+
+  it('when a response cannot be serialized, then the request gets STORAGE_ERROR, a log line is written, and the server keeps serving', async () => {
+    const log = frozenLog();
+    await log.createInstance('a');
+    const broken = Object.create(log) as EventLog;
+    broken.queryEvents = async () =>
+      ({
+        type: 'eventLog.queryEvents',
+        success: true,
+        data: { result: { events: [{ n: 10n }], total: 1, limit: 1, offset: 0 } },
+        timestamp: new Date(NOW).toISOString(),
+        requestId: 'x',
+      }) as never;
+    const lines: string[] = [];
+    const server = await serve({ log: broken, logger: captureLogger(lines) });
+    const ws = await raw(server.address.url);
+    const answer = await ws.call({
+      type: 'eventLog.queryEvents',
+      requestId: 'b1',
+      params: { query: { from: { instance: 'a' } } },
+    });
+    expect(answer).toMatchObject({ success: false, code: 'STORAGE_ERROR', requestId: 'b1' });
+    expect(lines.join('\n')).toMatch(/BigInt/);
+    expect(await ws.call({ type: 'eventLog.listInstances', requestId: 'b2' })).toMatchObject({
+      success: true,
+    });
+  });
+});
+
+describe('Given slow, idle and too many clients', () => {
+  it('when a client stops reading while the server has data for it, then the server drops it once the buffer makes no progress', async () => {
+    const log = frozenLog();
+    // 60 MB: more than the kernel's socket buffers take on loopback (they can grow to ~36 MB).
+    const blob = 'x'.repeat(20_000);
+    for (let k = 0; k < 6; k++) {
+      const appended = await log.appendEvents({
+        instanceId: 'big',
+        autoCreateInstance: true,
+        events: Array.from({ length: 500 }, (_, i) => ({ eventType: 'blob', payload: { i, blob } })),
+      });
+      expect(appended.success).toBe(true);
+    }
+    const server = await serve({ log, highWaterMarkBytes: 64 * 1024, pageSize: 50, sendTimeoutMs: 300 });
+    const stuck = await raw(server.address.url);
+    const live = await raw(server.address.url);
+    stuck.send({ type: 'eventLog.subscribe', requestId: 's', params: { instance: 'big' } });
+    stuck.socket.pause();
+    await until(() => server.connections === 1, 10_000);
+    expect(await live.call({ type: 'eventLog.listInstances', requestId: 'l' })).toMatchObject({
+      success: true,
+    });
+  });
+
+  it('when more connections than maxConnections arrive, then the extra upgrade gets 503', async () => {
+    const server = await serve({ log: frozenLog(), maxConnections: 2 });
+    await raw(server.address.url);
+    await raw(server.address.url);
+    const status = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(server.address.url);
+      socket.once('open', () => resolve(101));
+      socket.once('unexpected-response', (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.once('error', () => {});
+    });
+    expect(status).toBe(503);
+  });
+
+  it('when a connection sends nothing for idleTimeoutMs, then it is closed (4408); one with a subscription is kept', async () => {
+    const log = frozenLog();
+    await log.createInstance('a');
+    const server = await serve({ log, idleTimeoutMs: 300 });
+    const idle = await raw(server.address.url);
+    const busy = await raw(server.address.url);
+    const code = new Promise<number>((resolve) => idle.socket.once('close', (c) => resolve(c)));
+    expect(
+      await busy.call({ type: 'eventLog.subscribe', requestId: 's', params: { instance: 'a' } }),
+    ).toMatchObject({ success: true });
+    expect(await code).toBe(4408);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(busy.socket.readyState).toBe(WebSocket.OPEN);
+    expect(server.connections).toBe(1);
   });
 });
 

@@ -1,0 +1,81 @@
+import { type Attributes, type MeterProvider, metrics, type TracerProvider, trace } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setup } from './test/fake-adapter.js';
+
+/** What the fake SDK below recorded. */
+const spans: Array<{ name: string; attributes: Attributes; status?: unknown; ended: boolean }> = [];
+const points: Array<{ instrument: string; value: number; attributes: Attributes | undefined }> = [];
+
+/** A tracer provider recording span names, attributes, status and end (the API's surface only). */
+const tracerProvider = {
+  getTracer: () => ({
+    startSpan: (name: string, options?: { attributes?: Attributes }) => {
+      const span = {
+        name,
+        attributes: { ...options?.attributes },
+        status: undefined as unknown,
+        ended: false,
+      };
+      spans.push(span);
+      return {
+        setAttributes: (more: Attributes) => Object.assign(span.attributes, more),
+        setAttribute: (key: string, value: unknown) => Object.assign(span.attributes, { [key]: value }),
+        setStatus: (status: unknown) => {
+          span.status = status;
+        },
+        end: () => {
+          span.ended = true;
+        },
+      };
+    },
+  }),
+} as unknown as TracerProvider;
+
+/** A meter provider recording every point of every instrument. */
+const meterProvider = {
+  getMeter: () => ({
+    createHistogram: (instrument: string) => ({
+      record: (value: number, attributes?: Attributes) => points.push({ instrument, value, attributes }),
+    }),
+    createCounter: (instrument: string) => ({
+      add: (value: number, attributes?: Attributes) => points.push({ instrument, value, attributes }),
+    }),
+  }),
+} as unknown as MeterProvider;
+
+beforeAll(() => {
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+});
+afterAll(() => {
+  trace.disable();
+  metrics.disable();
+});
+
+describe('Given an OpenTelemetry SDK installed by the application', () => {
+  it('when events are appended and queried, then each operation is a span with its outcome, and durations and appended events are recorded', async () => {
+    const { log } = setup();
+    await log.createInstance('orders');
+    await log.appendEvent({ instanceId: 'orders', eventType: 'placed' });
+    await log.appendEvents({ instanceId: 'orders', events: [{ eventType: 'a' }, { eventType: 'b' }] });
+    await log.queryEvents({ from: { instance: 'orders' } });
+    await log.queryEvents({ from: { instance: 'missing' } });
+
+    expect(spans.map((s) => [s.name, s.ended])).toEqual([
+      ['eventlog.appendEvent', true],
+      ['eventlog.appendEvents', true],
+      ['eventlog.queryEvents', true],
+      ['eventlog.queryEvents', true],
+    ]);
+    expect(spans[1]?.attributes).toMatchObject({ 'eventlog.instance': 'orders', 'eventlog.event_count': 2 });
+    expect(spans[2]?.attributes).toMatchObject({ 'eventlog.result.total': 3, 'eventlog.result.events': 3 });
+    expect(spans[3]?.attributes).toMatchObject({ 'eventlog.error_code': 'NOT_FOUND' });
+    expect(spans[3]?.status).toMatchObject({ message: 'NOT_FOUND' });
+
+    const appended = points.filter((p) => p.instrument === 'eventlog.events.appended');
+    expect(appended.map((p) => p.value)).toEqual([1, 2]);
+    const durations = points.filter((p) => p.instrument === 'eventlog.operation.duration');
+    expect(durations.map((p) => p.attributes?.['eventlog.outcome'])).toEqual(['ok', 'ok', 'ok', 'NOT_FOUND']);
+    expect(durations.every((p) => p.value >= 0 && p.value < 10)).toBe(true);
+  });
+});
