@@ -346,6 +346,9 @@ describe('Given WebSocket upgrades from web pages (Origin)', () => {
     expect(await upgradeStatus(url, { Origin: 'http://evil.example' })).toBe(403);
     expect(await upgradeStatus(url, { Origin: 'null' })).toBe(403);
     expect(await upgradeStatus(url, { Origin: `http://localhost:${server.address.port + 1}` })).toBe(403);
+    // DNS rebinding: a page of evil.example whose name now resolves to this loopback server.
+    const rebound = `evil.example:${server.address.port}`;
+    expect(await upgradeStatus(url, { Origin: `http://${rebound}`, Host: rebound })).toBe(403);
     expect(await upgradeStatus(url, { Origin: self })).toBe(101);
     expect(await upgradeStatus(url, { Origin: 'https://app.example.com' })).toBe(101);
     expect(await upgradeStatus(url, {})).toBe(101);

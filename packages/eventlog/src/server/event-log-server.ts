@@ -295,7 +295,7 @@ export async function createEventLogServer(options: EventLogServerOptions): Prom
       );
       return;
     }
-    if (!origins.allows(request.headers.origin, request.headers.host)) {
+    if (!origins.allows(request.headers.origin, request.headers.host, request.socket.localAddress)) {
       refuseUpgrade(
         socket,
         403,

@@ -10,9 +10,11 @@
 export interface OriginPolicy {
   /**
    * True when `origin` (the request's `Origin` header) is absent, is the server's own (its host
-   * equals the request's `Host`), or is allowed.
+   * equals the request's `Host`), or is allowed. On a loopback connection (`localAddress`, the
+   * address the request came in on) the server's own origin must also be a loopback name:
+   * otherwise a page whose domain was rebound to 127.0.0.1 (DNS rebinding) would pass as its own.
    */
-  allows(origin: string | undefined, host: string | undefined): boolean;
+  allows(origin: string | undefined, host: string | undefined, localAddress?: string): boolean;
   /** True when every origin is allowed (`*`). */
   readonly allowsAll: boolean;
 }
@@ -49,14 +51,16 @@ export function originPolicy(allowed: readonly string[] = []): OriginPolicy {
   }
   return {
     allowsAll,
-    allows(origin, host) {
+    allows(origin, host, localAddress) {
       if (origin === undefined || allowsAll) return true;
       const normalized = normalize(origin);
       if (normalized === undefined) return false;
       if (listed.has(normalized)) return true;
       if (normalized === 'null' || host === undefined) return false;
       // Same origin: the page was loaded from this server, under the name the request used.
-      return new URL(normalized).host === host.toLowerCase();
+      const own = new URL(normalized);
+      if (own.host !== host.toLowerCase()) return false;
+      return localAddress === undefined || !isLoopback(localAddress) || isLoopback(own.hostname);
     },
   };
 }

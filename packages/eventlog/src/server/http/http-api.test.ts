@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventLog, type EventLog, type EventRecord } from '@eventlog/core';
@@ -218,6 +219,29 @@ describe('Given a token and origins', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
     const same = await call(server, 'listInstances', {}, { origin: server.address.httpUrl });
     expect(same.status).toBe(200);
+  });
+
+  it('when a page rebinds its own domain to the loopback server (DNS rebinding), then 403: same origin needs a loopback name', async () => {
+    // Without a token, a page of evil.example whose name now resolves to 127.0.0.1 sends its own
+    // origin and host; the server must not take that for its own pages.
+    const server = await serve({ log: frozenLog() });
+    const port = server.address.port;
+    const post = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(
+          `${server.address.httpUrl}/v1/eventLog.listInstances`,
+          { method: 'POST', headers: { 'content-type': 'application/json', ...headers } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on('error', reject);
+        request.end('{}');
+      });
+    expect(await post({ origin: `http://evil.example:${port}`, host: `evil.example:${port}` })).toBe(403);
+    expect(await post({ origin: `http://localhost:${port}`, host: `localhost:${port}` })).toBe(200);
+    expect(await post({ origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` })).toBe(200);
   });
 
   it('when a handler is mounted (the MCP hook), then it is reached after the token check', async () => {

@@ -99,7 +99,7 @@ export function createHttpRouter(
 
     // 1. Origin: pages of other origins only when listed; with CORS headers for those.
     const origin = request.headers.origin;
-    if (!settings.origins.allows(origin, request.headers.host)) {
+    if (!settings.origins.allows(origin, request.headers.host, request.socket.localAddress)) {
       sendJson(
         response,
         403,
