@@ -109,6 +109,30 @@ describe('eventlog serve', () => {
     const refused = await run(['stats', 'remote', '--url', url]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/UNAUTHORIZED: Unauthorized/);
+    // The MCP server, mounted at /mcp behind the same token.
+    const mcp = (authorization?: string) =>
+      fetch(`${url.replace('ws://', 'http://')}/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...(authorization === undefined ? {} : { authorization }),
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'eventlog_get_instance_stats', arguments: { instanceId: 'remote' } },
+        }),
+      });
+    expect((await mcp()).status).toBe(401);
+    const called = await mcp('Bearer tok');
+    expect(called.status).toBe(200);
+    const answer = (await called.json()) as { result: { content: Array<{ text: string }> } };
+    expect(JSON.parse(answer.result.content[0]?.text as string)).toMatchObject({
+      success: true,
+      data: { eventCount: 2 },
+    });
 
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);

@@ -157,7 +157,7 @@ describe('createMcpHttpHandler', () => {
 
   it('given bad options, when the handler is made, then it throws at once', () => {
     expect(() => createMcpHttpHandler({ log, allowedOrigins: ['example.com'] })).toThrow(
-      /not an http\(s\) origin/,
+      /"example.com" is not an origin/,
     );
     expect(() => createMcpHttpHandler({ log, maxResultChars: 0 })).toThrow(/positive integer/);
   });

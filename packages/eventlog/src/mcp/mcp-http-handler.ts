@@ -7,8 +7,8 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { originPolicy } from '../server/origin.js';
 import { tokenCheck } from '../server/token.js';
 import { createEventLogMcpServer, type EventLogMcpServerOptions } from './mcp-server.js';
 
@@ -17,8 +17,8 @@ export interface McpHttpHandlerOptions extends Omit<EventLogMcpServerOptions, 's
   /** When set, every request needs `Authorization: Bearer <token>` (else 401 `UNAUTHORIZED`). */
   token?: string;
   /**
-   * Origins (`https://app.example.com`) allowed besides the server's own. A request with an
-   * `Origin` header of any other origin is refused with 403. Default none.
+   * Origins (`https://app.example.com`, or `*` for every origin) allowed besides the server's own.
+   * A request with an `Origin` header of any other origin is refused with 403. Default none.
    */
   allowedOrigins?: readonly string[];
 }
@@ -29,49 +29,6 @@ export type McpHttpHandler = (req: IncomingMessage, res: ServerResponse) => Prom
 const ALLOW_HEADERS =
   'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID';
 const EXPOSE_HEADERS = 'Mcp-Protocol-Version, Mcp-Session-Id, WWW-Authenticate';
-
-/** An origin as the URL standard serializes it (`http://localhost:4000`), or undefined. */
-function normalizeOrigin(origin: string): string | undefined {
-  try {
-    const url = new URL(origin);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return address === '::1' || (isIP(v4) === 4 && v4.startsWith('127.'));
-}
-
-function isLoopbackName(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname.endsWith('.localhost') ||
-    hostname === '[::1]' ||
-    (isIP(hostname) === 4 && hostname.startsWith('127.'))
-  );
-}
-
-/**
- * True when the request's `Origin` is the server's own: the origin of its `Host` header (http or
- * https, for a server behind a TLS proxy). On a loopback listener the host must also be a
- * loopback name, so a page whose domain was rebound to 127.0.0.1 (DNS rebinding) is not its own.
- */
-function isOwnOrigin(origin: string, req: IncomingMessage): boolean {
-  const host = req.headers.host;
-  if (host === undefined) return false;
-  let own: URL;
-  try {
-    own = new URL(`${new URL(origin).protocol}//${host}`);
-  } catch {
-    return false;
-  }
-  if (own.origin !== origin) return false;
-  return !isLoopbackAddress(req.socket.localAddress) || isLoopbackName(own.hostname);
-}
 
 /** Answers with a JSON-RPC error; `code` is the Event Log error code, in `error.data.code`. */
 function refuse(
@@ -104,33 +61,23 @@ function refuse(
 export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHandler {
   const { token, allowedOrigins = [], ...serverOptions } = options;
   const check = token === undefined || token === '' ? undefined : tokenCheck(token);
-  const allowed = new Set<string>();
-  for (const origin of allowedOrigins) {
-    const normalized = normalizeOrigin(origin);
-    if (normalized === undefined)
-      throw new TypeError(`allowedOrigins: "${origin}" is not an http(s) origin.`);
-    allowed.add(normalized);
-  }
+  const origins = originPolicy(allowedOrigins);
   // Checks the options once, so a bad one fails here rather than on every request.
   void createEventLogMcpServer({ ...serverOptions, subscriptions: false });
 
   return async (req, res) => {
     const cors: Record<string, string> = {};
-    const rawOrigin = req.headers.origin;
-    if (rawOrigin !== undefined) {
-      const origin = normalizeOrigin(rawOrigin);
-      const listed = origin !== undefined && allowed.has(origin);
-      if (!listed && (origin === undefined || !isOwnOrigin(origin, req))) {
-        refuse(res, 403, 'FORBIDDEN', `Forbidden: requests from the origin ${rawOrigin} are not allowed.`);
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (!origins.allows(origin, req.headers.host, req.socket.localAddress)) {
+        refuse(res, 403, 'FORBIDDEN', `Forbidden: requests from the origin ${origin} are not allowed.`);
         return;
       }
-      if (listed) {
-        Object.assign(cors, {
-          'access-control-allow-origin': rawOrigin,
-          'access-control-expose-headers': EXPOSE_HEADERS,
-          vary: 'Origin',
-        });
-      }
+      Object.assign(cors, {
+        'access-control-allow-origin': origin,
+        'access-control-expose-headers': EXPOSE_HEADERS,
+        vary: 'Origin',
+      });
     }
     if (req.method === 'OPTIONS') {
       res

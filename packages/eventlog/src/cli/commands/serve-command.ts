@@ -4,6 +4,7 @@
 
 import { DEFAULT_MAX_RESPONSE_BYTES } from '@eventlog/core';
 import type { Command } from 'commander';
+import { createMcpHttpHandler } from '../../mcp/mcp-http-handler.js';
 import { openEventLog } from '../../open-event-log.js';
 import { createEventLogServer } from '../../server/event-log-server.js';
 import { stderrLogger } from '../../server/logger.js';
@@ -135,8 +136,14 @@ async function serve(options: ServeOptions): Promise<void> {
       ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
       logger,
       allowOrigins: options.allowOrigin,
-      // Mount point for more HTTP handlers: the MCP server goes here, as mounts: { '/mcp': handler }.
-      mounts: {},
+      // MCP's streamable HTTP transport, behind the same origin and token checks as the API.
+      mounts: {
+        '/mcp': createMcpHttpHandler({
+          log,
+          ...(token === undefined || token === '' ? {} : { token }),
+          allowedOrigins: options.allowOrigin ?? [],
+        }),
+      },
     });
   } catch (error) {
     await log.close();
