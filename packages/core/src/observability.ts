@@ -103,7 +103,7 @@ function instanceAttribute(holder: unknown, key: string): string {
 /** The store methods observed, as the store implements them. */
 interface ObservedMethods {
   appendEvent(params: unknown): Promise<{ duplicate?: boolean }>;
-  appendEvents(params: unknown): Promise<{ count: number; duplicate?: boolean }>;
+  appendEvents(params: unknown, options?: unknown): Promise<{ count: number; duplicate?: boolean }>;
   queryEvents(query: unknown): Promise<{ total: number; events?: readonly unknown[] }>;
 }
 
@@ -122,7 +122,8 @@ export function observeStoreOperations(prototype: ObservedMethods): void {
       (data) => ({ appended: data.duplicate === true ? 0 : 1 }),
     );
   };
-  prototype.appendEvents = function (this: ObservedMethods, params) {
+  // Every argument is passed on: appendEvents takes options (kvWrites) besides its params.
+  prototype.appendEvents = function (this: ObservedMethods, params, options) {
     const events = (params as { events?: unknown } | null)?.events;
     return observe(
       'appendEvents',
@@ -130,7 +131,7 @@ export function observeStoreOperations(prototype: ObservedMethods): void {
         'eventlog.instance': instanceAttribute(params, 'instanceId'),
         'eventlog.event_count': Array.isArray(events) ? events.length : 0,
       },
-      () => appendEvents.call(this, params),
+      () => appendEvents.call(this, params, options),
       (data) => ({ appended: data.duplicate === true ? 0 : data.count }),
     );
   };
