@@ -3,6 +3,7 @@
  */
 
 import type { Command } from 'commander';
+import { pruneIntervalOption, startServePruner } from '../../lifecycle/serve-pruner.js';
 import { openEventLog } from '../../open-event-log.js';
 import { createEventLogServer } from '../../server/event-log-server.js';
 import { usageError } from '../output.js';
@@ -15,6 +16,7 @@ interface ServeOptions {
   host: string;
   token?: string;
   maxMessageBytes?: string;
+  pruneInterval: string;
 }
 
 /** Registers `serve`. */
@@ -27,6 +29,11 @@ export function serveCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--token <secret>', 'require this token on every request (default: $EVENTLOG_TOKEN)')
     .option('--max-message-bytes <n>', 'largest request accepted (default 33554432)')
+    .option(
+      '--prune-interval <duration>',
+      'remove expired events every <duration> (10m, 1h, ms), or off',
+      '10m',
+    )
     .action(async (options: ServeOptions) => {
       try {
         await serve(options);
@@ -43,6 +50,7 @@ async function serve(options: ServeOptions): Promise<void> {
   }
   const port = integerOption(options.port, '--port');
   const token = options.token ?? process.env.EVENTLOG_TOKEN;
+  const pruneEvery = pruneIntervalOption(options.pruneInterval);
   const log = await openEventLog(url);
   let server: Awaited<ReturnType<typeof createEventLogServer>>;
   try {
@@ -59,11 +67,13 @@ async function serve(options: ServeOptions): Promise<void> {
     await log.close();
     throw error;
   }
+  const pruner = pruneEvery === undefined ? undefined : startServePruner(log, pruneEvery);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`eventlog: ${signal} received, shutting down\n`);
+    await pruner?.stop();
     await server.close();
     await log.close();
     process.stderr.write('eventlog: stopped\n');
