@@ -9,7 +9,7 @@ import { appendToAdapter, hasCapability, STORAGE_ADAPTER_CONTRACT } from './adap
 import type { QueryNode } from './dsl/ast.js';
 import { parseQuery } from './dsl/parse.js';
 import { toEnvelopeError } from './envelope.js';
-import { type EventLogError, instanceNotFound, storageError } from './errors.js';
+import { EventLogError, instanceNotFound, storageError } from './errors.js';
 import type { EventLogOptions, EventStore, ReadAfterParams, StoreAppendOptions } from './event-log.js';
 import { STREAM_DELETED, STREAM_TRUNCATED, SUBJECT_FORGOTTEN, SYSTEM_STREAM } from './lifecycle.js';
 import { type Limits, resolveLimits } from './limits.js';
@@ -39,6 +39,7 @@ import {
   personalPathsOf,
   recordPersonalPaths,
 } from './personal-data.js';
+import { SNAPSHOT_NAMESPACE } from './snapshot.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, nowIso } from './timestamp.js';
 import { compileUpcasters, type Upcaster } from './upcast.js';
 import { validateAppendEvent, validateAppendEvents } from './validation/append.js';
@@ -383,6 +384,8 @@ class DefaultEventStore implements EventStore<EventMap> {
       if (forgotten) await this.adapter.scrub?.();
       const recordedIn: string[] = [];
       for (const instance of await this.adapter.listInstances()) {
+        // Snapshots hold folded state, which may hold the subject's clear values.
+        await this.dropSnapshotsOf(instance, subjectId);
         if (await this.needsForgottenRecord(instance.id, subjectId)) {
           await this.adapter.append({
             instance: instance.id,
@@ -395,6 +398,44 @@ class DefaultEventStore implements EventStore<EventMap> {
       }
       return { subjectId, forgotten, recordedIn };
     });
+  }
+
+  /**
+   * Deletes the snapshots of the streams holding events of the subject in an instance (all of the
+   * instance's snapshots when there are too many such streams to list).
+   */
+  private async dropSnapshotsOf(instance: Instance, subjectId: string): Promise<void> {
+    let streams: Set<string> | undefined;
+    try {
+      const grouped = await this.adapter.query(
+        instance.id,
+        parseQuery(
+          {
+            from: { instance: instance.id },
+            where: [{ field: 'metadata.subject', operator: 'eq', value: subjectId }],
+            reduce: { type: 'count', groupBy: ['stream_id'] },
+          },
+          this.limits,
+        ),
+        this.limits,
+      );
+      const groups = grouped.aggregation?.groups ?? [];
+      if (groups.length === 0) return;
+      streams = new Set(groups.map((g) => String(g.key.stream_id)));
+    } catch (error) {
+      if (!(EventLogError.isInstance(error) && error.code === 'LIMIT_EXCEEDED')) throw error;
+    }
+    const kv = this.adapter.kv;
+    for (const { key } of await kv.list(SNAPSHOT_NAMESPACE)) {
+      let parts: unknown;
+      try {
+        parts = JSON.parse(key);
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(parts) || (parts[0] !== instance.id && parts[0] !== instance.name)) continue;
+      if (streams === undefined || streams.has(String(parts[1]))) await kv.delete(SNAPSHOT_NAMESPACE, key);
+    }
   }
 
   /**

@@ -74,3 +74,46 @@ describe('memory: aggregates over streams with invisible history', () => {
     expect(result).toMatchObject({ state: { total: 13 }, version: 4 });
   });
 });
+
+describe('memory: forgetting a subject drops the snapshots that may hold their data', () => {
+  it('given a snapshot of a stream with personal data, when the subject is forgotten, then the snapshot is deleted and the state is folded again, erased', async () => {
+    type Profile = { email: string | null };
+    const profile: Decider<Profile, { email: string }, { EmailSet: { email: string } }> = {
+      initialState: () => ({ email: null }),
+      evolve: (_state, event) => ({ email: event.payload.email }),
+      decide: (command) => ({ eventType: 'EmailSet', payload: { email: command.email } }),
+    };
+    const adapter = memoryAdapter();
+    const log = createEventLog({ adapter });
+    await log.store.createInstance('profiles');
+    // Events marked personal (decide returns plain events; mark them with an append of our own).
+    await log.store.appendEvent({
+      instanceId: 'profiles',
+      streamId: 'user-1',
+      eventType: 'EmailSet',
+      payload: { email: 'ada@example.com' },
+      metadata: { subject: 'user-1', personal: ['payload.email'] },
+    });
+    await log.store.appendEvent({
+      instanceId: 'profiles',
+      streamId: 'other',
+      eventType: 'EmailSet',
+      payload: { email: 'x' },
+    });
+    for (const streamId of ['user-1', 'other']) {
+      await aggregateStream(log, { instance: 'profiles', streamId, ...profile, snapshot: { every: 1 } });
+    }
+    const keys = async () => (await adapter.kv.list('eventlog.snapshots')).map((e) => JSON.parse(e.key)[1]);
+    expect((await keys()).sort()).toEqual(['other', 'user-1']);
+    expect(JSON.stringify(await adapter.kv.list('eventlog.snapshots'))).toContain('ada@example.com');
+    await log.store.forgetSubject('user-1');
+    expect(await keys()).toEqual(['other']);
+    const { state } = await aggregateStream(log, {
+      instance: 'profiles',
+      streamId: 'user-1',
+      ...profile,
+      snapshot: { every: 1 },
+    });
+    expect(state).toEqual({ email: '[erased]' });
+  });
+});
