@@ -78,13 +78,14 @@ describe('memory: aggregates over streams with invisible history', () => {
 describe('memory: forgetting a subject drops the snapshots that may hold their data', () => {
   it('given a snapshot of a stream with personal data, when the subject is forgotten, then the snapshot is deleted and the state is folded again, erased', async () => {
     type Profile = { email: string | null };
-    const profile: Decider<Profile, { email: string }, { EmailSet: { email: string } }> = {
+    type ProfileEvents = { EmailSet: { email: string } };
+    const profile: Decider<Profile, { email: string }, ProfileEvents> = {
       initialState: () => ({ email: null }),
       evolve: (_state, event) => ({ email: event.payload.email }),
       decide: (command) => ({ eventType: 'EmailSet', payload: { email: command.email } }),
     };
     const adapter = memoryAdapter();
-    const log = createEventLog({ adapter });
+    const log = createEventLog<ProfileEvents>({ adapter });
     await log.store.createInstance('profiles');
     // Events marked personal (decide returns plain events; mark them with an append of our own).
     await log.store.appendEvent({

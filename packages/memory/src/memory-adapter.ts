@@ -116,22 +116,6 @@ function firstAtOrAfter(events: readonly EventRecord[], position: number): numbe
   return firstAfter(events, position - 1);
 }
 
-/** Inserts `record` into a list kept in `key` order. */
-function insertSorted(list: EventRecord[], record: EventRecord, key: (e: EventRecord) => number): void {
-  let lo = 0;
-  let hi = list.length;
-  const k = key(record);
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (key(list[mid] as EventRecord) < k) lo = mid + 1;
-    else hi = mid;
-  }
-  list.splice(lo, 0, record);
-}
-
-const byPosition = (e: EventRecord) => e.global_position;
-const bySequence = (e: EventRecord) => e.sequence_number;
-
 /** Index of the first event with `global_position > after` (events are in position order). */
 function firstAfter(events: readonly EventRecord[], after: number): number {
   let lo = 0;
@@ -324,23 +308,24 @@ class MemoryAdapter implements StorageAdapter {
     return gone.size;
   }
 
-  /** Adds a stored record to every index (its position and sequence are free). */
-  private index(state: InstanceState, record: EventRecord, sorted: boolean): void {
-    const add = (index: Map<string, EventRecord[]>, key: string, order: (e: EventRecord) => number) => {
+  /**
+   * Adds a stored record at the end of every index (its position and sequence are free; importEvents
+   * sorts the touched lists afterwards).
+   */
+  private index(state: InstanceState, record: EventRecord): void {
+    const add = (index: Map<string, EventRecord[]>, key: string) => {
       const list = index.get(key);
       if (list === undefined) index.set(key, [record]);
-      else if (sorted) insertSorted(list, record, order);
       else list.push(record);
     };
-    if (sorted) insertSorted(state.events, record, byPosition);
-    else state.events.push(record);
-    add(state.streams, record.stream_id, bySequence);
+    state.events.push(record);
+    add(state.streams, record.stream_id);
     if (record.sequence_number > (state.versions.get(record.stream_id) ?? 0)) {
       state.versions.set(record.stream_id, record.sequence_number);
     }
     if (record.eventId !== undefined) state.eventIds.set(record.eventId, record);
-    add(state.byType, record.event_type, byPosition);
-    if (record.tags !== undefined) for (const tag of record.tags) add(state.byTag, tag, byPosition);
+    add(state.byType, record.event_type);
+    if (record.tags !== undefined) for (const tag of record.tags) add(state.byTag, tag);
     if (!state.boundsStale) {
       const ts = record.timestamp;
       if (state.firstEventAt === null || ts < state.firstEventAt) state.firstEventAt = ts;
@@ -482,7 +467,7 @@ class MemoryAdapter implements StorageAdapter {
     const previous = state.events[state.events.length - 1]?.global_position ?? 0;
     if (create) this.register(state);
     this.position = position;
-    for (const record of stored) this.index(state, record, false);
+    for (const record of stored) this.index(state, record);
     if (kvWrites !== undefined) this.kvStore.applyWrites(kvWrites);
     // `returned` are the caller's objects, never the store's copies: a listener cannot corrupt it.
     // Under retention an event may be expired the moment it commits: readers then read (and the
@@ -617,7 +602,7 @@ class MemoryAdapter implements StorageAdapter {
       sequence,
       position,
     );
-    this.index(state, stored, false);
+    this.index(state, stored);
     const event = copyEvent(stored);
     this.notify(
       hasRetention(state.instance.retention)
@@ -666,6 +651,15 @@ class MemoryAdapter implements StorageAdapter {
     const positions = new Set<number>();
     const sequences = new Set<string>();
     const eventIds = new Set<string>();
+    const held = new Map<string, Set<number>>();
+    const heldSequences = (stream: string) => {
+      let set = held.get(stream);
+      if (set === undefined) {
+        set = new Set((state.streams.get(stream) ?? EMPTY).map((e) => e.sequence_number));
+        held.set(stream, set);
+      }
+      return set;
+    };
     const conflict = (message: string) =>
       new EventLogError('CONFLICT', `${message}; nothing was imported.`, {
         details: { reason: 'import_conflict' },
@@ -682,8 +676,7 @@ class MemoryAdapter implements StorageAdapter {
       if (positions.has(e.global_position))
         throw conflict(`Position ${e.global_position} appears twice in the import`);
       const seqKey = `${e.stream_id}\u0000${e.sequence_number}`;
-      const stream = state.streams.get(e.stream_id) ?? EMPTY;
-      if (sequences.has(seqKey) || stream.some((s) => s.sequence_number === e.sequence_number)) {
+      if (sequences.has(seqKey) || heldSequences(e.stream_id).has(e.sequence_number)) {
         throw conflict(
           `Stream ${JSON.stringify(e.stream_id)} already holds sequence number ${e.sequence_number}`,
         );
@@ -696,11 +689,25 @@ class MemoryAdapter implements StorageAdapter {
       if (e.eventId !== undefined) eventIds.add(e.eventId);
       fresh.push({ ...copyEvent(e), instanceId });
     }
-    // Commit: nothing can fail from here.
+    // Commit: nothing can fail from here. Append to every index, then sort what was touched once.
     let highest = 0;
+    const streams = new Set<string>();
+    const types = new Set<string>();
+    const tags = new Set<string>();
     for (const record of fresh) {
-      this.index(state, record, true);
+      this.index(state, record);
+      streams.add(record.stream_id);
+      types.add(record.event_type);
+      for (const tag of record.tags ?? []) tags.add(tag);
       if (record.global_position > highest) highest = record.global_position;
+    }
+    if (fresh.length > 0) {
+      const byPos = (a: EventRecord, b: EventRecord) => a.global_position - b.global_position;
+      state.events.sort(byPos);
+      for (const stream of streams)
+        state.streams.get(stream)?.sort((a, b) => a.sequence_number - b.sequence_number);
+      for (const type of types) state.byType.get(type)?.sort(byPos);
+      for (const tag of tags) state.byTag.get(tag)?.sort(byPos);
     }
     if (highest > this.position) this.position = highest;
     if (fresh.length > 0) this.notify({ kind: 'append', instanceId, position: highest });
