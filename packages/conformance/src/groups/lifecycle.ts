@@ -157,6 +157,45 @@ export function registerLifecycleTests(holder: ContextHolder): void {
     expect(await snapshot(ctx, inst.id)).toEqual(before);
   });
 
+  // ── erasure of personal data: every adapter (it needs the key-value store and appends) ──────
+
+  test('given personal fields, then the adapter stores only ciphertext, reads decrypt, and after forgetSubject every read returns "[erased]"', async () => {
+    const ctx = useContext(holder);
+    const inst = await ctx.newInstance('erasure');
+    const subject = ctx.uniqueName('subject');
+    const email = `${ctx.uniqueName('ada')}@example.com`;
+    await ctx.append(inst.id, [
+      {
+        streamId: 'customer-1',
+        eventType: 'Registered',
+        payload: { email, address: { city: 'London' }, plan: 'pro' },
+        metadata: { subject, personal: ['payload.email', 'payload.address.city'] },
+      },
+    ]);
+    const raw = JSON.stringify(await ctx.adapter.readAfter({ instanceId: inst.id, after: 0, limit: 10 }));
+    expect(raw).not.toContain(email);
+    expect(raw).not.toContain('London');
+    const [clear] = await ctx.readAll(inst.id);
+    expect(clear?.payload).toEqual({ email, address: { city: 'London' }, plan: 'pro' });
+    expectFailure(
+      await ctx.log.queryEvents({
+        from: { instance: inst.id },
+        where: [{ field: 'payload.email', operator: 'eq', value: email }],
+      }),
+      'VALIDATION_ERROR',
+      ['personal data'],
+    );
+    const forgotten = expectOk(await ctx.log.forgetSubject(subject));
+    expect(forgotten).toEqual({ subjectId: subject, forgotten: true, recordedIn: [inst.id] });
+    const after = await ctx.readAll(inst.id);
+    expect(after.map((e) => [e.event_type, e.payload])).toEqual([
+      ['Registered', { email: '[erased]', address: { city: '[erased]' }, plan: 'pro' }],
+      ['$subject.forgotten', { subjectId: subject }],
+    ]);
+    const page = await ctx.log.store.readAfter({ instance: inst.id, after: 0 });
+    expect(page[0]?.payload.email).toBe('[erased]');
+  });
+
   // ── deleteStream ──────────────────────────────────────────────────────────────────────────────
 
   test('given a stream, when deleted, then its events are gone, a $stream.deleted event records it in the same commit, and other streams are untouched', async (t) => {
