@@ -214,7 +214,7 @@ class DefaultEventStore implements EventStore<EventMap> {
     return this.guard(async () => {
       // The adapter resolves the instance inside its transaction, because of autoCreateInstance.
       const request = validateAppendEvent(params, { limits: this.limits, now: this.now() });
-      const outcome = await this.appendWithPersonal(request, undefined);
+      const outcome = await this.appendWithPersonal(request, undefined, false);
       const event = outcome.events[0];
       if (event === undefined) throw storageError('The storage adapter returned no event for an append.');
       return outcome.duplicate ? { event, duplicate: true } : { event };
@@ -224,7 +224,7 @@ class DefaultEventStore implements EventStore<EventMap> {
   appendEvents(params: unknown, options?: StoreAppendOptions): Promise<AppendEventsData<EventRecord>> {
     return this.guard(async () => {
       const request = validateAppendEvents(params, { limits: this.limits, now: this.now() });
-      const { events, duplicate } = await this.appendWithPersonal(request, options?.kvWrites);
+      const { events, duplicate } = await this.appendWithPersonal(request, options?.kvWrites, true);
       return duplicate ? { events, count: events.length, duplicate: true } : { events, count: events.length };
     });
   }
@@ -236,8 +236,9 @@ class DefaultEventStore implements EventStore<EventMap> {
   private async appendWithPersonal(
     request: Parameters<typeof appendToAdapter>[1],
     kvWrites: Parameters<typeof appendToAdapter>[2],
+    batch: boolean,
   ): Promise<AppendOutcome> {
-    const marked = personalEventsOf(request.events);
+    const marked = personalEventsOf(request.events, batch);
     if (marked.length === 0) return appendToAdapter(this.adapter, request, kvWrites);
     const kv = this.adapter.kv;
     const instanceId = (await this.adapter.resolveInstance(request.instance))?.id ?? request.instance;

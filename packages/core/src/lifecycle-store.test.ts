@@ -88,3 +88,25 @@ describe('the store: lifecycle methods and reads at a moment', () => {
     expect(!unknown.success && unknown.error).toMatch(/eventLog\.deleteStream, eventLog\.truncateStream/);
   });
 });
+
+describe('the store: personal-data markings are validated before anything is written', () => {
+  it('given a malformed marking, when appending one event or a batch, then VALIDATION_ERROR names its place and the adapter is not asked', async () => {
+    const { log, fake } = setup();
+    await log.createInstance('people');
+    const single = await log.appendEvent({
+      instanceId: 'people',
+      eventType: 'Registered',
+      payload: { email: 'a@example.com' },
+      metadata: { personal: ['payload.email'] },
+    });
+    expect(!single.success && single.error).toMatch(/^metadata\.subject: is required/);
+    const batch = await log.appendEvents({
+      instanceId: 'people',
+      events: [{ eventType: 'Registered', metadata: { subject: 's', personal: ['metadata.ip'] } }],
+    });
+    expect(!batch.success && batch.error).toMatch(
+      /^events\[0\]\.metadata\.personal\[0\]: "metadata\.ip" is not a path below payload/,
+    );
+    expect(fake.methods()).not.toContain('append');
+  });
+});

@@ -187,13 +187,21 @@ export function isEncryptedValue(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(ENCRYPTED_PREFIX);
 }
 
-/** The events of a batch that mark personal data, with their marks. */
-export function personalEventsOf(events: readonly NewEvent[]): Array<{ index: number; mark: PersonalMark }> {
+/**
+ * The events of an append that mark personal data, with their marks.
+ *
+ * @param batch true for `appendEvents` (messages name `events[i].metadata`), false for `appendEvent`
+ * @throws EventLogError `VALIDATION_ERROR` for a malformed marking
+ */
+export function personalEventsOf(
+  events: readonly NewEvent[],
+  batch = events.length !== 1,
+): Array<{ index: number; mark: PersonalMark }> {
   const out: Array<{ index: number; mark: PersonalMark }> = [];
   for (let i = 0; i < events.length; i++) {
     const metadata = (events[i] as NewEvent).metadata;
     if (metadata.personal === undefined) continue;
-    const mark = personalMarkOf(metadata, events.length === 1 ? 'metadata' : `events[${i}].metadata`);
+    const mark = personalMarkOf(metadata, batch ? `events[${i}].metadata` : 'metadata');
     if (mark !== undefined) out.push({ index: i, mark });
   }
   return out;
