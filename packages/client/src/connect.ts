@@ -59,7 +59,11 @@ export interface ConnectOptions {
   WebSocket?: WebSocketConstructor;
 }
 
-/** The nine methods of the API document, remote: the same envelopes as in-process, never rejecting. */
+/**
+ * The nine methods of the API document and the lifecycle methods (`deleteStream`, `truncateStream`,
+ * `setRetention`, `pruneExpired`, `forgetSubject`), remote: the same envelopes as in-process,
+ * never rejecting.
+ */
 export type RemoteEventLog<E extends EventMap = EventMap> = Omit<EventLog<E>, 'store'>;
 
 /** What {@link connect} returns. */
@@ -199,6 +203,12 @@ export function connect<E extends EventMap = EventMap>(
     appendEvents: (params: unknown) => call('appendEvents', params),
     queryEvents: (query: unknown) => call('queryEvents', { query }),
     getInstanceStats: (instanceId: unknown) => call('getInstanceStats', { instanceId }),
+    deleteStream: (params: unknown) => call('deleteStream', params),
+    truncateStream: (params: unknown) => call('truncateStream', params),
+    setRetention: (params: unknown) => call('setRetention', params),
+    pruneExpired: (params?: unknown) => call('pruneExpired', params ?? {}),
+    forgetSubject: (subject: unknown) =>
+      call('forgetSubject', typeof subject === 'string' ? { subjectId: subject } : subject),
     close,
   } as unknown as RemoteEventLog<E>;
 

@@ -20,6 +20,7 @@ import {
   uniqueName,
 } from './context.js';
 import { registerAppendTests } from './groups/append.js';
+import { registerArchiveTests } from './groups/archive.js';
 import { registerConcurrencyTests } from './groups/concurrency.js';
 import { registerConditionTests } from './groups/conditions.js';
 import { registerDecisionTests } from './groups/decisions.js';
@@ -32,6 +33,7 @@ import { registerIdempotencyTests } from './groups/idempotency.js';
 import { registerInstanceTests } from './groups/instances.js';
 import { registerIsolationTests } from './groups/isolation.js';
 import { registerKvTests } from './groups/kv.js';
+import { registerLifecycleTests } from './groups/lifecycle.js';
 import { registerLiveTests } from './groups/live.js';
 import { registerOrderByTests } from './groups/order-by.js';
 import { registerPagingTests } from './groups/paging.js';
@@ -67,6 +69,8 @@ const REGISTRARS: Record<GroupName, (holder: ContextHolder) => void> = {
   transaction: registerTransactionTests,
   differential: registerDifferentialTests,
   decisions: registerDecisionTests,
+  lifecycle: registerLifecycleTests,
+  archive: registerArchiveTests,
   liveSubscriptions: (holder) => {
     const rx = holder.options.rx;
     if (rx === undefined) return;
@@ -134,8 +138,9 @@ function buildContext(options: DescribeAdapterOptions, adapter: StorageAdapter):
 
 /**
  * Registers the conformance suite for one storage adapter: every rule of SPEC §3, §4, §6 and §8
- * as example tests, differential property tests against the core evaluator, and the decision
- * helpers of SPEC §10 (handleCommand, decide, snapshots, upcasting) over the adapter.
+ * as example tests, differential property tests against the core evaluator, the decision
+ * helpers of SPEC §10 (handleCommand, decide, snapshots, upcasting), the stream lifecycle and
+ * retention of SPEC §9 (with a retention differential test) and archiving's import/remove.
  *
  * The adapter is created once (`beforeAll`) and closed after the suite (`afterAll`); each test
  * works in its own fresh instances, so the suite can run against a database that holds other data.

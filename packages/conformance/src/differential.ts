@@ -18,6 +18,8 @@ import {
   parseQuery,
   type Query,
   type QueryResult,
+  type Retention,
+  visibleEvents,
 } from '@eventlog/core';
 import fc from 'fast-check';
 import {
@@ -389,6 +391,186 @@ export async function runDifferential(
     throw new DifferentialMismatch(
       `Differential test failed (seed ${details.seed}, path "${details.counterexamplePath}", after ${details.numRuns} runs).\n` +
         `Replay with EVENTLOG_CONFORMANCE_SEED=${details.seed}; set EVENTLOG_CONFORMANCE_VERBOSE=1 to print the dataset.\n\n${reason}${dataset}`,
+    );
+  }
+  return report;
+}
+
+/** Options of {@link runRetentionDifferential}. */
+export interface RetentionDifferentialOptions {
+  seed?: number;
+  /** Generated datasets with generated rules. Default 6. */
+  runs?: number;
+  /** Generated queries per moment checked. Default 12. */
+  queriesPerMoment?: number;
+}
+
+/** What {@link runRetentionDifferential} compared. */
+export interface RetentionDifferentialReport {
+  seed: number;
+  queries: number;
+  readAfterChecks: number;
+  statsChecks: number;
+  /** Events the generated rules expired, over all datasets and moments. */
+  expired: number;
+  /** Events still visible, over all datasets and moments. */
+  visible: number;
+  /** Events physically removed by pruning. */
+  pruned: number;
+}
+
+/** A clock the differential run moves: the facade's `now` option reads it. */
+export interface MovableClock {
+  ms: number;
+}
+
+/** Generated retention rules: at least one of the two. */
+function arbRetention(ageChoices: number[]): fc.Arbitrary<Retention> {
+  const age = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...ageChoices) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 20 * 365 * 86_400_000 }) },
+  );
+  return fc
+    .record({
+      maxAgeMs: fc.option(age, { nil: undefined }),
+      maxEventsPerStream: fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
+    })
+    .filter((r) => r.maxAgeMs !== undefined || r.maxEventsPerStream !== undefined)
+    .map((r) => {
+      const out: Retention = {};
+      if (r.maxAgeMs !== undefined) out.maxAgeMs = r.maxAgeMs;
+      if (r.maxEventsPerStream !== undefined) out.maxEventsPerStream = r.maxEventsPerStream;
+      return out;
+    });
+}
+
+/**
+ * The differential test of retention (SPEC §9): generated datasets, generated rules (ages cut
+ * at stored timestamps, exactly and one millisecond either side, and per-stream counts), read at
+ * generated moments of a movable clock; queries, `readAfter` pages and stats must equal the core
+ * evaluator over {@link visibleEvents}. Then pruning must change nothing visible, and after the
+ * rules are removed exactly the events that were visible remain.
+ *
+ * @param log a facade whose `now` option reads `clock.ms`
+ */
+export async function runRetentionDifferential(
+  log: EventLog,
+  clock: MovableClock,
+  options: RetentionDifferentialOptions = {},
+): Promise<RetentionDifferentialReport> {
+  const seed = options.seed ?? resolveDifferentialOptions().seed;
+  const queriesPerMoment = options.queriesPerMoment ?? 12;
+  const limits = log.store.limits;
+  const report: RetentionDifferentialReport = {
+    seed,
+    queries: 0,
+    readAfterChecks: 0,
+    statsChecks: 0,
+    expired: 0,
+    visible: 0,
+    pruned: 0,
+  };
+
+  const check = async (
+    stored: EventRecord[],
+    retention: Retention,
+    instanceId: string,
+    g: fc.GeneratorValue,
+  ) => {
+    const now = new Date(clock.ms).toISOString();
+    const visible = visibleEvents(stored, retention, now);
+    report.visible += visible.length;
+    report.expired += stored.length - visible.length;
+    const at = `At now = ${now} with retention ${JSON.stringify(retention)}: `;
+    try {
+      await checkQuery(log, visible, { from: { instance: instanceId }, limit: limits.maxQueryLimit }, limits);
+      for (let i = 0; i < queriesPerMoment; i++) {
+        await checkQuery(log, visible, g(arbQuery, stored, instanceId), limits);
+        report.queries += 1;
+      }
+      const pool = queryPool(stored);
+      for (let i = 0; i < 2; i++) {
+        const after = g(() => fc.constantFrom(0, ...stored.map((e) => e.global_position)));
+        const stream = g(() => fc.option(fc.constantFrom(...pool.streams), { nil: undefined }));
+        const limit = g(fc.integer, { min: 1, max: 40 });
+        await checkReadAfter(
+          log,
+          visible,
+          instanceId,
+          stream === undefined ? { after, limit } : { after, stream, limit },
+          limits,
+        );
+        report.readAfterChecks += 1;
+      }
+      const stats = await log.getInstanceStats(instanceId);
+      if (!stats.success) throw new DifferentialMismatch(`getInstanceStats failed: ${stats.error}`);
+      const { eventCount, streamCount, eventTypes, firstEventAt, lastEventAt } = stats.data;
+      const diffs = diffValues(
+        expectedStats(visible),
+        { eventCount, streamCount, eventTypes, firstEventAt, lastEventAt },
+        'stats',
+      );
+      if (diffs.length > 0) throw new DifferentialMismatch(`Stats differ:\n  ${diffs.join('\n  ')}`);
+      report.statsChecks += 1;
+    } catch (error) {
+      if (error instanceof DifferentialMismatch) throw new DifferentialMismatch(`${at}${error.message}`);
+      throw error;
+    }
+    return visible;
+  };
+
+  const property = fc.asyncProperty(
+    arbEvents({ minLength: 30, maxLength: 90 }),
+    fc.gen(),
+    async (events, g) => {
+      const appendedAt = Date.UTC(2026, 5, 1);
+      clock.ms = appendedAt;
+      const created = await log.createInstance(uniqueName('retention-diff'), 'retention differential');
+      if (!created.success) throw new DifferentialMismatch(`createInstance failed: ${created.error}`);
+      const instanceId = created.data.instance.id;
+      const stored = await appendInChunks(log, instanceId, events, [1, 7, 30]);
+
+      // Moments and ages that cut the data at stored timestamps, exactly and 1 ms either side.
+      const instants = stored.map((e) => Date.parse(e.timestamp));
+      // Moments stay well inside the clock's range (years 0001–9999).
+      const moments = instants.filter((t) => t < Date.UTC(9000, 0, 1)).map((t) => t + 60_000);
+      const nowMs = g(() => fc.constantFrom(appendedAt, ...moments));
+      const ages = instants
+        .map((t) => nowMs - t)
+        .filter((d) => d >= 2)
+        .flatMap((d) => [d - 1, d, d + 1]);
+      const retention = g(() => arbRetention(ages.length > 0 ? ages : [1]));
+      const set = await log.setRetention({ instanceId, ...retention });
+      if (!set.success) throw new DifferentialMismatch(`setRetention failed: ${set.error}`);
+
+      clock.ms = nowMs;
+      await check(stored, retention, instanceId, g);
+      // Later, more has expired.
+      clock.ms = nowMs + g(fc.integer, { min: 1, max: 400 * 86_400_000 });
+      const visible = await check(stored, retention, instanceId, g);
+
+      // Pruning removes exactly what is invisible, and changes nothing visible.
+      const pruned = await log.pruneExpired({ instanceId });
+      if (!pruned.success) throw new DifferentialMismatch(`pruneExpired failed: ${pruned.error}`);
+      if (pruned.data.deletedEvents !== stored.length - visible.length) {
+        throw new DifferentialMismatch(
+          `pruneExpired removed ${pruned.data.deletedEvents} events; ${stored.length - visible.length} were expired.`,
+        );
+      }
+      report.pruned += pruned.data.deletedEvents;
+      await checkQuery(log, visible, { from: { instance: instanceId }, limit: limits.maxQueryLimit }, limits);
+      const cleared = await log.setRetention({ instanceId, maxAgeMs: null, maxEventsPerStream: null });
+      if (!cleared.success) throw new DifferentialMismatch(`setRetention(null) failed: ${cleared.error}`);
+      await checkQuery(log, visible, { from: { instance: instanceId }, limit: limits.maxQueryLimit }, limits);
+      await log.deleteInstance(instanceId);
+    },
+  );
+
+  const details = await fc.check(property, { seed, numRuns: options.runs ?? 6, endOnFailure: true });
+  if (details.failed) {
+    const cause = details.errorInstance;
+    throw new DifferentialMismatch(
+      `Retention differential test failed (seed ${details.seed}, after ${details.numRuns} runs). Replay with EVENTLOG_CONFORMANCE_SEED=${details.seed}.\n\n${cause instanceof Error ? cause.message : String(cause)}`,
     );
   }
   return report;

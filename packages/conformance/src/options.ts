@@ -29,6 +29,8 @@ export const GROUP_NAMES = [
   'transaction',
   'differential',
   'decisions',
+  'lifecycle',
+  'archive',
   'liveSubscriptions',
 ] as const;
 

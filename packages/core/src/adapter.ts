@@ -70,6 +70,19 @@ export interface AdapterCapabilities {
    * `STORAGE_ERROR` (nothing changed).
    */
   lifecycle?: boolean;
+  /**
+   * Archiving (moving events out of the store and back): {@link StorageAdapter.importEvents}
+   * puts events back with their original ids, timestamps, eventIds, tags, sequence numbers and
+   * global positions, and {@link StorageAdapter.removeEvents} removes given events without a
+   * `$system` record. Without it, `eventlog archive` / `restore` refuse (`STORAGE_ERROR`).
+   */
+  archive?: boolean;
+  /**
+   * After {@link StorageAdapter.scrub} resolves, no byte of a deleted key-value entry remains in
+   * the backend's files (crypto-shredding destroys a subject's key with `kv.delete` and then
+   * scrubs). Without it, a destroyed key may linger in free space until the backend reuses it.
+   */
+  secureDelete?: boolean;
 }
 
 /**
@@ -87,8 +100,9 @@ export interface ReadOptions {
  * transaction, serialized with the instance's appends, the adapter:
  * 1. checks `expectedVersion` against the stream's version (its last sequence number, which a
  *    deletion never lowers) and throws a version `CONFLICT` on mismatch (nothing changed);
- * 2. removes the stream's events — all of them, or those with `sequence_number < before` — and
- *    their tags; the stream keeps its version, so its next event is `version + 1`;
+ * 2. removes the stream's events — all of them, or those with `sequence_number < before` — with
+ *    their tags and eventIds (an eventId of a removed event may be appended again); the stream
+ *    keeps its version, so its next event is `version + 1`;
  * 3. appends `record` (stream `$system`, type `$stream.deleted` / `$stream.truncated`, its payload
  *    `{ streamId, before? }` completed with `deletedEvents`), numbered and positioned like any
  *    append, and signals it to watchers as an append.
@@ -102,6 +116,34 @@ export interface StreamRemoval {
   expectedVersion?: { check: VersionCheck; raw: number | string };
   /** The `$system` event recording the removal (payload without `deletedEvents`). */
   record: NewEvent;
+}
+
+/**
+ * Events put back into an instance with their original identity (restoring an archive), by
+ * instance id, in `global_position` order. See {@link StorageAdapter.importEvents}.
+ */
+export interface ImportRequest {
+  instanceId: string;
+  /**
+   * Records as the store returned them (from `readAfter` or `query` without `select`). Their
+   * `instanceId` is ignored: they are stored under {@link ImportRequest.instanceId}.
+   */
+  events: EventRecord[];
+}
+
+/** The outcome of an {@link ImportRequest}. */
+export interface ImportOutcome {
+  /** Events inserted. */
+  imported: number;
+  /** Events already stored (same position, same record id): left as they are. */
+  skipped: number;
+}
+
+/** Events removed by position, without a record (archiving). See {@link StorageAdapter.removeEvents}. */
+export interface RemoveEventsRequest {
+  instanceId: string;
+  /** Global positions of the instance's events to remove; positions not held by it are ignored. */
+  positions: number[];
 }
 
 /** The outcome of a {@link StreamRemoval}. */
@@ -123,6 +165,8 @@ export const DEFAULT_CAPABILITIES: Readonly<Required<AdapterCapabilities>> = Obj
   conditionalAppends: false,
   appendKvWrites: false,
   lifecycle: false,
+  archive: false,
+  secureDelete: false,
 });
 
 /** A new instance, with its id and timestamps already chosen by the facade. */
@@ -307,6 +351,11 @@ export interface CommitSignal {
  * `position` being the last one's), because it read `previous` — the instance's highest position
  * before the commit — under the same lock that orders the instance's appends. The records are
  * shared with the appender's result: treat them as read-only.
+ *
+ * With `capabilities.lifecycle`: an adapter does not attach `committed` to commits of an instance
+ * that has retention rules (an event may be expired the moment it commits — an old timestamp, or
+ * a batch longer than `maxEventsPerStream` — and readers would deliver it without the rule being
+ * applied); readers then read, and reads apply the rules.
  */
 export interface CommittedEvents {
   previous: number;
@@ -373,14 +422,25 @@ export interface StorageAdapter {
   /**
    * Answers a parsed query for one instance (by id). The result follows the DSL semantics exactly
    * (the core evaluator is the oracle); `LIMIT_EXCEEDED` past `maxGroups` / `maxCollectValues`.
+   * With `capabilities.lifecycle`, events expired at `options.now` under the instance's retention
+   * (see `isExpired`) are left out before anything else (filters, totals, aggregations).
    */
   query(instanceId: string, query: QueryNode, limits: Limits, options?: ReadOptions): Promise<QueryResult>;
-  /** Statistics of one instance (by id). */
+  /**
+   * Statistics of one instance (by id). With `capabilities.lifecycle`: over the events that
+   * remain and are visible at `options.now` (counts, types, streams, first/last timestamps).
+   */
   stats(instanceId: string, options?: ReadOptions): Promise<InstanceStats>;
 
-  /** A page of events after a global position, in position order. */
+  /**
+   * A page of events after a global position, in position order. With `capabilities.lifecycle`,
+   * events expired at `request.now` are skipped (not counted in `limit`).
+   */
   readAfter(request: ReadAfterRequest): Promise<EventRecord[]>;
-  /** The highest global position of the instance (0 when empty). */
+  /**
+   * The highest global position among the instance's stored events (0 when empty); expired events
+   * not yet pruned count.
+   */
   headPosition(instanceId: string): Promise<number>;
   /** Calls `listener` after commits (this process's, and other processes' when `crossProcess`). */
   watch(listener: (signal: CommitSignal) => void): Unsubscribe;
@@ -399,6 +459,40 @@ export interface StorageAdapter {
     now: string;
     batchSize: number;
   }): Promise<{ deletedEvents: number }>;
+
+  /**
+   * Restores events with their original identity (with `capabilities.archive`). In one
+   * transaction, serialized with the instance's appends and removals:
+   * 1. `NOT_FOUND` when the instance does not exist;
+   * 2. an event whose `global_position` is already held by a stored event with the same record
+   *    `id` is skipped (so a restore can be run again after a failure); one whose position is held
+   *    by another event (of any instance), whose `(stream_id, sequence_number)` is held in the
+   *    instance, or whose `eventId` the instance already holds is a `CONFLICT` (nothing written);
+   * 3. every other event is inserted exactly as given — `id`, `stream_id`, `event_type`,
+   *    `payload`, `metadata`, `timestamp`, `sequence_number`, `global_position`, `eventId`,
+   *    `tags` — under `instanceId`;
+   * 4. the store's position counter moves to at least the highest imported position (new appends
+   *    get higher positions: positions are never reused), and each stream's version to at least
+   *    its highest imported sequence number;
+   * 5. watchers get a signal (`kind: 'unknown'` or `'append'` without `committed`).
+   * Restored events may lie below positions readers have already passed: live subscribers do not
+   * see them (a projection must be reset to include them).
+   */
+  importEvents?(request: ImportRequest): Promise<ImportOutcome>;
+  /**
+   * Removes the instance's events at the given positions (with `capabilities.archive`), with
+   * their tags and eventIds, in one transaction; writes no `$system` record and keeps each
+   * stream's version. Positions not held by the instance are ignored. `NOT_FOUND` when the
+   * instance does not exist.
+   */
+  removeEvents?(request: RemoveEventsRequest): Promise<{ deletedEvents: number }>;
+  /**
+   * Makes deleted key-value entries unrecoverable from the backend's files (with
+   * `capabilities.secureDelete`). Called after a subject's key is destroyed. SQLite:
+   * `secure_delete` on (freed cells are zeroed) and `wal_checkpoint(TRUNCATE)`, so neither the
+   * database file nor the WAL keeps the old row.
+   */
+  scrub?(): Promise<void>;
 
   /** The key-value store for checkpoints and leases. */
   readonly kv: KeyValueStore;

@@ -335,6 +335,9 @@ export async function handleCommand<State, Command, E extends EventMap = EventMa
   const policy = options.snapshot;
   if (policy !== undefined) checkSnapshotPolicy(policy);
   const upcast = upcastersFor(store, options.upcasters);
+  // A conflict whose actual version is above every event still visible (a deleted or truncated
+  // stream, expired events) tells the stream's real version; see below.
+  let hidden: { read: number; actual: number } | undefined;
   for (let attempt = 0; ; attempt++) {
     const current = await foldStream(
       store,
@@ -366,7 +369,14 @@ export async function handleCommand<State, Command, E extends EventMap = EventMa
     if (due && current.key !== undefined && current.last !== undefined) {
       kvWrites = [snapshotWrite(policy as SnapshotPolicy<State>, current.key, current.state, current.last)];
     }
-    const expectedVersion: ExpectedVersion = current.version === 0 ? 'no_stream' : current.version;
+    // The stream's version counts events that are gone (deleted, truncated, expired): when the
+    // last conflict said the stream is at `actual` and reading again shows nothing newer than
+    // before, the events in between are invisible history, and the command continues after them.
+    const base =
+      hidden !== undefined && hidden.read === current.version && hidden.actual > current.version
+        ? hidden.actual
+        : current.version;
+    const expectedVersion: ExpectedVersion = base === 0 ? 'no_stream' : base;
     try {
       const { events } = await store.appendEvents(
         {
@@ -381,9 +391,11 @@ export async function handleCommand<State, Command, E extends EventMap = EventMa
       let state = current.state;
       for (const event of events) state = decider.evolve(state, upcast.apply(event) as EventRecordOf<E>);
       const last = events[events.length - 1];
-      return { state, version: last === undefined ? current.version : last.sequence_number, events };
+      return { state, version: last === undefined ? base : last.sequence_number, events };
     } catch (error) {
       if (!isVersionConflict(error, streamId) || attempt >= retry.maxRetries) throw error;
+      const actual = (error as EventLogError).details?.actualVersion;
+      hidden = typeof actual === 'number' ? { read: current.version, actual } : undefined;
       await sleep(backoffDelay(attempt, retry));
     }
   }

@@ -99,7 +99,14 @@ export function firstConditionMatch(condition: ConditionSpec, events: Iterable<E
   return first;
 }
 
-function checkVersion(check: StreamVersionCheck, actual: number): void {
+/**
+ * Checks one expected version against a stream's actual version (its last sequence number, 0 when
+ * it has none): `'any'` always passes, `'stream_exists'` needs a version above 0, a number must be
+ * equal. Used by appends ({@link planAppend}) and by stream deletions.
+ *
+ * @throws EventLogError version `CONFLICT` `{ streamId, expectedVersion, actualVersion }`
+ */
+export function checkVersion(check: StreamVersionCheck, actual: number): void {
   const { check: expected, raw, streamId } = check;
   const ok =
     expected.kind === 'any' ||

@@ -10,11 +10,15 @@ import { createEventStore } from './event-store.js';
 import type {
   AppendEventParams,
   AppendEventsParams,
+  DeleteStreamParams,
   Envelope,
   EventMap,
   InstanceUpdate,
   MethodName,
+  PruneExpiredParams,
   Query,
+  SetRetentionParams,
+  TruncateStreamParams,
 } from './model.js';
 
 const randomId = () => globalThis.crypto.randomUUID();
@@ -92,6 +96,28 @@ class EnvelopeLog {
 
   getInstanceStats(instanceId: unknown) {
     return this.run('getInstanceStats', () => this.store.getInstanceStats(instanceId as string));
+  }
+
+  deleteStream(params: unknown) {
+    return this.run('deleteStream', () => this.store.deleteStream(params as DeleteStreamParams));
+  }
+
+  truncateStream(params: unknown) {
+    return this.run('truncateStream', () => this.store.truncateStream(params as TruncateStreamParams));
+  }
+
+  setRetention(params: unknown) {
+    return this.run('setRetention', async () => ({
+      instance: await this.store.setRetention(params as SetRetentionParams),
+    }));
+  }
+
+  pruneExpired(params?: unknown) {
+    return this.run('pruneExpired', () => this.store.pruneExpired(params as PruneExpiredParams));
+  }
+
+  forgetSubject(subject: unknown) {
+    return this.run('forgetSubject', () => this.store.forgetSubject(subject as string));
   }
 
   async close(): Promise<void> {

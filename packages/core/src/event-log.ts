@@ -14,16 +14,25 @@ import type {
   AppendEventsParams,
   Condition,
   DeleteInstanceData,
+  DeleteStreamData,
+  DeleteStreamParams,
   Envelope,
   EventMap,
   EventRecord,
   EventRecordOf,
+  ForgetSubjectData,
+  ForgetSubjectParams,
   Instance,
   InstanceStats,
   InstanceUpdate,
   NewEventInputOf,
+  PruneExpiredData,
+  PruneExpiredParams,
   Query,
   QueryResult,
+  SetRetentionParams,
+  TruncateStreamData,
+  TruncateStreamParams,
 } from './model.js';
 import type { Upcaster } from './upcast.js';
 
@@ -39,8 +48,13 @@ export interface EventLogOptions<E extends EventMap = EventMap> {
   limits?: Partial<Limits>;
   /** Makes request ids (default: random UUIDs). */
   requestId?: () => string;
-  /** The clock (default: `Date.now`); tests may freeze it. */
+  /**
+   * The clock (default: `Date.now`); tests may freeze it. Retention reads at this clock's time:
+   * an event is invisible from the moment this clock says it expired.
+   */
   now?: () => number;
+  /** Events removed per transaction by `pruneExpired` (each batch a short transaction). Default 1000. */
+  pruneBatchSize?: number;
 }
 
 /** Parameters of {@link EventStore.readAfter}. */
@@ -87,6 +101,17 @@ export interface EventStore<E extends EventMap = EventMap> {
   queryEvents(query: Query): Promise<QueryResult>;
   getInstanceStats(instanceId: string): Promise<InstanceStats>;
 
+  /** Removes a stream's events, recording `$stream.deleted` (SPEC §9); see {@link EventLog.deleteStream}. */
+  deleteStream(params: DeleteStreamParams): Promise<DeleteStreamData>;
+  /** Removes a stream's events before a sequence number, recording `$stream.truncated`. */
+  truncateStream(params: TruncateStreamParams): Promise<TruncateStreamData>;
+  /** Sets or removes the instance's retention rules; returns the instance. */
+  setRetention(params: SetRetentionParams): Promise<Instance>;
+  /** Physically removes expired events (of one instance, or all). */
+  pruneExpired(params?: PruneExpiredParams): Promise<PruneExpiredData>;
+  /** Destroys a subject's key (their personal fields read as `"[erased]"`) and records it. */
+  forgetSubject(subject: string | ForgetSubjectParams): Promise<ForgetSubjectData>;
+
   /** Validates and parses a query into its AST (throws `VALIDATION_ERROR` / `LIMIT_EXCEEDED`). */
   parseQuery(query: unknown): QueryNode;
   /** A page of an instance's events after a position, in position order (for live reads). */
@@ -104,8 +129,9 @@ export interface EventStore<E extends EventMap = EventMap> {
 }
 
 /**
- * An event log: the nine methods of the API document plus `close()`. Every method resolves to an
- * {@link Envelope} and never rejects, whatever happens.
+ * An event log: the nine methods of the API document, the lifecycle methods (SPEC §9: stream
+ * deletion, truncation, retention, pruning; erasure of personal data) and `close()`. Every method
+ * resolves to an {@link Envelope} and never rejects, whatever happens.
  *
  * @example
  * const log = createEventLog({ adapter: memoryAdapter() });
@@ -132,6 +158,40 @@ export interface EventLog<E extends EventMap = EventMap> {
   ): Promise<Envelope<'appendEvents', AppendEventsData<EventRecordOf<E>>>>;
   queryEvents(query: Query): Promise<Envelope<'queryEvents', { result: QueryResult }>>;
   getInstanceStats(instanceId: string): Promise<Envelope<'getInstanceStats', InstanceStats>>;
+
+  /**
+   * Removes a stream's events (SPEC §9). The stream keeps its version: its next event is
+   * `version + 1`; positions are never reused. Recorded in the same transaction as a
+   * `$stream.deleted` event (payload `{ streamId, deletedEvents }`) on the `$system` stream.
+   * `expectedVersion` is checked as on appends (`CONFLICT` on mismatch, nothing removed).
+   *
+   * @example await log.deleteStream({ instanceId: 'orders', streamId: 'order-7', expectedVersion: 3 })
+   */
+  deleteStream(params: DeleteStreamParams): Promise<Envelope<'deleteStream', DeleteStreamData>>;
+  /**
+   * Removes a stream's events with `sequence_number < before`, recorded as `$stream.truncated`
+   * (payload `{ streamId, before, deletedEvents }`).
+   */
+  truncateStream(params: TruncateStreamParams): Promise<Envelope<'truncateStream', TruncateStreamData>>;
+  /**
+   * Sets the instance's retention rules (a field left out keeps its rule, `null` removes it);
+   * the instance then shows `retention`. Expired events are invisible from the moment they expire
+   * and are removed by {@link EventLog.pruneExpired}.
+   *
+   * @example await log.setRetention({ instanceId: 'metrics', maxAgeMs: 7 * 86_400_000 })
+   */
+  setRetention(params: SetRetentionParams): Promise<Envelope<'setRetention', { instance: Instance }>>;
+  /** Physically removes expired events, in short batches; of one instance, or of all. */
+  pruneExpired(params?: PruneExpiredParams): Promise<Envelope<'pruneExpired', PruneExpiredData>>;
+  /**
+   * Crypto-shredding: destroys the subject's key, so every personal field of theirs (marked with
+   * `metadata.subject` + `metadata.personal` on append) reads as `"[erased]"` from now on, and
+   * records a `$subject.forgotten` event (payload `{ subjectId }`) in each instance holding their
+   * events.
+   *
+   * @example await log.forgetSubject('customer-42')
+   */
+  forgetSubject(subject: string | ForgetSubjectParams): Promise<Envelope<'forgetSubject', ForgetSubjectData>>;
   /** Resolves when connections and watchers are released. */
   close(): Promise<void>;
 

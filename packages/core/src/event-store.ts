@@ -4,25 +4,43 @@
  * {@link EventLogError}. The envelopes of `createEventLog` are built over it (envelope-log.ts).
  */
 
-import type { CommitSignal, StorageAdapter, Unsubscribe } from './adapter.js';
-import { appendToAdapter, STORAGE_ADAPTER_CONTRACT } from './adapter.js';
+import type { AppendOutcome, CommitSignal, NewEvent, StorageAdapter, Unsubscribe } from './adapter.js';
+import { appendToAdapter, hasCapability, STORAGE_ADAPTER_CONTRACT } from './adapter.js';
 import type { QueryNode } from './dsl/ast.js';
 import { parseQuery } from './dsl/parse.js';
 import { toEnvelopeError } from './envelope.js';
-import { type EventLogError, instanceNotFound, storageError } from './errors.js';
+import { EventLogError, instanceNotFound, storageError } from './errors.js';
 import type { EventLogOptions, EventStore, ReadAfterParams, StoreAppendOptions } from './event-log.js';
+import { STREAM_DELETED, STREAM_TRUNCATED, SUBJECT_FORGOTTEN, SYSTEM_STREAM } from './lifecycle.js';
 import { type Limits, resolveLimits } from './limits.js';
 import type {
   AppendEventData,
   AppendEventsData,
   DeleteInstanceData,
+  DeleteStreamData,
   EventMap,
   EventRecord,
+  ForgetSubjectData,
   Instance,
   InstanceStats,
+  JsonObject,
+  PruneExpiredData,
   QueryResult,
+  TruncateStreamData,
 } from './model.js';
 import { observeStoreOperations } from './observability.js';
+import {
+  assertNoPersonalFields,
+  comparesPayload,
+  decryptRecords,
+  decryptResult,
+  destroySubjectKey,
+  encryptPersonal,
+  personalEventsOf,
+  personalPathsOf,
+  recordPersonalPaths,
+} from './personal-data.js';
+import { SNAPSHOT_NAMESPACE } from './snapshot.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, nowIso } from './timestamp.js';
 import { compileUpcasters, type Upcaster } from './upcast.js';
 import { validateAppendEvent, validateAppendEvents } from './validation/append.js';
@@ -31,6 +49,14 @@ import {
   validateInstanceRef,
   validateInstanceUpdate,
 } from './validation/instance.js';
+import {
+  applyRetentionChange,
+  validateDeleteStream,
+  validateForgetSubject,
+  validatePruneExpired,
+  validateSetRetention,
+  validateTruncateStream,
+} from './validation/lifecycle.js';
 import { validateReadAfter } from './validation/read-after.js';
 
 const randomId = () => globalThis.crypto.randomUUID();
@@ -52,6 +78,12 @@ function safeNow(clock: () => number): number {
 
 /** How many known instance ids a store remembers before it starts over (see `knownIds`). */
 const MAX_KNOWN_IDS = 10_000;
+
+/** Events removed per transaction by `pruneExpired` unless `pruneBatchSize` says otherwise. */
+export const DEFAULT_PRUNE_BATCH_SIZE = 1000;
+
+/** How long the personal paths of an instance are trusted before they are read again, in ms. */
+const PERSONAL_PATHS_TTL_MS = 5000;
 
 class DefaultEventStore implements EventStore<EventMap> {
   readonly adapter: StorageAdapter;
@@ -78,6 +110,9 @@ class DefaultEventStore implements EventStore<EventMap> {
    * trip; it never decides which instance is read.
    */
   private readonly knownIds = new Set<string>();
+  private readonly pruneBatchSize: number;
+  /** Personal paths per instance id, as last read or written by this store (see personal-data.ts). */
+  private readonly personalPaths = new Map<string, { paths: string[]; at: number }>();
 
   constructor(options: EventLogOptions) {
     this.adapter = options.adapter;
@@ -85,6 +120,11 @@ class DefaultEventStore implements EventStore<EventMap> {
     compileUpcasters([options.upcasters]); // throws TypeError for malformed upcasters, at creation
     this.upcasters = Object.freeze([...(options.upcasters ?? [])]);
     this.clock = options.now ?? Date.now;
+    const batch = options.pruneBatchSize ?? DEFAULT_PRUNE_BATCH_SIZE;
+    if (!Number.isSafeInteger(batch) || batch < 1) {
+      throw new TypeError(`createEventLog: pruneBatchSize must be a positive integer, got ${String(batch)}.`);
+    }
+    this.pruneBatchSize = batch;
   }
 
   /**
@@ -175,7 +215,7 @@ class DefaultEventStore implements EventStore<EventMap> {
     return this.guard(async () => {
       // The adapter resolves the instance inside its transaction, because of autoCreateInstance.
       const request = validateAppendEvent(params, { limits: this.limits, now: this.now() });
-      const outcome = await appendToAdapter(this.adapter, request);
+      const outcome = await this.appendWithPersonal(request, undefined, false);
       const event = outcome.events[0];
       if (event === undefined) throw storageError('The storage adapter returned no event for an append.');
       return outcome.duplicate ? { event, duplicate: true } : { event };
@@ -185,24 +225,263 @@ class DefaultEventStore implements EventStore<EventMap> {
   appendEvents(params: unknown, options?: StoreAppendOptions): Promise<AppendEventsData<EventRecord>> {
     return this.guard(async () => {
       const request = validateAppendEvents(params, { limits: this.limits, now: this.now() });
-      const { events, duplicate } = await appendToAdapter(this.adapter, request, options?.kvWrites);
+      const { events, duplicate } = await this.appendWithPersonal(request, options?.kvWrites, true);
       return duplicate ? { events, count: events.length, duplicate: true } : { events, count: events.length };
     });
+  }
+
+  /**
+   * Appends, encrypting the values marked as personal data first (see personal-data.ts): the
+   * caller gets its clear values back; a replayed duplicate is read back decrypted.
+   */
+  private async appendWithPersonal(
+    request: Parameters<typeof appendToAdapter>[1],
+    kvWrites: Parameters<typeof appendToAdapter>[2],
+    batch: boolean,
+  ): Promise<AppendOutcome> {
+    const marked = personalEventsOf(request.events, batch);
+    if (marked.length === 0) return appendToAdapter(this.adapter, request, kvWrites);
+    const kv = this.adapter.kv;
+    const instanceId = (await this.adapter.resolveInstance(request.instance))?.id ?? request.instance;
+    await this.rememberPersonalPaths(
+      instanceId,
+      marked.flatMap((m) => m.mark.paths.map((p) => p.name)),
+    );
+    const clear = new Map<number, JsonObject>();
+    for (const { index, mark } of marked) {
+      const event = request.events[index] as NewEvent;
+      clear.set(index, event.payload);
+      event.payload = structuredClone(event.payload);
+      await encryptPersonal(kv, event, mark);
+    }
+    const outcome = await appendToAdapter(this.adapter, request, kvWrites);
+    if (outcome.duplicate) return { ...outcome, events: await decryptRecords(kv, outcome.events) };
+    const events = outcome.events.map((record, i) => {
+      const payload = clear.get(i);
+      return payload === undefined ? record : { ...record, payload };
+    });
+    return { ...outcome, events };
+  }
+
+  /** Records personal paths of an instance, unless this store knows them already. */
+  private async rememberPersonalPaths(instanceId: string, paths: string[]): Promise<void> {
+    const cached = this.personalPaths.get(instanceId);
+    if (cached !== undefined && paths.every((p) => cached.paths.includes(p))) return;
+    const all = await recordPersonalPaths(this.adapter.kv, instanceId, paths);
+    this.personalPaths.set(instanceId, { paths: all, at: safeNow(this.clock) });
+  }
+
+  /** The personal paths of an instance, read again after {@link PERSONAL_PATHS_TTL_MS}. */
+  private async personalPathsOf(instanceId: string): Promise<string[]> {
+    const now = Date.now();
+    const cached = this.personalPaths.get(instanceId);
+    if (cached !== undefined && now - cached.at < PERSONAL_PATHS_TTL_MS) return cached.paths;
+    const paths = await personalPathsOf(this.adapter.kv, instanceId);
+    if (this.personalPaths.size >= MAX_KNOWN_IDS) this.personalPaths.clear();
+    this.personalPaths.set(instanceId, { paths, at: now });
+    return paths;
   }
 
   queryEvents(query: unknown): Promise<QueryResult> {
     return this.guard(async () => {
       const ast = parseQuery(query, this.limits);
       const instance = await this.resolve(ast.instance);
-      return this.adapter.query(instance.id, ast, this.limits);
+      if (comparesPayload(ast)) assertNoPersonalFields(ast, await this.personalPathsOf(instance.id));
+      const result = await this.adapter.query(instance.id, ast, this.limits, { now: this.now() });
+      return decryptResult(this.adapter.kv, result);
     });
   }
 
   getInstanceStats(instanceId: string): Promise<InstanceStats> {
     return this.guard(async () => {
       const instance = await this.resolve(validateInstanceRef(instanceId));
-      return this.adapter.stats(instance.id);
+      return this.adapter.stats(instance.id, { now: this.now() });
     });
+  }
+
+  /** Refuses a lifecycle method on an adapter without `capabilities.lifecycle`. */
+  private requireLifecycle(method: string): void {
+    if (!hasCapability(this.adapter, 'lifecycle')) {
+      throw storageError(
+        `The ${this.adapter.name} adapter does not support ${method} (it does not declare capabilities.lifecycle); nothing was changed. Use an adapter with stream lifecycle and retention.`,
+      );
+    }
+  }
+
+  /** A record of the log about itself, on the `$system` stream. */
+  private systemRecord(eventType: string, payload: JsonObject): NewEvent {
+    return {
+      id: randomId(),
+      streamId: SYSTEM_STREAM,
+      eventType,
+      payload,
+      metadata: {},
+      timestamp: this.now(),
+    };
+  }
+
+  deleteStream(params: unknown): Promise<DeleteStreamData> {
+    return this.guard(async () => {
+      const removal = validateDeleteStream(params);
+      this.requireLifecycle('deleteStream');
+      const instance = await this.resolve(removal.instance);
+      const { streamId } = removal;
+      const outcome = await (this.adapter.deleteStream as NonNullable<StorageAdapter['deleteStream']>)({
+        instanceId: instance.id,
+        streamId,
+        ...(removal.expectedVersion === undefined ? {} : { expectedVersion: removal.expectedVersion }),
+        record: this.systemRecord(STREAM_DELETED, { streamId }),
+      });
+      return { streamId, deletedEvents: outcome.deletedEvents, version: outcome.version };
+    });
+  }
+
+  truncateStream(params: unknown): Promise<TruncateStreamData> {
+    return this.guard(async () => {
+      const removal = validateTruncateStream(params);
+      this.requireLifecycle('truncateStream');
+      const instance = await this.resolve(removal.instance);
+      const { streamId, before } = removal;
+      const outcome = await (this.adapter.truncateStream as NonNullable<StorageAdapter['truncateStream']>)({
+        instanceId: instance.id,
+        streamId,
+        before,
+        record: this.systemRecord(STREAM_TRUNCATED, { streamId, before }),
+      });
+      return { streamId, deletedEvents: outcome.deletedEvents };
+    });
+  }
+
+  setRetention(params: unknown): Promise<Instance> {
+    return this.guard(async () => {
+      const { instance: ref, ...change } = validateSetRetention(params);
+      this.requireLifecycle('setRetention');
+      const instance = await this.resolve(ref);
+      const retention = applyRetentionChange(instance.retention, change);
+      return this.adapter.updateInstance(instance.id, {
+        retention: retention ?? null,
+        updatedAt: this.now(),
+      });
+    });
+  }
+
+  pruneExpired(params?: unknown): Promise<PruneExpiredData> {
+    return this.guard(async () => {
+      const { instance: ref } = validatePruneExpired(params);
+      this.requireLifecycle('pruneExpired');
+      const instanceId = ref === undefined ? undefined : (await this.resolve(ref)).id;
+      const prune = this.adapter.pruneExpired as NonNullable<StorageAdapter['pruneExpired']>;
+      return prune.call(this.adapter, {
+        ...(instanceId === undefined ? {} : { instanceId }),
+        now: this.now(),
+        batchSize: this.pruneBatchSize,
+      });
+    });
+  }
+
+  forgetSubject(subject: unknown): Promise<ForgetSubjectData> {
+    return this.guard(async () => {
+      const subjectId = validateForgetSubject(subject);
+      const forgotten = await destroySubjectKey(this.adapter.kv, subjectId);
+      if (forgotten) await this.adapter.scrub?.();
+      const recordedIn: string[] = [];
+      for (const instance of await this.adapter.listInstances()) {
+        // Snapshots hold folded state, which may hold the subject's clear values.
+        await this.dropSnapshotsOf(instance, subjectId);
+        if (await this.needsForgottenRecord(instance.id, subjectId)) {
+          await this.adapter.append({
+            instance: instance.id,
+            autoCreate: false,
+            now: this.now(),
+            events: [this.systemRecord(SUBJECT_FORGOTTEN, { subjectId })],
+          });
+          recordedIn.push(instance.id);
+        }
+      }
+      return { subjectId, forgotten, recordedIn };
+    });
+  }
+
+  /**
+   * Deletes the snapshots of the streams holding events of the subject in an instance (all of the
+   * instance's snapshots when there are too many such streams to list).
+   */
+  private async dropSnapshotsOf(instance: Instance, subjectId: string): Promise<void> {
+    let streams: Set<string> | undefined;
+    try {
+      const grouped = await this.adapter.query(
+        instance.id,
+        parseQuery(
+          {
+            from: { instance: instance.id },
+            where: [{ field: 'metadata.subject', operator: 'eq', value: subjectId }],
+            reduce: { type: 'count', groupBy: ['stream_id'] },
+          },
+          this.limits,
+        ),
+        this.limits,
+      );
+      const groups = grouped.aggregation?.groups ?? [];
+      if (groups.length === 0) return;
+      streams = new Set(groups.map((g) => String(g.key.stream_id)));
+    } catch (error) {
+      if (!(EventLogError.isInstance(error) && error.code === 'LIMIT_EXCEEDED')) throw error;
+    }
+    const kv = this.adapter.kv;
+    for (const { key } of await kv.list(SNAPSHOT_NAMESPACE)) {
+      let parts: unknown;
+      try {
+        parts = JSON.parse(key);
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(parts) || (parts[0] !== instance.id && parts[0] !== instance.name)) continue;
+      if (streams === undefined || streams.has(String(parts[1]))) await kv.delete(SNAPSHOT_NAMESPACE, key);
+    }
+  }
+
+  /**
+   * True when an instance holds events of the subject after its last `$subject.forgotten` record
+   * (so calling forgetSubject again records nothing new).
+   */
+  private async needsForgottenRecord(instanceId: string, subjectId: string): Promise<boolean> {
+    const now = this.now();
+    const last = await this.adapter.query(
+      instanceId,
+      parseQuery(
+        {
+          from: { instance: instanceId, stream: SYSTEM_STREAM },
+          where: [
+            { field: 'event_type', operator: 'eq', value: SUBJECT_FORGOTTEN },
+            { field: 'payload.subjectId', operator: 'eq', value: subjectId },
+          ],
+          orderBy: { field: 'global_position', direction: 'desc' },
+          select: ['global_position'],
+          limit: 1,
+        },
+        this.limits,
+      ),
+      this.limits,
+      { now },
+    );
+    const after = (last.events?.[0]?.global_position as number | undefined) ?? 0;
+    const held = await this.adapter.query(
+      instanceId,
+      parseQuery(
+        {
+          from: { instance: instanceId },
+          where: [
+            { field: 'metadata.subject', operator: 'eq', value: subjectId },
+            { field: 'global_position', operator: 'gt', value: after },
+          ],
+          limit: 0,
+        },
+        this.limits,
+      ),
+      this.limits,
+      { now },
+    );
+    return held.total > 0;
   }
 
   parseQuery(query: unknown): QueryNode {
@@ -211,19 +490,21 @@ class DefaultEventStore implements EventStore<EventMap> {
 
   readAfter(params: ReadAfterParams): Promise<EventRecord[]> {
     return this.guard(async () => {
-      const { instance: ref, ...rest } = validateReadAfter(params, this.limits);
+      const { instance: ref, ...checked } = validateReadAfter(params, this.limits);
+      const rest = { ...checked, now: this.now() };
+      const kv = this.adapter.kv;
       // A known id with events after `after`: an instance with this id exists and the reference
       // means it (see `knownIds`).
       if (this.knownIds.has(ref)) {
         const page = await this.adapter.readAfter({ instanceId: ref, ...rest });
-        if (page.length > 0) return page;
+        if (page.length > 0) return decryptRecords(kv, page);
         // Nothing: the instance may be gone (NOT_FOUND) or empty; the reference decides.
         const instance = await this.resolve(ref);
         if (instance.id === ref) return page;
-        return this.adapter.readAfter({ instanceId: instance.id, ...rest });
+        return decryptRecords(kv, await this.adapter.readAfter({ instanceId: instance.id, ...rest }));
       }
       const instance = await this.resolve(ref);
-      return this.adapter.readAfter({ instanceId: instance.id, ...rest });
+      return decryptRecords(kv, await this.adapter.readAfter({ instanceId: instance.id, ...rest }));
     });
   }
 
@@ -246,7 +527,17 @@ class DefaultEventStore implements EventStore<EventMap> {
   watch(listener: (signal: CommitSignal) => void): Unsubscribe {
     if (this.closing !== undefined) throw closedError();
     try {
-      return this.adapter.watch(listener);
+      // Events that carry personal data come back encrypted from the adapter: readers must read
+      // them through readAfter (which decrypts) instead of taking the commit's records.
+      return this.adapter.watch((signal) => {
+        const committed = signal.committed;
+        if (committed?.events.some((e) => e.metadata.personal !== undefined)) {
+          const { committed: _dropped, ...rest } = signal;
+          listener(rest);
+        } else {
+          listener(signal);
+        }
+      });
     } catch (error) {
       throw toEnvelopeError(error);
     }

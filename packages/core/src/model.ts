@@ -41,7 +41,11 @@ export interface Instance {
 /**
  * Retention rules of an instance (SPEC §9). An event is expired — invisible to queries, reads,
  * statistics and subscriptions from that moment, and removed by pruning — when its `timestamp` is
- * more than `maxAgeMs` before now, or when its stream holds `maxEventsPerStream` newer events.
+ * more than `maxAgeMs` before now (`timestamp < now - maxAgeMs`), or when its `sequence_number`
+ * is at most its stream's version minus `maxEventsPerStream` (each stream keeps its last
+ * `maxEventsPerStream` sequence numbers; the version is the last sequence number ever written,
+ * which deletions never lower). Both are integers from 1 to `Number.MAX_SAFE_INTEGER`; see
+ * {@link isExpired} for the one reference rule.
  */
 export interface Retention {
   maxAgeMs?: number;
@@ -175,6 +179,76 @@ export interface AppendEventsParams<TEvent extends NewEventInput = NewEventInput
   autoCreateInstance?: boolean;
 }
 
+/** Parameters of `deleteStream` (SPEC §9). */
+export interface DeleteStreamParams {
+  /** The instance's id or name. */
+  instanceId: string;
+  streamId: string;
+  /** The stream's version the caller expects (as on appends); `CONFLICT` when it differs. */
+  expectedVersion?: ExpectedVersion;
+}
+
+/** Data of `deleteStream`. */
+export interface DeleteStreamData {
+  streamId: string;
+  /** How many events were removed. */
+  deletedEvents: number;
+  /** The stream's version (its last sequence number); its next event is `version + 1`. */
+  version: number;
+}
+
+/** Parameters of `truncateStream` (SPEC §9). */
+export interface TruncateStreamParams {
+  /** The instance's id or name. */
+  instanceId: string;
+  streamId: string;
+  /** Events with `sequence_number < before` are removed (an integer ≥ 1). */
+  before: number;
+}
+
+/** Data of `truncateStream`. */
+export interface TruncateStreamData {
+  streamId: string;
+  deletedEvents: number;
+}
+
+/**
+ * Parameters of `setRetention` (SPEC §9): a field left out keeps its rule, `null` removes it.
+ *
+ * @example { instanceId: 'metrics', maxAgeMs: 30 * 24 * 3600 * 1000, maxEventsPerStream: null }
+ */
+export interface SetRetentionParams {
+  /** The instance's id or name. */
+  instanceId: string;
+  maxAgeMs?: number | null;
+  maxEventsPerStream?: number | null;
+}
+
+/** Parameters of `pruneExpired`: one instance (id or name), or every instance when left out. */
+export interface PruneExpiredParams {
+  instanceId?: string;
+}
+
+/** Data of `pruneExpired`. */
+export interface PruneExpiredData {
+  /** How many expired events were physically removed. */
+  deletedEvents: number;
+}
+
+/** Parameters of `forgetSubject` (crypto-shredding of a data subject's personal fields). */
+export interface ForgetSubjectParams {
+  subjectId: string;
+}
+
+/** Data of `forgetSubject`. */
+export interface ForgetSubjectData {
+  subjectId: string;
+  /** True when the subject had a key, which is now destroyed; false when there was none. */
+  forgotten: boolean;
+  /** The ids of the instances where a `$subject.forgotten` event was recorded. */
+  recordedIn: string[];
+}
+
 /** Fields that can be updated on an instance. `description: null` removes it. */
 export interface InstanceUpdate {
   name?: string;
@@ -275,8 +349,26 @@ export const METHODS = [
   'getInstanceStats',
 ] as const;
 
-/** One of {@link METHODS}. */
-export type MethodName = (typeof METHODS)[number];
+/**
+ * The lifecycle methods (SPEC §9, and erasure of personal data), beside the nine: enveloped as
+ * `eventLog.<method>` and served on the wire with the params object as given.
+ */
+export const LIFECYCLE_METHODS = [
+  'deleteStream',
+  'truncateStream',
+  'setRetention',
+  'pruneExpired',
+  'forgetSubject',
+] as const;
+
+/** One of {@link LIFECYCLE_METHODS}. */
+export type LifecycleMethodName = (typeof LIFECYCLE_METHODS)[number];
+
+/** Every method served on the wire: the nine, then the lifecycle methods. */
+export const WIRE_METHODS = [...METHODS, ...LIFECYCLE_METHODS] as const;
+
+/** One of {@link METHODS} or {@link LIFECYCLE_METHODS}. */
+export type MethodName = (typeof METHODS)[number] | LifecycleMethodName;
 
 interface EnvelopeBase<M extends string> {
   type: `eventLog.${M}`;

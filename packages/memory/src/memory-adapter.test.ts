@@ -66,6 +66,9 @@ describe('memoryAdapter: shape', () => {
       tags: true,
       conditionalAppends: true,
       appendKvWrites: true,
+      lifecycle: true,
+      archive: true,
+      secureDelete: true,
     });
     expect(typeof adapter.transaction).toBe('function');
   });

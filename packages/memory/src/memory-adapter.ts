@@ -15,11 +15,17 @@ import {
   type CommitSignal,
   type ConditionItemSpec,
   type ConditionSpec,
+  checkVersion,
   compileCondition,
   copyEvent,
   copyJson,
+  EventLogError,
   type EventRecord,
+  type ExpectedVersion,
   evaluateQuery,
+  hasRetention,
+  type ImportOutcome,
+  type ImportRequest,
   type Instance,
   type InstanceIdentity,
   type InstancePatch,
@@ -35,10 +41,15 @@ import {
   type QueryNode,
   type QueryResult,
   type ReadAfterRequest,
+  type ReadOptions,
+  type RemoveEventsRequest,
   STORAGE_ADAPTER_CONTRACT,
   type StorageAdapter,
+  type StreamRemoval,
+  type StreamRemovalOutcome,
   storageError,
   type Unsubscribe,
+  visibilityAt,
 } from '@eventlog/core';
 import { MemoryKv } from './memory-kv.js';
 
@@ -58,8 +69,10 @@ interface InstanceState {
   readonly order: number;
   /** All events in `global_position` order. */
   readonly events: EventRecord[];
-  /** Each stream's events in order; a stream's version is its length (sequences have no gaps). */
+  /** Each stream's remaining events in sequence order (a stream with none has no entry). */
   readonly streams: Map<string, EventRecord[]>;
+  /** Each stream's version: its last sequence number ever written (removals never lower it). */
+  readonly versions: Map<string, number>;
   readonly eventIds: Map<string, EventRecord>;
   /** Each event type's events in position order (its count is the length). */
   readonly byType: Map<string, EventRecord[]>;
@@ -67,6 +80,8 @@ interface InstanceState {
   readonly byTag: Map<string, EventRecord[]>;
   firstEventAt: string | null;
   lastEventAt: string | null;
+  /** True when events were removed since `firstEventAt`/`lastEventAt` were computed. */
+  boundsStale: boolean;
 }
 
 const CAPABILITIES: Readonly<AdapterCapabilities> = Object.freeze({
@@ -77,6 +92,9 @@ const CAPABILITIES: Readonly<AdapterCapabilities> = Object.freeze({
   tags: true,
   conditionalAppends: true,
   appendKvWrites: true,
+  lifecycle: true,
+  archive: true,
+  secureDelete: true,
 });
 
 const EMPTY: readonly EventRecord[] = Object.freeze([]);
@@ -89,7 +107,13 @@ function copyInstance(instance: Instance): Instance {
     updatedAt: instance.updatedAt,
   };
   if (instance.description !== undefined) out.description = instance.description;
+  if (instance.retention !== undefined) out.retention = { ...instance.retention };
   return out;
+}
+
+/** Index of the first event with `global_position >= position` (events are in position order). */
+function firstAtOrAfter(events: readonly EventRecord[], position: number): number {
+  return firstAfter(events, position - 1);
 }
 
 /** Index of the first event with `global_position > after` (events are in position order). */
@@ -102,13 +126,6 @@ function firstAfter(events: readonly EventRecord[], after: number): number {
     else lo = mid + 1;
   }
   return lo;
-}
-
-/** Appends `record` to the list of `key` in `index`. */
-function addTo(index: Map<string, EventRecord[]>, key: string, record: EventRecord): void {
-  const list = index.get(key);
-  if (list === undefined) index.set(key, [record]);
-  else list.push(record);
 }
 
 /**
@@ -211,12 +228,109 @@ class MemoryAdapter implements StorageAdapter {
       order: this.created++,
       events: [],
       streams: new Map(),
+      versions: new Map(),
       eventIds: new Map(),
       byType: new Map(),
       byTag: new Map(),
       firstEventAt: null,
       lastEventAt: null,
+      boundsStale: false,
     };
+  }
+
+  /** The events of `source` visible at `now` under the instance's retention (all without rules). */
+  private visible(
+    state: InstanceState,
+    source: readonly EventRecord[],
+    now: string | undefined,
+  ): readonly EventRecord[] {
+    const retention = state.instance.retention;
+    if (now === undefined || !hasRetention(retention)) return source;
+    const keep = visibilityAt(retention, now, (stream) => state.versions.get(stream) ?? 0);
+    return source.filter(keep);
+  }
+
+  /** Recomputes the first and last timestamps after removals. */
+  private bounds(state: InstanceState): { first: string | null; last: string | null } {
+    if (state.boundsStale) {
+      let first: string | null = null;
+      let last: string | null = null;
+      for (const { timestamp: ts } of state.events) {
+        if (first === null || ts < first) first = ts;
+        if (last === null || ts > last) last = ts;
+      }
+      state.firstEventAt = first;
+      state.lastEventAt = last;
+      state.boundsStale = false;
+    }
+    return { first: state.firstEventAt, last: state.lastEventAt };
+  }
+
+  /**
+   * Removes the instance's events that `remove` selects, from every index, in one synchronous
+   * step; stream versions stay. Returns how many were removed.
+   */
+  private dropEvents(state: InstanceState, remove: (e: EventRecord) => boolean, limit = Infinity): number {
+    const gone = new Set<EventRecord>();
+    for (const e of state.events) {
+      if (gone.size >= limit) break;
+      if (remove(e)) gone.add(e);
+    }
+    if (gone.size === 0) return 0;
+    const keep = (e: EventRecord) => !gone.has(e);
+    const filterInPlace = (list: EventRecord[]) => {
+      let j = 0;
+      for (const e of list) if (keep(e)) list[j++] = e;
+      list.length = j;
+    };
+    filterInPlace(state.events);
+    const touchedStreams = new Set<string>();
+    const touchedTypes = new Set<string>();
+    const touchedTags = new Set<string>();
+    for (const e of gone) {
+      touchedStreams.add(e.stream_id);
+      touchedTypes.add(e.event_type);
+      for (const tag of e.tags ?? []) touchedTags.add(tag);
+      if (e.eventId !== undefined && state.eventIds.get(e.eventId) === e) state.eventIds.delete(e.eventId);
+    }
+    const prune = (index: Map<string, EventRecord[]>, keys: Set<string>) => {
+      for (const key of keys) {
+        const list = index.get(key);
+        if (list === undefined) continue;
+        filterInPlace(list);
+        if (list.length === 0) index.delete(key);
+      }
+    };
+    prune(state.streams, touchedStreams);
+    prune(state.byType, touchedTypes);
+    prune(state.byTag, touchedTags);
+    state.boundsStale = true;
+    return gone.size;
+  }
+
+  /**
+   * Adds a stored record at the end of every index (its position and sequence are free; importEvents
+   * sorts the touched lists afterwards).
+   */
+  private index(state: InstanceState, record: EventRecord): void {
+    const add = (index: Map<string, EventRecord[]>, key: string) => {
+      const list = index.get(key);
+      if (list === undefined) index.set(key, [record]);
+      else list.push(record);
+    };
+    state.events.push(record);
+    add(state.streams, record.stream_id);
+    if (record.sequence_number > (state.versions.get(record.stream_id) ?? 0)) {
+      state.versions.set(record.stream_id, record.sequence_number);
+    }
+    if (record.eventId !== undefined) state.eventIds.set(record.eventId, record);
+    add(state.byType, record.event_type);
+    if (record.tags !== undefined) for (const tag of record.tags) add(state.byTag, tag);
+    if (!state.boundsStale) {
+      const ts = record.timestamp;
+      if (state.firstEventAt === null || ts < state.firstEventAt) state.firstEventAt = ts;
+      if (state.lastEventAt === null || ts > state.lastEventAt) state.lastEventAt = ts;
+    }
   }
 
   private register(state: InstanceState): void {
@@ -278,6 +392,8 @@ class MemoryAdapter implements StorageAdapter {
     if (name !== undefined) next.name = name;
     if (patch.description === null) delete next.description;
     else if (patch.description !== undefined) next.description = patch.description;
+    if (patch.retention === null) delete next.retention;
+    else if (patch.retention !== undefined) next.retention = { ...patch.retention };
     if (next.name !== current.name) {
       this.byName.delete(current.name);
       this.byName.set(next.name, state);
@@ -319,7 +435,7 @@ class MemoryAdapter implements StorageAdapter {
     }
     const versions = new Map<string, number>();
     for (const e of request.events) {
-      if (!versions.has(e.streamId)) versions.set(e.streamId, state.streams.get(e.streamId)?.length ?? 0);
+      if (!versions.has(e.streamId)) versions.set(e.streamId, state.versions.get(e.streamId) ?? 0);
     }
     const conditionMatch =
       request.condition === undefined ? undefined : firstConditionMatchIn(state, request.condition);
@@ -351,40 +467,64 @@ class MemoryAdapter implements StorageAdapter {
     const previous = state.events[state.events.length - 1]?.global_position ?? 0;
     if (create) this.register(state);
     this.position = position;
-    for (const record of stored) {
-      state.events.push(record);
-      let stream = state.streams.get(record.stream_id);
-      if (stream === undefined) {
-        stream = [];
-        state.streams.set(record.stream_id, stream);
-      }
-      stream.push(record);
-      if (record.eventId !== undefined) state.eventIds.set(record.eventId, record);
-      addTo(state.byType, record.event_type, record);
-      if (record.tags !== undefined) for (const tag of record.tags) addTo(state.byTag, tag, record);
-      const ts = record.timestamp;
-      if (state.firstEventAt === null || ts < state.firstEventAt) state.firstEventAt = ts;
-      if (state.lastEventAt === null || ts > state.lastEventAt) state.lastEventAt = ts;
-    }
+    for (const record of stored) this.index(state, record);
     if (kvWrites !== undefined) this.kvStore.applyWrites(kvWrites);
     // `returned` are the caller's objects, never the store's copies: a listener cannot corrupt it.
-    this.notify({ kind: 'append', instanceId, position, committed: { previous, events: returned } });
+    // Under retention an event may be expired the moment it commits: readers then read (and the
+    // read applies the rules) instead of taking the commit's records.
+    this.notify(
+      hasRetention(state.instance.retention)
+        ? { kind: 'append', instanceId, position }
+        : { kind: 'append', instanceId, position, committed: { previous, events: returned } },
+    );
     return { events: returned, duplicate: false };
   }
 
-  async query(instanceId: string, query: QueryNode, limits: Limits): Promise<QueryResult> {
+  async query(
+    instanceId: string,
+    query: QueryNode,
+    limits: Limits,
+    options?: ReadOptions,
+  ): Promise<QueryResult> {
     this.assertOpen();
     const state = this.stateOf(instanceId);
-    if (query.stream === undefined) return evaluateQuery(state.events, query, limits);
+    if (query.stream === undefined)
+      return evaluateQuery(this.visible(state, state.events, options?.now), query, limits);
     // The stream's own array: the evaluator never scans the instance's other streams.
-    return evaluateQuery(state.streams.get(query.stream) ?? EMPTY, { ...query, stream: undefined }, limits);
+    const stream = state.streams.get(query.stream) ?? EMPTY;
+    return evaluateQuery(this.visible(state, stream, options?.now), { ...query, stream: undefined }, limits);
   }
 
-  async stats(instanceId: string): Promise<InstanceStats> {
+  async stats(instanceId: string, options?: ReadOptions): Promise<InstanceStats> {
     this.assertOpen();
     const state = this.stateOf(instanceId);
+    const { instance } = state;
+    const counts = new Map<string, number>();
+    let eventCount: number;
+    let streamCount: number;
+    let firstEventAt: string | null;
+    let lastEventAt: string | null;
+    if (options?.now !== undefined && hasRetention(instance.retention)) {
+      const visible = this.visible(state, state.events, options.now);
+      const streams = new Set<string>();
+      firstEventAt = null;
+      lastEventAt = null;
+      for (const e of visible) {
+        counts.set(e.event_type, (counts.get(e.event_type) ?? 0) + 1);
+        streams.add(e.stream_id);
+        if (firstEventAt === null || e.timestamp < firstEventAt) firstEventAt = e.timestamp;
+        if (lastEventAt === null || e.timestamp > lastEventAt) lastEventAt = e.timestamp;
+      }
+      eventCount = visible.length;
+      streamCount = streams.size;
+    } else {
+      for (const [type, { length }] of state.byType) counts.set(type, length);
+      eventCount = state.events.length;
+      streamCount = state.streams.size;
+      ({ first: firstEventAt, last: lastEventAt } = this.bounds(state));
+    }
     const eventTypes: Record<string, number> = {};
-    for (const [type, { length: count }] of state.byType) {
+    for (const [type, count] of counts) {
       // defineProperty keeps an event type named "__proto__" as an ordinary key.
       Object.defineProperty(eventTypes, type, {
         value: count,
@@ -393,15 +533,14 @@ class MemoryAdapter implements StorageAdapter {
         configurable: true,
       });
     }
-    const { instance } = state;
     return {
       instanceId: instance.id,
       name: instance.name,
-      eventCount: state.events.length,
-      streamCount: state.streams.size,
+      eventCount,
+      streamCount,
       eventTypes,
-      firstEventAt: state.firstEventAt,
-      lastEventAt: state.lastEventAt,
+      firstEventAt,
+      lastEventAt,
       createdAt: instance.createdAt,
       updatedAt: instance.updatedAt,
     };
@@ -412,12 +551,188 @@ class MemoryAdapter implements StorageAdapter {
     const state = this.stateOf(request.instanceId);
     const source = request.stream === undefined ? state.events : (state.streams.get(request.stream) ?? EMPTY);
     const predicate = request.where === undefined ? undefined : compileCondition(request.where);
+    const retention = state.instance.retention;
+    const alive =
+      request.now === undefined || !hasRetention(retention)
+        ? undefined
+        : visibilityAt(retention, request.now, (stream) => state.versions.get(stream) ?? 0);
     const out: EventRecord[] = [];
     for (let i = firstAfter(source, request.after); i < source.length && out.length < request.limit; i++) {
       const record = source[i] as EventRecord;
+      if (alive !== undefined && !alive(record)) continue;
       if (predicate === undefined || predicate(record)) out.push(copyEvent(record));
     }
     return out;
+  }
+
+  async deleteStream(removal: StreamRemoval): Promise<StreamRemovalOutcome> {
+    return this.removeFromStream(removal, () => true);
+  }
+
+  async truncateStream(removal: StreamRemoval & { before: number }): Promise<StreamRemovalOutcome> {
+    const { before } = removal;
+    return this.removeFromStream(removal, (e) => e.sequence_number < before);
+  }
+
+  /** Removes a stream's events that `remove` selects and records it, in one synchronous step. */
+  private removeFromStream(
+    removal: StreamRemoval,
+    remove: (e: EventRecord) => boolean,
+  ): StreamRemovalOutcome {
+    this.assertOpen();
+    const state = this.stateOf(removal.instanceId);
+    const { streamId } = removal;
+    const version = state.versions.get(streamId) ?? 0;
+    if (removal.expectedVersion !== undefined) {
+      const { check, raw } = removal.expectedVersion;
+      checkVersion({ streamId, check, raw: raw as ExpectedVersion }, version);
+    }
+    const stream = state.streams.get(streamId) ?? EMPTY;
+    const doomed = new Set(stream.filter(remove));
+    const deletedEvents = this.dropEvents(state, (e) => doomed.has(e), doomed.size);
+    // The record: the next event of `$system`, at the next position.
+    const { record } = removal;
+    const previous = state.events[state.events.length - 1]?.global_position ?? 0;
+    const sequence = (state.versions.get(record.streamId) ?? 0) + 1;
+    const position = ++this.position;
+    const payload = { ...copyJson(record.payload), deletedEvents };
+    const stored = newEventRecord(
+      { ...record, payload, metadata: copyJson(record.metadata) },
+      state.instance.id,
+      sequence,
+      position,
+    );
+    this.index(state, stored);
+    const event = copyEvent(stored);
+    this.notify(
+      hasRetention(state.instance.retention)
+        ? { kind: 'append', instanceId: state.instance.id, position }
+        : {
+            kind: 'append',
+            instanceId: state.instance.id,
+            position,
+            committed: { previous, events: [copyEvent(stored)] },
+          },
+    );
+    return { deletedEvents, version, event };
+  }
+
+  async pruneExpired(request: {
+    instanceId?: string;
+    now: string;
+    batchSize: number;
+  }): Promise<{ deletedEvents: number }> {
+    this.assertOpen();
+    const states =
+      request.instanceId === undefined ? [...this.byId.values()] : [this.stateOf(request.instanceId)];
+    let deletedEvents = 0;
+    for (const state of states) {
+      for (;;) {
+        // Each batch is one synchronous step; other callers run between batches.
+        if (this.closed || this.byId.get(state.instance.id) !== state) break;
+        const retention = state.instance.retention;
+        if (!hasRetention(retention)) break;
+        const alive = visibilityAt(retention, request.now, (stream) => state.versions.get(stream) ?? 0);
+        const removed = this.dropEvents(state, (e) => !alive(e), request.batchSize);
+        deletedEvents += removed;
+        if (removed < request.batchSize) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    return { deletedEvents };
+  }
+
+  async importEvents(request: ImportRequest): Promise<ImportOutcome> {
+    this.assertOpen();
+    const state = this.stateOf(request.instanceId);
+    const instanceId = state.instance.id;
+    const fresh: EventRecord[] = [];
+    let skipped = 0;
+    const positions = new Set<number>();
+    const sequences = new Set<string>();
+    const eventIds = new Set<string>();
+    const held = new Map<string, Set<number>>();
+    const heldSequences = (stream: string) => {
+      let set = held.get(stream);
+      if (set === undefined) {
+        set = new Set((state.streams.get(stream) ?? EMPTY).map((e) => e.sequence_number));
+        held.set(stream, set);
+      }
+      return set;
+    };
+    const conflict = (message: string) =>
+      new EventLogError('CONFLICT', `${message}; nothing was imported.`, {
+        details: { reason: 'import_conflict' },
+      });
+    for (const e of request.events) {
+      const holder = this.holderOf(e.global_position);
+      if (holder !== undefined) {
+        if (holder.id === e.id) {
+          skipped++;
+          continue;
+        }
+        throw conflict(`Position ${e.global_position} is already held by another event`);
+      }
+      if (positions.has(e.global_position))
+        throw conflict(`Position ${e.global_position} appears twice in the import`);
+      const seqKey = `${e.stream_id}\u0000${e.sequence_number}`;
+      if (sequences.has(seqKey) || heldSequences(e.stream_id).has(e.sequence_number)) {
+        throw conflict(
+          `Stream ${JSON.stringify(e.stream_id)} already holds sequence number ${e.sequence_number}`,
+        );
+      }
+      if (e.eventId !== undefined && (eventIds.has(e.eventId) || state.eventIds.has(e.eventId))) {
+        throw conflict(`The instance already holds eventId ${JSON.stringify(e.eventId)}`);
+      }
+      positions.add(e.global_position);
+      sequences.add(seqKey);
+      if (e.eventId !== undefined) eventIds.add(e.eventId);
+      fresh.push({ ...copyEvent(e), instanceId });
+    }
+    // Commit: nothing can fail from here. Append to every index, then sort what was touched once.
+    let highest = 0;
+    const streams = new Set<string>();
+    const types = new Set<string>();
+    const tags = new Set<string>();
+    for (const record of fresh) {
+      this.index(state, record);
+      streams.add(record.stream_id);
+      types.add(record.event_type);
+      for (const tag of record.tags ?? []) tags.add(tag);
+      if (record.global_position > highest) highest = record.global_position;
+    }
+    if (fresh.length > 0) {
+      const byPos = (a: EventRecord, b: EventRecord) => a.global_position - b.global_position;
+      state.events.sort(byPos);
+      for (const stream of streams)
+        state.streams.get(stream)?.sort((a, b) => a.sequence_number - b.sequence_number);
+      for (const type of types) state.byType.get(type)?.sort(byPos);
+      for (const tag of tags) state.byTag.get(tag)?.sort(byPos);
+    }
+    if (highest > this.position) this.position = highest;
+    if (fresh.length > 0) this.notify({ kind: 'append', instanceId, position: highest });
+    return { imported: fresh.length, skipped };
+  }
+
+  /** The stored event at a global position, in any instance. */
+  private holderOf(position: number): EventRecord | undefined {
+    for (const state of this.byId.values()) {
+      const found = state.events[firstAtOrAfter(state.events, position)];
+      if (found?.global_position === position) return found;
+    }
+    return undefined;
+  }
+
+  async removeEvents(request: RemoveEventsRequest): Promise<{ deletedEvents: number }> {
+    this.assertOpen();
+    const state = this.stateOf(request.instanceId);
+    const positions = new Set(request.positions);
+    return { deletedEvents: this.dropEvents(state, (e) => positions.has(e.global_position)) };
+  }
+
+  async scrub(): Promise<void> {
+    // Deleted keys are gone from the maps at once; nothing is kept elsewhere.
+    this.assertOpen();
   }
 
   async headPosition(instanceId: string): Promise<number> {

@@ -34,5 +34,6 @@ export {
   type ProjectionState,
   type ProjectionStatus,
   projection,
+  type StreamRemovalHandler,
 } from './projection.js';
 export { LEASE_NAMESPACE, type LeaseOptions, type LeaseRecord, ProjectionLease } from './projection-lease.js';

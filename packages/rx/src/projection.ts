@@ -29,7 +29,12 @@ import {
   type EventRecordOf,
   type EventStore,
   type KeyValueStore,
+  STREAM_DELETED,
+  STREAM_TRUNCATED,
   type StoredValue,
+  type StreamRemovalInfo,
+  SYSTEM_STREAM,
+  streamRemovalOf,
   type Upcaster,
   upcastersFor,
 } from '@eventlog/core';
@@ -85,6 +90,15 @@ export type ProjectionHandler<E extends EventMap = EventMap, TDriver = unknown> 
   context: ProjectionContext<TDriver>,
 ) => void | Promise<void>;
 
+/**
+ * A projection's reaction to a stream's removal (SPEC §9): the `$stream.deleted` /
+ * `$stream.truncated` record, read, in its place among the events (same batch, same transaction).
+ */
+export type StreamRemovalHandler<TDriver = unknown> = (
+  removal: StreamRemovalInfo,
+  context: ProjectionContext<TDriver>,
+) => void | Promise<void>;
+
 /** Lease tuning of {@link ProjectionOptions}. */
 export interface ProjectionLeaseOptions {
   /**
@@ -117,6 +131,21 @@ export interface ProjectionOptions<E extends EventMap = EventMap, TDriver = unkn
    * then `upcasters`); a throw or rejection (an upcaster's too) stops the projection.
    */
   handler: ProjectionHandler<E, TDriver>;
+  /**
+   * Called, instead of `handler`, for each `$stream.deleted` record (SPEC §9) — of the projection's
+   * stream when it has `stream`, of any stream otherwise — in order with the other events, in the
+   * same transaction: drop what the read model keeps for `removal.streamId`. With it, the
+   * projection also reads these records when `stream` or `where` would leave them out (it then
+   * reads the instance with the filters as a `where`, so it cannot use the stream's own index).
+   *
+   * @example onStreamDeleted: ({ streamId }, { kv }) => kv.delete('carts', streamId)
+   */
+  onStreamDeleted?: StreamRemovalHandler<TDriver>;
+  /**
+   * Called, instead of `handler`, for each `$stream.truncated` record: the stream's events with
+   * `sequence_number < removal.before` are gone. As {@link ProjectionOptions.onStreamDeleted}.
+   */
+  onStreamTruncated?: StreamRemovalHandler<TDriver>;
   /** Upcasters of this projection, applied after (and overriding) the log's. `where` sees the stored form. */
   upcasters?: readonly Upcaster<E>[];
   /**
@@ -246,6 +275,48 @@ function checkOptions(options: ProjectionOptions<EventMap, unknown>): void {
   if (typeof options.handler !== 'function') {
     throw new TypeError('projection: handler must be a function (event, context) => void | Promise<void>.');
   }
+}
+
+/** All of `conditions` hold (the DSL has `or` and `not`; an `and` is the negation of the `or` of negations). */
+function allOf(conditions: Condition[]): Condition {
+  if (conditions.length === 1) return conditions[0] as Condition;
+  return { not: { or: conditions.map((c) => ({ not: c })) } };
+}
+
+/**
+ * What a projection's reader reads: its `stream` and `where`, widened when it has removal hooks so
+ * that the `$stream.*` records they want come through as well.
+ */
+export function projectionFilter(options: {
+  stream?: string | undefined;
+  where?: Condition[] | undefined;
+  onStreamDeleted?: unknown;
+  onStreamTruncated?: unknown;
+}): { stream?: string; where?: Condition[] } {
+  const types = [
+    ...(options.onStreamDeleted === undefined ? [] : [STREAM_DELETED]),
+    ...(options.onStreamTruncated === undefined ? [] : [STREAM_TRUNCATED]),
+  ];
+  const own: Condition[] = [
+    ...(options.stream === undefined
+      ? []
+      : [{ field: 'stream_id', operator: 'eq' as const, value: options.stream }]),
+    ...(options.where ?? []),
+  ];
+  if (types.length === 0 || own.length === 0) {
+    const out: { stream?: string; where?: Condition[] } = {};
+    if (options.stream !== undefined) out.stream = options.stream;
+    if (options.where !== undefined) out.where = options.where;
+    return out;
+  }
+  const removals: Condition[] = [
+    { field: 'stream_id', operator: 'eq', value: SYSTEM_STREAM },
+    { field: 'event_type', operator: 'in', value: types },
+    ...(options.stream === undefined
+      ? []
+      : [{ field: 'payload.streamId', operator: 'eq' as const, value: options.stream }]),
+  ];
+  return { where: [{ or: [allOf(own), allOf(removals)] }] };
 }
 
 function positiveMs(value: number | undefined, fallback: number, name: string): number {
@@ -530,11 +601,12 @@ export class DefaultProjection<E extends EventMap, TDriver> implements Projectio
         if (this.endTerm === finish) this.endTerm = undefined;
         resolve(end);
       };
+      const filter = projectionFilter(this.options);
       const reader = new LiveReader({
         store: this.store as never,
         instance: this.options.instance,
-        stream: this.options.stream,
-        where: this.options.where,
+        stream: filter.stream,
+        where: filter.where,
         after: this.status.position,
         pageSize: this.batchSize,
         deliver: (page) => {
@@ -573,11 +645,36 @@ export class DefaultProjection<E extends EventMap, TDriver> implements Projectio
     return { kind: 'failed', error };
   }
 
+  /** Hands one event to the removal hook it calls for, else to the handler. */
+  private async handle(event: EventRecord, context: ProjectionContext<TDriver>): Promise<void> {
+    const { onStreamDeleted, onStreamTruncated } = this.options;
+    if (
+      event.stream_id === SYSTEM_STREAM &&
+      (onStreamDeleted !== undefined || onStreamTruncated !== undefined)
+    ) {
+      const removal = streamRemovalOf(event);
+      const hook =
+        removal?.kind === 'deleted'
+          ? onStreamDeleted
+          : removal?.kind === 'truncated'
+            ? onStreamTruncated
+            : undefined;
+      if (removal !== undefined && hook !== undefined) {
+        // A projection of one stream reacts to that stream's removals only.
+        if (this.options.stream === undefined || removal.streamId === this.options.stream) {
+          await hook(removal, context);
+        }
+        return;
+      }
+    }
+    const handler = this.options.handler as ProjectionHandler<EventMap, TDriver>;
+    await handler(this.upcast.apply(event), context);
+  }
+
   /** Handles one batch and writes its checkpoint; see the module comment. */
   private async deliver(page: readonly EventRecord[], token: number): Promise<void> {
     if (token !== this.token) throw new Interrupt({ kind: 'stopped' });
     if (!this.lease.held) throw new Interrupt({ kind: 'leaseLost' });
-    const handler = this.options.handler as ProjectionHandler<EventMap, TDriver>;
     const last = (page[page.length - 1] as EventRecord).global_position;
 
     if (this.transactional) {
@@ -587,7 +684,7 @@ export class DefaultProjection<E extends EventMap, TDriver> implements Projectio
           // Stopping mid-batch rolls the batch back; it is handled again after the next start.
           if (token !== this.token) throw new Interrupt({ kind: 'stopped' });
           try {
-            await handler(this.upcast.apply(event), context);
+            await this.handle(event, context);
           } catch (error) {
             throw new HandlerFailure(error, event);
           }
@@ -614,7 +711,7 @@ export class DefaultProjection<E extends EventMap, TDriver> implements Projectio
         break;
       }
       try {
-        await handler(this.upcast.apply(event), context);
+        await this.handle(event, context);
       } catch (error) {
         failure = new HandlerFailure(error, event);
         break;

@@ -6,6 +6,7 @@
 
 import { createEventLog, type Limits, type StorageAdapter } from '@eventlog/core';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { registerLifecycleLiveTests } from './lifecycle-live-tests.js';
 import { registerLiveEventsTests } from './live-events-tests.js';
 import type { LiveGroupOptions, LiveTestContext } from './live-harness.js';
 import { registerLiveQueryTests } from './live-query-tests.js';
@@ -26,6 +27,7 @@ export function registerLiveSubscriptionTests(
   describe('liveEvents', () => registerLiveEventsTests(context, options));
   describe('liveQuery', () => registerLiveQueryTests(context, options));
   describe('projection', () => registerProjectionTests(context, options));
+  describe('lifecycle', () => registerLifecycleLiveTests(context, options));
 }
 
 /** Options of {@link describeLiveSubscriptions}. */

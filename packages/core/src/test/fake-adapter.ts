@@ -10,6 +10,7 @@ import type {
   InstancePatch,
   NewInstance,
   ReadAfterRequest,
+  ReadOptions,
   StorageAdapter,
 } from '../adapter.js';
 import { planAppend } from '../append-plan.js';
@@ -131,8 +132,13 @@ export function fakeAdapter() {
       for (const l of listeners) l({ kind: 'append', instanceId: id, position });
       return { events: stored, duplicate: false };
     },
-    async query(instanceId: string, query: QueryNode, limits: Limits): Promise<QueryResult> {
-      record('query', instanceId, query, limits);
+    async query(
+      instanceId: string,
+      query: QueryNode,
+      limits: Limits,
+      options?: ReadOptions,
+    ): Promise<QueryResult> {
+      record('query', instanceId, query, limits, options);
       const matches = events.filter((e) => e.instanceId === instanceId);
       return {
         events: matches.slice(query.offset, query.offset + query.limit),
@@ -141,8 +147,8 @@ export function fakeAdapter() {
         offset: query.offset,
       };
     },
-    async stats(instanceId: string): Promise<InstanceStats> {
-      record('stats', instanceId);
+    async stats(instanceId: string, options?: ReadOptions): Promise<InstanceStats> {
+      record('stats', instanceId, options);
       const instance = byId(instanceId);
       return {
         instanceId,

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { AppendRequest, NewEvent, StreamVersionCheck, VersionCheck } from '../adapter.js';
 import { limitExceeded } from '../errors.js';
 import { toSizedJsonObject } from '../json.js';
+import { isReservedName } from '../lifecycle.js';
 import type { Limits } from '../limits.js';
 import type { ExpectedVersion, JsonObject } from '../model.js';
 import { normalizeTimestamp } from '../timestamp.js';
@@ -270,6 +271,14 @@ function pickSpelling(
 
 const EMPTY_OBJECT_BYTES = 2; // '{}'
 
+/** The error of a reserved name in a user append (SPEC §9). */
+function reserved(path: string, value: string, plural: string) {
+  return invalid(
+    path,
+    `${JSON.stringify(value)} is reserved: ${plural} starting with "$" are written only by the log itself (the $system stream records deletions); choose a name without the leading "$"`,
+  );
+}
+
 /** Builds one NewEvent from a shape-checked input; its byte size goes to `size.bytes`. */
 function buildEvent(
   input: EventShape,
@@ -289,6 +298,8 @@ function buildEvent(
       'is required; give eventType (or event_type), a string of 1–200 characters',
     );
   }
+  if (isReservedName(streamId)) throw reserved(`${prefix}streamId`, streamId, 'stream ids');
+  if (isReservedName(eventType)) throw reserved(`${prefix}eventType`, eventType, 'event types');
   let payload: JsonObject = {};
   let bytes = 2 * EMPTY_OBJECT_BYTES;
   if (input.payload !== undefined) {

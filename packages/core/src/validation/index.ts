@@ -9,6 +9,7 @@ export * from './boundaries.js';
 export * from './instance.js';
 export * from './issues.js';
 export * from './json-schema.js';
+export * from './lifecycle.js';
 export * from './names.js';
 export * from './read-after.js';
 export * from './schema.js';

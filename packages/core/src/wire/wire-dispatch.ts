@@ -8,12 +8,17 @@ import type { EventLog } from '../event-log.js';
 import {
   type AppendEventParams,
   type AppendEventsParams,
+  type DeleteStreamParams,
   type Envelope,
   type EventMap,
+  type ForgetSubjectParams,
   type InstanceUpdate,
-  METHODS,
   type MethodName,
+  type PruneExpiredParams,
   type Query,
+  type SetRetentionParams,
+  type TruncateStreamParams,
+  WIRE_METHODS,
 } from '../model.js';
 import { nowIso } from '../timestamp.js';
 import { describeValue, invalid } from '../validation/issues.js';
@@ -47,15 +52,21 @@ const WIRE_HANDLERS: Record<MethodName, WireHandler> = {
   queryEvents: (log, p) => log.queryEvents(wireParams(p, ['query'], 'queryEvents').query as Query),
   getInstanceStats: (log, p) =>
     log.getInstanceStats(wireParams(p, ['instanceId'], 'getInstanceStats').instanceId as string),
+  // The lifecycle params are validated in full (unknown keys included) by the store.
+  deleteStream: (log, p) => log.deleteStream(p as DeleteStreamParams),
+  truncateStream: (log, p) => log.truncateStream(p as TruncateStreamParams),
+  setRetention: (log, p) => log.setRetention(p as SetRetentionParams),
+  pruneExpired: (log, p) => log.pruneExpired((p ?? {}) as PruneExpiredParams),
+  forgetSubject: (log, p) => log.forgetSubject(p as ForgetSubjectParams),
 };
 
 /** The method a request type names, or a `VALIDATION_ERROR` listing the types there are. */
 function methodOf(type: unknown): MethodName {
   const method = typeof type === 'string' && type.startsWith('eventLog.') ? type.slice(9) : undefined;
-  if (method === undefined || !(METHODS as readonly string[]).includes(method)) {
+  if (method === undefined || !(WIRE_METHODS as readonly string[]).includes(method)) {
     throw invalid(
       'type',
-      `${describeValue(type)} is not a request type; types are ${METHODS.map((m) => `eventLog.${m}`).join(', ')}`,
+      `${describeValue(type)} is not a request type; types are ${WIRE_METHODS.map((m) => `eventLog.${m}`).join(', ')}`,
     );
   }
   return method as MethodName;
@@ -75,7 +86,9 @@ function timestampOf(log: EventLog<EventMap>): string {
  * {@link WireRequest}) with the log's envelope, carrying the request's `type` and `requestId`
  * (a fresh id when it has none). Params are as the API document's client sends them:
  * `{ name, description }`, `{ instanceId }`, `{ instanceId, ...updates }`, the append params,
- * `{ query }`; `listInstances` takes none. Never rejects: a malformed request, an unknown `type`
+ * `{ query }`; `listInstances` takes none; the lifecycle methods take their params object
+ * (`{ instanceId, streamId, expectedVersion? }`, …, `pruneExpired` `{ instanceId? }` or none,
+ * `forgetSubject` `{ subjectId }`). Never rejects: a malformed request, an unknown `type`
  * or unknown params keys give a `VALIDATION_ERROR` envelope.
  *
  * @example

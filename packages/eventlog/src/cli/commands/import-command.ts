@@ -2,13 +2,14 @@
  * `eventlog import`: appends NDJSON events in batches through `appendEvents` (each batch atomic),
  * with a progress line on stderr. Events keep their stream, type, payload, metadata, timestamp and
  * eventId; a re-run skips events whose eventId is already stored, so an interrupted import can be
- * run again.
+ * run again. The source's `$system` records (deletions, erasures) are counted, not imported.
  */
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { RemoteEventLog } from '@eventlog/client';
+import { isReservedName } from '@eventlog/core';
 import type { Command } from 'commander';
 import { parseJson } from '../json-input.js';
 import { CliError, Progress, printJson, usageError } from '../output.js';
@@ -54,6 +55,8 @@ interface Batch {
 interface Counts {
   appended: number;
   duplicates: number;
+  /** `$system` records of the source, not imported. */
+  systemRecords: number;
 }
 
 async function appendBatch(
@@ -123,7 +126,7 @@ export function importCommand(program: Command): void {
       const input = fromStdin ? process.stdin : createReadStream(file);
       const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
       const progress = new Progress('import');
-      const counts: Counts = { appended: 0, duplicates: 0 };
+      const counts: Counts = { appended: 0, duplicates: 0, systemRecords: 0 };
       let bytesRead = 0;
       let lineNo = 0;
       let batch: Batch | undefined;
@@ -151,6 +154,12 @@ export function importCommand(program: Command): void {
           throw usageError(`Line ${lineNo} has no instanceId; pass --instance <instance> to choose one.`);
         }
         const event = toEventInput(fields, options.useRecordIds === true);
+        if (typeof event.streamId === 'string' && isReservedName(event.streamId)) {
+          // The log's own records ($system: deletions, erasures) describe the source store, and
+          // reserved names cannot be appended: they are counted, not imported.
+          counts.systemRecords += 1;
+          continue;
+        }
         const bytes = line.length;
         if (
           batch !== undefined &&

@@ -2,7 +2,9 @@
  * `eventlog query` and `eventlog stats`.
  */
 
+import type { RemoteEventLog } from '@eventlog/client';
 import type { Command } from 'commander';
+import { queryArchive } from '../archive-query.js';
 import { readJsonArgument } from '../json-input.js';
 import { printJson, unwrap, usageError } from '../output.js';
 import { targetOf, targetOptions, withTarget } from '../run-command.js';
@@ -16,9 +18,11 @@ export function queryCommand(program: Command): void {
       .description(
         'run a query in the JSON DSL, given inline, as @file, as - (stdin) or with --file; prints the result',
       )
-      .option('-f, --file <path>', 'read the query from a file'),
-  ).action((json: string | undefined, options: TargetOptions & { file?: string }) =>
-    withTarget(targetOf(options), async ({ eventLog }) => {
+      .option('-f, --file <path>', 'read the query from a file')
+      .option('--archive <dir>', 'query an archive directory (read-only, in memory) instead of the store')
+      .option('--keys-from <url>', "with --archive: read personal fields with this store's subject keys"),
+  ).action((json: string | undefined, options: TargetOptions & QueryOptions) => {
+    const run = async (eventLog: Pick<RemoteEventLog, 'queryEvents'>) => {
       if ((json === undefined) === (options.file === undefined)) {
         throw usageError(
           'query needs the query JSON either as an argument or with --file <path> (not both).',
@@ -26,8 +30,17 @@ export function queryCommand(program: Command): void {
       }
       const query = await readJsonArgument(json ?? `@${options.file}`, 'The query');
       await printJson(unwrap<{ result: unknown }>(await eventLog.queryEvents(query as never)).result);
-    }),
-  );
+    };
+    return options.archive === undefined
+      ? withTarget(targetOf(options), ({ eventLog }) => run(eventLog))
+      : queryArchive(options.archive, options.keysFrom, run);
+  });
+}
+
+interface QueryOptions {
+  file?: string;
+  archive?: string;
+  keysFrom?: string;
 }
 
 /** Registers `stats`. */

@@ -4,6 +4,7 @@
 
 import { DEFAULT_MAX_RESPONSE_BYTES } from '@eventlog/core';
 import type { Command } from 'commander';
+import { pruneIntervalOption, startServePruner } from '../../lifecycle/serve-pruner.js';
 import { createMcpHttpHandler } from '../../mcp/mcp-http-handler.js';
 import { openEventLog } from '../../open-event-log.js';
 import { createEventLogServer } from '../../server/event-log-server.js';
@@ -25,6 +26,7 @@ interface ServeOptions {
   queryTimeoutMs: string;
   readThreads: string;
   durability?: string;
+  pruneInterval: string;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -69,6 +71,11 @@ export function serveCommand(program: Command): void {
       '30000',
     )
     .option('--log-level <level>', `log level of the JSON log on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
+    .option(
+      '--prune-interval <duration>',
+      'remove expired events every <duration> (10m, 1h, ms), or off',
+      '10m',
+    )
     .action(async (options: ServeOptions) => {
       try {
         await serve(options);
@@ -85,6 +92,7 @@ async function serve(options: ServeOptions): Promise<void> {
   }
   const port = integerOption(options.port, '--port');
   const token = options.token ?? process.env.EVENTLOG_TOKEN;
+  const pruneEvery = pruneIntervalOption(options.pruneInterval);
   if (!(LOG_LEVELS as readonly string[]).includes(options.logLevel)) {
     throw usageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${options.logLevel}".`);
   }
@@ -149,11 +157,13 @@ async function serve(options: ServeOptions): Promise<void> {
     await log.close();
     throw error;
   }
+  const pruner = pruneEvery === undefined ? undefined : startServePruner(log, pruneEvery);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`eventlog: ${signal} received, shutting down\n`);
+    await pruner?.stop();
     await server.close();
     await log.close();
     process.stderr.write('eventlog: stopped\n');
