@@ -96,6 +96,7 @@ export class PostgresDriver implements SqlDriver {
     conditionalAppends: true,
     appendKvWrites: true,
     lifecycle: true,
+    archive: true,
   });
   readonly keyedById = true;
   readonly statements: StoreStatements;

@@ -33,6 +33,12 @@ export function postgresEventLayout(schema: string): EventTableLayout {
   };
 }
 
+/** The sequence of a schema's `global_position` identity column, as an SQL expression. */
+const POSITIONS = (schema: string) => {
+  const table = `"${schema.replaceAll('"', '""')}".events`;
+  return `pg_get_serial_sequence('${table.replaceAll("'", "''")}', 'global_position')`;
+};
+
 /** The store's tables in a schema. */
 export function postgresStoreLayout(schema: string): StoreTablesLayout {
   return {
@@ -50,5 +56,10 @@ export function postgresStoreLayout(schema: string): StoreTablesLayout {
     eventTypeCounts: [schema, 'event_type_counts'],
     positionsParameter: (placeholder) =>
       `SELECT jsonb_array_elements_text(${placeholder}::text::jsonb)::int8`,
+    stringsParameter: (placeholder) => `SELECT jsonb_array_elements_text(${placeholder}::text::jsonb)`,
+    explicitPosition: 'OVERRIDING SYSTEM VALUE',
+    // setval is not transactional: a rolled-back import leaves the counter moved, which only
+    // skips positions (never reuses one).
+    advancePositions: `SELECT setval(${POSITIONS(schema)}, greatest(?::int8, coalesce(pg_sequence_last_value(${POSITIONS(schema)}::regclass), 0)))`,
   };
 }

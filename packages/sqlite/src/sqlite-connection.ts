@@ -56,6 +56,9 @@ export function openDatabase(options: ResolvedSqliteOptions): Database.Database 
     }
     // 3. Durability of each commit.
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    // Freed cells are zeroed, so a deleted row (an erased subject's key) leaves no bytes in the
+    // database file; `scrub()` then truncates the WAL, which still holds the old pages.
+    db.pragma('secure_delete = ON');
     db.function(SQLITE_CANONICAL_JSON_FUNCTION, { deterministic: true }, canonicalJsonText);
     // 4. Migrations under BEGIN IMMEDIATE.
     migrate(db);

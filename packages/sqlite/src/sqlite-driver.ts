@@ -84,6 +84,8 @@ export class SqliteDriver implements SqlDriver {
       conditionalAppends: true,
       appendKvWrites: true,
       lifecycle: true,
+      archive: true,
+      secureDelete: true,
     });
     const dialect = sqliteStoreDialect();
     this.statements = buildStoreStatements(dialect, SQLITE_STORE_LAYOUT);
@@ -446,6 +448,31 @@ export class SqliteDriver implements SqlDriver {
         return Promise.reject(this.wrap(error, `${doing} in a transaction`));
       }
     });
+  }
+
+  /**
+   * Checkpoints the WAL into the database file and truncates it (`secure_delete` already zeroed
+   * the freed cells there), so no copy of a deleted row is left in either file. Another
+   * connection's open read can hold the checkpoint back: it is retried for the busy timeout.
+   */
+  async scrub(): Promise<void> {
+    if (this.options.memory) return;
+    const deadline = Date.now() + this.options.busyTimeoutMs;
+    for (;;) {
+      const done = await this.use('scrubbing deleted rows', () => {
+        this.statement = 'PRAGMA wal_checkpoint(TRUNCATE)';
+        const [result] = this.connection().pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+        return result?.busy === 0;
+      });
+      if (done) return;
+      if (Date.now() >= deadline) {
+        throw new EventLogError(
+          'STORAGE_ERROR',
+          `SQLite could not checkpoint the WAL of ${this.options.file} within ${this.options.busyTimeoutMs} ms: another connection keeps reading. Deleted rows may remain in the WAL until the next checkpoint; retry.`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   close(): Promise<void> {

@@ -33,6 +33,7 @@ export const SQLITE_STORE_LAYOUT: Readonly<StoreTablesLayout> = Object.freeze({
   eventTypeCounts: 'event_type_counts',
   documentParameter: (placeholder: string) => `jsonb(${placeholder})`,
   positionsParameter: (placeholder: string) => `SELECT value FROM json_each(${placeholder})`,
+  stringsParameter: (placeholder: string) => `SELECT value FROM json_each(${placeholder})`,
 });
 
 /** The dialect: payloads stored as JSONB, object group keys through a registered function. */

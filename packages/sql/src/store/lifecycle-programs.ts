@@ -114,14 +114,26 @@ export function* pruneBatchProgram(
   }
   if (found.length === 0) return 0;
   const positions = [...new Set(found.map((r) => Number(r.p)))];
-  // Streams keep their versions, so a stream emptied by pruning continues from where it was.
-  for (const streamId of new Set(found.map((r) => r.s as string))) {
-    const version = yield* streamVersionProgram(S, row.key, streamId);
-    if (version > 0) yield S.keepStreamVersion(row.key, streamId, version);
+  return yield* removeAtProgram(S, row.key, positions, new Set(found.map((r) => r.s as string)));
+}
+
+/**
+ * Removes an instance's events at `positions` (of the given streams), with their tags and counts,
+ * keeping each stream's version so a stream emptied this way continues from where it was.
+ */
+export function* removeAtProgram(
+  S: StoreStatements,
+  key: string | number,
+  positions: readonly number[],
+  streams: Iterable<string>,
+): StatementProgram<number> {
+  for (const streamId of streams) {
+    const version = yield* streamVersionProgram(S, key, streamId);
+    if (version > 0) yield S.keepStreamVersion(key, streamId, version);
   }
   const list = JSON.stringify(positions);
-  for (const { t, n } of yield S.typesAt(row.key, list)) yield S.countEvents(row.key, t, -Number(n));
-  yield S.deleteTagsAt(row.key, list);
-  const [deleted] = yield S.deleteEventsAt(row.key, list);
+  for (const { t, n } of yield S.typesAt(key, list)) yield S.countEvents(key, t, -Number(n));
+  yield S.deleteTagsAt(key, list);
+  const [deleted] = yield S.deleteEventsAt(key, list);
   return Number(deleted?.changes ?? 0);
 }

@@ -76,6 +76,11 @@ export interface SqlDriver {
   watch(listener: (signal: CommitSignal) => void): Unsubscribe;
   /** Runs `fn` in one transaction; `tx.kv` and `tx.driver` writes commit together. */
   transaction<T>(fn: (tx: AdapterTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Makes deleted rows unrecoverable from the database's files (core's `StorageAdapter.scrub`);
+   * only a driver that can promise it (`capabilities.secureDelete`) has it.
+   */
+  scrub?(): Promise<void>;
   /** Releases connections, timers and watchers. Idempotent. */
   close(): Promise<void>;
 }

@@ -12,6 +12,8 @@ import {
   type CommitSignal,
   EventLogError,
   type EventRecord,
+  type ImportOutcome,
+  type ImportRequest,
   type Instance,
   type InstancePatch,
   type InstanceStats,
@@ -23,6 +25,7 @@ import {
   type QueryResult,
   type ReadAfterRequest,
   type ReadOptions,
+  type RemoveEventsRequest,
   type Retention,
   STORAGE_ADAPTER_CONTRACT,
   type StorageAdapter,
@@ -32,6 +35,7 @@ import {
 } from '@eventlog/core';
 import type { InstanceScope, ReadAfterSpec } from '../compiler/query-compiler.js';
 import type { StatementProgram } from '../compiler/query-program.js';
+import { importEventsProgram, removeEventsProgram } from './archive-programs.js';
 import {
   createInstanceProgram,
   deleteInstanceProgram,
@@ -71,6 +75,8 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
   readonly kv: KeyValueStore;
   protected readonly driver: D;
   private readonly S: StoreStatements;
+  /** See core's `StorageAdapter.scrub`: present when the driver can make deletions unrecoverable. */
+  readonly scrub?: () => Promise<void>;
   /** The retention rules last seen per instance id (what reads are compiled with ahead). */
   private readonly retention = new Map<string, Retention | undefined>();
 
@@ -78,6 +84,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     this.driver = driver;
     this.name = driver.name;
     this.capabilities = driver.capabilities;
+    if (driver.scrub !== undefined) this.scrub = () => (driver.scrub as () => Promise<void>).call(driver);
     this.S = driver.statements;
     this.kv = createSqlKvStore(driver.statements, driver.compiler.dialect, (doing, program) =>
       driver.run(doing, program),
@@ -303,6 +310,32 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
       }
     }
     return { deletedEvents };
+  }
+
+  async importEvents(request: ImportRequest): Promise<ImportOutcome> {
+    const outcome = await this.driver.write(
+      'importing events',
+      { kind: 'instance', id: request.instanceId },
+      importEventsProgram(this.S, request),
+    );
+    const last = request.events[request.events.length - 1];
+    if (outcome.imported > 0 && last !== undefined) {
+      // Without `committed`: restored events may lie below positions readers have passed.
+      this.driver.committed({
+        kind: 'append',
+        instanceId: request.instanceId,
+        position: last.global_position,
+      });
+    }
+    return outcome;
+  }
+
+  removeEvents(request: RemoveEventsRequest): Promise<{ deletedEvents: number }> {
+    return this.driver.write(
+      'removing events',
+      { kind: 'instance', id: request.instanceId },
+      removeEventsProgram(this.S, request),
+    );
   }
 
   watch(listener: (signal: CommitSignal) => void): Unsubscribe {

@@ -46,6 +46,19 @@ export interface StoreTablesLayout {
   positionsParameter(placeholder: string): string;
   /** The table of event counts per instance and type (see `TypeCountsLayout`). */
   eventTypeCounts: string | readonly string[];
+  /** A subquery of the strings in a JSON array parameter (SQLite: `SELECT value FROM json_each(?)`). */
+  stringsParameter(placeholder: string): string;
+  /**
+   * Written between an insert's column list and `VALUES` when it gives `global_position` itself
+   * (PostgreSQL's identity column is `GENERATED ALWAYS`: `OVERRIDING SYSTEM VALUE`).
+   */
+  explicitPosition?: string;
+  /**
+   * A statement with one `?` (the highest position written by hand) that moves the position
+   * counter to at least it, so appends never reuse a position. None when the counter follows by
+   * itself (SQLite's AUTOINCREMENT keeps the highest rowid ever used).
+   */
+  advancePositions?: string;
 }
 
 /** An instance row as the catalog statements return it. */
@@ -178,6 +191,36 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
        AND EXISTS (SELECT 1 FROM ${events} AS newer WHERE newer.${eventsInstance} = e.${eventsInstance}
          AND newer.stream_id = e.stream_id AND newer.sequence_number >= e.sequence_number + ?)
        ORDER BY e.global_position LIMIT ?`,
+    ),
+    /** (positions JSON) The events at these positions, in any instance (an import's clashes). */
+    eventsAt: s(
+      `SELECT global_position AS p, id, ${eventsInstance} AS k FROM ${events} WHERE global_position IN (${layout.positionsParameter('?')})`,
+    ),
+    /** (key, stream, sequences JSON) Which of these sequence numbers the stream holds. */
+    sequencesHeld: s(
+      `SELECT sequence_number AS n FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ? AND sequence_number IN (${layout.positionsParameter('?')})`,
+    ),
+    /** (key, eventIds JSON) Which of these eventIds the instance holds. */
+    eventIdsHeld: s(
+      `SELECT event_id AS e FROM ${events} WHERE ${eventsInstance} = ? AND event_id IN (${layout.stringsParameter('?')})`,
+    ),
+    /**
+     * (position, key, id, stream, seq, type, payload, metadata, timestamp, eventId, tags) Inserts
+     * an event exactly as given, its position included (restoring an archive).
+     */
+    insertEventAt: s(
+      `INSERT INTO ${events} (global_position, ${eventsInstance}, id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id, tags)
+       ${layout.explicitPosition ?? ''} VALUES (?, ?, ?, ?, ?, ?, ${doc('?')}, ${doc('?')}, ?, ?, ${json('?')})`,
+    ),
+    /** (key, tag, position) One tag row of an event. */
+    insertTag: s(
+      `INSERT INTO ${eventTags} (${q(layout.eventTagsInstanceColumn)}, tag, global_position) VALUES (?, ?, ?)`,
+    ),
+    /** (maxPosition) Moves the position counter past positions written by hand; none if it follows. */
+    advancePositions: layout.advancePositions === undefined ? undefined : s(layout.advancePositions),
+    /** (key, positions JSON) The streams of the instance's events at these positions. */
+    streamsAt: s(
+      `SELECT DISTINCT stream_id AS s FROM ${events} WHERE ${eventsInstance} = ? AND global_position IN (${layout.positionsParameter('?')})`,
     ),
     /** (key, positions JSON) Deletes the tags of events by position. */
     deleteTagsAt: s(
