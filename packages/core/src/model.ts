@@ -181,8 +181,19 @@ export interface InstanceUpdate {
   description?: string | null;
 }
 
-/** The DSL's comparison operators. */
-export type Operator = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'in' | 'between' | 'exists';
+/** The DSL's comparison operators (`exists` and `startsWith` are extensions of the API document). */
+export type Operator =
+  | 'eq'
+  | 'neq'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte'
+  | 'contains'
+  | 'startsWith'
+  | 'in'
+  | 'between'
+  | 'exists';
 
 /** One `where` condition: a field comparison, or (extensions) `or` / `not`. */
 export type Condition =
