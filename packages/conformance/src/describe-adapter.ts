@@ -39,6 +39,7 @@ import { registerQueryFilterTests } from './groups/query-filters.js';
 import { registerReduceTests } from './groups/reduce.js';
 import { registerSelectTests } from './groups/select.js';
 import { registerStatsTests } from './groups/stats.js';
+import { registerStreamReadTests } from './groups/stream-reads.js';
 import { registerTagTests } from './groups/tags.js';
 import { registerTransactionTests } from './groups/transaction.js';
 import { registerLiveSubscriptionTests } from './live/describe-live.js';
@@ -67,6 +68,7 @@ const REGISTRARS: Record<GroupName, (holder: ContextHolder) => void> = {
   transaction: registerTransactionTests,
   differential: registerDifferentialTests,
   decisions: registerDecisionTests,
+  streamReads: registerStreamReadTests,
   liveSubscriptions: (holder) => {
     const rx = holder.options.rx;
     if (rx === undefined) return;

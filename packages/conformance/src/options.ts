@@ -29,6 +29,7 @@ export const GROUP_NAMES = [
   'transaction',
   'differential',
   'decisions',
+  'streamReads',
   'liveSubscriptions',
 ] as const;
 

@@ -23,7 +23,7 @@ import type {
   InstanceUpdate,
   NewEventInputOf,
   Query,
-  QueryResult,
+  QueryResultOf,
 } from './model.js';
 import type { Upcaster } from './upcast.js';
 
@@ -84,7 +84,8 @@ export interface EventStore<E extends EventMap = EventMap> {
     params: AppendEventsParams<NewEventInputOf<E>>,
     options?: StoreAppendOptions,
   ): Promise<AppendEventsData<EventRecordOf<E>>>;
-  queryEvents(query: Query): Promise<QueryResult>;
+  /** Runs a query; events are typed by the event map (see {@link QueryEventOf}). */
+  queryEvents<Q extends Query>(query: Q): Promise<QueryResultOf<E, Q>>;
   getInstanceStats(instanceId: string): Promise<InstanceStats>;
 
   /** Validates and parses a query into its AST (throws `VALIDATION_ERROR` / `LIMIT_EXCEEDED`). */
@@ -130,7 +131,11 @@ export interface EventLog<E extends EventMap = EventMap> {
   appendEvents(
     params: AppendEventsParams<NewEventInputOf<E>>,
   ): Promise<Envelope<'appendEvents', AppendEventsData<EventRecordOf<E>>>>;
-  queryEvents(query: Query): Promise<Envelope<'queryEvents', { result: QueryResult }>>;
+  /**
+   * Runs a query. Its events are typed by the event map: whole records discriminated by
+   * `event_type`, or partial ones with `select` (see {@link QueryEventOf}).
+   */
+  queryEvents<Q extends Query>(query: Q): Promise<Envelope<'queryEvents', { result: QueryResultOf<E, Q> }>>;
   getInstanceStats(instanceId: string): Promise<Envelope<'getInstanceStats', InstanceStats>>;
   /** Resolves when connections and watchers are released. */
   close(): Promise<void>;

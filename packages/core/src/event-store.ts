@@ -20,7 +20,8 @@ import type {
   EventRecord,
   Instance,
   InstanceStats,
-  QueryResult,
+  Query,
+  QueryResultOf,
 } from './model.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, nowIso } from './timestamp.js';
 import { compileUpcasters, type Upcaster } from './upcast.js';
@@ -189,11 +190,12 @@ class DefaultEventStore implements EventStore<EventMap> {
     });
   }
 
-  queryEvents(query: unknown): Promise<QueryResult> {
+  queryEvents<Q extends Query>(query: Q): Promise<QueryResultOf<EventMap, Q>> {
     return this.guard(async () => {
       const ast = parseQuery(query, this.limits);
       const instance = await this.resolve(ast.instance);
-      return this.adapter.query(instance.id, ast, this.limits);
+      // The adapter returns records as stored; their static type is the caller's event map.
+      return (await this.adapter.query(instance.id, ast, this.limits)) as QueryResultOf<EventMap, Q>;
     });
   }
 

@@ -19,6 +19,7 @@ export * from './limits.js';
 export * from './model.js';
 export * from './retry.js';
 export * from './snapshot.js';
+export * from './stream-reads.js';
 export * from './timestamp.js';
 export * from './upcast.js';
 export * from './validation/index.js';
