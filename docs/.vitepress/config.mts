@@ -95,6 +95,7 @@ export default defineConfig({
   ignoreDeadLinks: [/^\.\/.*\.md$/],
   srcExclude: ['samples/**', 'scripts/**', 'api-entries/**', 'test/**', 'README.md'],
   markdown: { lineNumbers: false },
+  vite: { build: { chunkSizeWarningLimit: 4000 } }, // the API reference pages are large
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/guide/getting-started' },

@@ -116,6 +116,7 @@ async function apiReference(): Promise<void> {
     hidePageHeader: true,
     hideBreadcrumbs: false,
     useCodeBlocks: true,
+    sanitizeComments: true, // JSDoc text like `<path>` is not HTML for Vue
     parametersFormat: 'table',
     interfacePropertiesFormat: 'table',
     sidebar: { autoConfiguration: true, format: 'vitepress', pretty: false, collapsed: true },
