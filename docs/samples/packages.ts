@@ -5,6 +5,29 @@ import { createQueryCompiler, sqliteDialect } from '@eventlog/sql';
 import { sqliteAdapter } from '@eventlog/sqlite';
 
 {
+  // #region core
+  type ShopEvents = { OrderCreated: { total: number }; OrderShipped: { carrier: string } };
+
+  const log = createEventLog<ShopEvents>({ adapter: memoryAdapter() });
+  await log.appendEvent({
+    instanceId: 'shop',
+    autoCreateInstance: true,
+    streamId: 'order-1',
+    eventType: 'OrderCreated',
+    payload: { total: 42 },
+  });
+  const res = await log.queryEvents({
+    from: { instance: 'shop' },
+    where: [{ field: 'payload.total', operator: 'gte', value: 10 }],
+  });
+  for (const e of res.success ? (res.data.result.events ?? []) : []) {
+    if (e.event_type === 'OrderCreated') console.log(e.stream_id, e.payload.total); // typed: number
+  }
+  await log.close();
+  // #endregion core
+}
+
+{
   // #region memory
   const log = createEventLog({ adapter: memoryAdapter() }); // or openEventLog('memory:')
   // #endregion memory

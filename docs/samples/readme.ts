@@ -25,6 +25,7 @@ const res = await log.queryEvents({
   reduce: { type: 'count', groupBy: ['event_type', { field: 'timestamp', interval: 'day' }] },
 });
 if (res.success) console.log(res.data.result.aggregation?.groups);
+
 // → [ { key: { event_type: 'login', timestamp: '2024-01-19T00:00:00.000Z' }, value: 1 } ]
 // #endregion tour
 
@@ -47,6 +48,7 @@ const cart7 = await handleCommand(log, {
   autoCreateInstance: true,
 });
 console.log(cart7.state, cart7.version); // { items: [ 'A1' ] } 1
+
 // #endregion cart
 
 // #region explicit-adapter
@@ -130,6 +132,7 @@ await handleCommand(log, {
   command: { sku: 'A1' },
   snapshot: { every: 100 }, // or { when: ({ state }) => …, version: 2 }
 });
+
 // #endregion snapshots
 
 // #region upcasting

@@ -1,6 +1,5 @@
-import { createEventLog, type EventMap } from '@eventlog/core';
+import { createEventLog } from '@eventlog/core';
 import { sqliteAdapter } from '@eventlog/sqlite';
-import type { Database } from 'better-sqlite3';
 
 // A read model in a table of the same SQLite database as the events.
 const log = createEventLog({ adapter: sqliteAdapter({ file: './activity.db' }) });
@@ -16,7 +15,9 @@ await log.appendEvents({
 });
 
 // #region projection
+import type { EventMap } from '@eventlog/core';
 import { projection } from '@eventlog/rx';
+import type { Database } from 'better-sqlite3';
 
 const counts = projection<EventMap, Database>({
   log,

@@ -11,7 +11,7 @@
  * `--cli-only` skips TypeDoc. Both outputs are git-ignored.
  */
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -124,6 +124,44 @@ async function apiReference(): Promise<void> {
   const project = await app.convert();
   if (project === undefined) throw new Error('TypeDoc could not convert the API entry points (see above).');
   await app.generateOutputs(project);
+  linkSpecSections(out);
+}
+
+/** Where users read each section of the specification that code comments cite as "SPEC §n". */
+const SPEC_PAGES: Record<string, string> = {
+  '3': '/concepts/',
+  '4': '/query/',
+  '5': '/guides/live-subscriptions',
+  '6': '/concepts/errors-and-limits',
+  '7': '/guides/server',
+  '8': '/guides/decisions',
+  '9': '/architecture',
+  '10': '/guides/aggregates',
+  '11': '/guides/server',
+  '12': '/guides/adapters',
+  '13': '/packages/eventlog',
+};
+
+/**
+ * The JSDoc cites the product specification ("SPEC §4", "the API document"), which users do not
+ * have: in the generated pages, each citation links to the page of this site that covers it.
+ */
+function linkSpecSections(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      linkSpecSections(path);
+      continue;
+    }
+    if (!entry.name.endsWith('.md')) continue;
+    const text = readFileSync(path, 'utf8')
+      .replace(/SPEC §(\d+)/g, (_, n: string) => (SPEC_PAGES[n] ? `[§${n}](${SPEC_PAGES[n]})` : `§${n}`))
+      .replace(/\bSPEC's\b/g, "the specification's")
+      .replace(/\bSPEC\b/g, 'the specification')
+      .replace(/the API document's/g, "the Event Log API's")
+      .replace(/the API document/g, 'the Event Log API');
+    writeFileSync(path, text);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -10,9 +10,11 @@
  *   region of a sample (`<!-- sample: docs/samples/x.ts#region -->` before the block), so README
  *   snippets run with the samples;
  * - no Markdown file of the repository links to a file outside it.
+ *
+ * `UPDATE_SAMPLES=1` rewrites the marked README blocks from their regions.
  */
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -93,7 +95,9 @@ function checkCliLine(program: Command, line: string): string | undefined {
   let command = program;
   let i = 1;
   while (i < words.length) {
-    const sub = command.commands.find((c) => c.name() === words[i] || c.aliases().includes(words[i] as string));
+    const sub = command.commands.find(
+      (c) => c.name() === words[i] || c.aliases().includes(words[i] as string),
+    );
     if (sub === undefined) break;
     command = sub;
     i++;
@@ -144,10 +148,33 @@ function readmeBlocks(file: string): Array<{ line: number; code: string; sample:
       .slice(Math.max(0, i - 2), i)
       .map((l) => l.match(/^<!-- sample: (\S+) -->$/)?.[1])
       .find((m) => m !== undefined);
-    blocks.push({ line: i + 1, code: lines.slice(i + 1, end).join('\n').trim(), sample: marker });
+    blocks.push({
+      line: i + 1,
+      code: lines
+        .slice(i + 1, end)
+        .join('\n')
+        .trim(),
+      sample: marker,
+    });
     i = end;
   }
   return blocks;
+}
+
+/** Rewrites each marked block of a README with its sample region (`UPDATE_SAMPLES=1`). */
+function syncBlocks(file: string): void {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const marker = lines[i]?.match(/^<!-- sample: (\S+) -->$/)?.[1];
+    out.push(lines[i] as string);
+    if (marker === undefined || !/^```ts\b/.test(lines[i + 1] ?? '')) continue;
+    const end = lines.findIndex((l, j) => j > i + 1 && l.startsWith('```'));
+    const [path, region] = marker.split('#');
+    out.push(lines[i + 1] as string, regionOf(join(root, path as string), region), '```');
+    i = end;
+  }
+  writeFileSync(file, out.join('\n'));
 }
 
 describe('README snippets', () => {
@@ -162,6 +189,7 @@ describe('README snippets', () => {
   });
 
   it.each(readmes.map((f) => relative(root, f)))('%s: marked blocks equal their sample region', (file) => {
+    if (process.env.UPDATE_SAMPLES === '1') syncBlocks(join(root, file));
     for (const block of readmeBlocks(join(root, file))) {
       if (block.sample === undefined) continue;
       const [path, region] = block.sample.split('#');
@@ -182,9 +210,11 @@ describe('links', () => {
         const target = (m[1] as string).split('#')[0] as string;
         if (target === '' || /^[a-z]+:/i.test(target) || target.startsWith('/')) continue;
         const resolved = resolve(dirname(file), target);
-        if (!resolved.startsWith(`${root}/`) && resolved !== root) outside.push(`${relative(root, file)} → ${m[1]}`);
+        if (!resolved.startsWith(`${root}/`) && resolved !== root)
+          outside.push(`${relative(root, file)} → ${m[1]}`);
       }
-      if (/shared\/SPEC\.md|seed\/event-log-api/.test(text)) outside.push(`${relative(root, file)} names a file outside the repository`);
+      if (/shared\/SPEC\.md|seed\/event-log-api/.test(text))
+        outside.push(`${relative(root, file)} names a file outside the repository`);
     }
     expect(outside).toEqual([]);
   });
