@@ -102,6 +102,9 @@ function checkCliLine(program: Command, line: string): string | undefined {
     command = sub;
     i++;
   }
+  if (command === program && words.length > 1 && !/^-/.test(words[1] as string)) {
+    return `"${words[1]}" is not a command`;
+  }
   const known = (flag: string) =>
     ['-h', '--help'].includes(flag) ||
     (command === program && ['-V', '--version'].includes(flag)) ||
@@ -110,9 +113,6 @@ function checkCliLine(program: Command, line: string): string | undefined {
     if (/^[|&;>]/.test(word)) break; // the next command of a pipeline
     const flag = word.match(/^(--?[A-Za-z][\w-]*)/)?.[1];
     if (flag !== undefined && !known(flag)) return `"${flag}" is not an option of "${command.name()}"`;
-  }
-  if (command === program && words.length > 1 && !/^-/.test(words[1] as string)) {
-    return `"${words[1]}" is not a command`;
   }
   return undefined;
 }
@@ -217,5 +217,18 @@ describe('links', () => {
         outside.push(`${relative(root, file)} names a file outside the repository`);
     }
     expect(outside).toEqual([]);
+  });
+});
+
+describe('the CLI line check itself', () => {
+  const program = buildProgram();
+  it.each([
+    ['eventlog serve --url sqlite:./e.db --port 4000', undefined],
+    ['eventlog instances create audit-log -d "x"', undefined],
+    ['eventlog tail audit-log -f | jq .', undefined],
+    ['eventlog nope --url memory:', '"nope" is not a command'],
+    ['eventlog tail audit-log --bogus', '"--bogus" is not an option of "tail"'],
+  ])('%s → %s', (line, problem) => {
+    expect(checkCliLine(program, line)).toBe(problem);
   });
 });
