@@ -43,3 +43,6 @@ npx turbo run build --concurrency=1
 node scripts/check-exports.mjs
 node packages/eventlog/dist/cli.js --help >/dev/null
 npx turbo run test --concurrency=1
+# The documentation site: its references (CLI --help, TypeDoc) are generated, then VitePress builds
+# it, failing on a dead link. (Its samples ran with the tests above: @eventlog/docs's test.)
+npm --prefix docs run site:build

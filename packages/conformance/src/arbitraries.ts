@@ -481,7 +481,19 @@ const HOT_FIELDS = [
   'metadata.source',
 ];
 
-const OPERATORS: Operator[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'in', 'between', 'exists'];
+const OPERATORS: Operator[] = [
+  'eq',
+  'neq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'contains',
+  'startsWith',
+  'in',
+  'between',
+  'exists',
+];
 const REDUCE_TYPES: ReduceType[] = ['count', 'sum', 'avg', 'min', 'max', 'collect'];
 const INTERVALS: TimeInterval[] = ['minute', 'hour', 'day', 'week', 'month'];
 /** `contains` values that a LIKE-based or case-folding implementation gets wrong. */
@@ -509,6 +521,23 @@ const CONTAINS_NEEDLES: JsonScalar[] = [
   1,
   true,
   null,
+];
+
+/** `startsWith` prefixes that LIKE, case folding or UTF-16 ordering get wrong. */
+const PREFIX_NEEDLES: string[] = [
+  '%',
+  '_',
+  '\\',
+  'a%',
+  'a_',
+  'A',
+  'a',
+  'é',
+  'e',
+  '\uFFFF',
+  '😀',
+  '\u{10FFFF}',
+  ' ',
 ];
 
 const RANDOM_SCALARS: JsonScalar[] = [
@@ -630,6 +659,16 @@ function arbSubstring(strings: readonly string[]): fc.Arbitrary<string> {
   });
 }
 
+/** A non-empty prefix (whole code points) of a non-empty string of the data, sometimes the whole string. */
+function arbPrefix(strings: readonly string[]): fc.Arbitrary<string> {
+  const candidates = strings.filter((s) => s !== '');
+  if (candidates.length === 0) return fc.constantFrom(...PREFIX_NEEDLES);
+  return fc.tuple(fc.constantFrom(...candidates), fc.nat()).map(([s, i]) => {
+    const cps = [...s];
+    return cps.slice(0, 1 + (i % cps.length)).join('');
+  });
+}
+
 /** An instant from the data (or one millisecond after it), or a random one. */
 function arbTimestampInstant(pool: QueryPool): fc.Arbitrary<number> {
   if (pool.instants.length === 0) return arbInstant;
@@ -707,6 +746,15 @@ function arbLeaf(pool: QueryPool, fields: readonly string[]): fc.Arbitrary<Condi
                     arbitrary: fromData<JsonScalar>(fp.elements, TWINS),
                   },
                   { weight: 2, arbitrary: fc.constantFrom<JsonScalar>(...CONTAINS_NEEDLES) },
+                ),
+          );
+        case 'startsWith':
+          return make(
+            isTimestamp
+              ? arbPrefix(pool.events.map((e) => e.timestamp))
+              : fc.oneof(
+                  { weight: 4, arbitrary: arbPrefix(fp.strings) },
+                  { weight: 1, arbitrary: fc.constantFrom(...PREFIX_NEEDLES) },
                 ),
           );
         case 'in':
@@ -989,6 +1037,11 @@ export function sweepQueries(instance: string, part = 0, parts = 1): Query[] {
   for (const field of NEEDLE_FIELDS) {
     for (const value of CONTAINS_NEEDLES) {
       filters.push({ from, select: ['id', field], where: [{ field, operator: 'contains', value }] });
+    }
+  }
+  for (const field of [...NEEDLE_FIELDS, 'payload.t', 'stream_id', 'event_type', 'tags']) {
+    for (const value of PREFIX_NEEDLES) {
+      filters.push({ from, select: ['id', field], where: [{ field, operator: 'startsWith', value }] });
     }
   }
   for (const value of [...EVENT_TAGS, 'course', 'c1', 'TAG']) {

@@ -41,6 +41,7 @@ import { registerQueryFilterTests } from './groups/query-filters.js';
 import { registerReduceTests } from './groups/reduce.js';
 import { registerSelectTests } from './groups/select.js';
 import { registerStatsTests } from './groups/stats.js';
+import { registerStreamReadTests } from './groups/stream-reads.js';
 import { registerTagTests } from './groups/tags.js';
 import { registerTransactionTests } from './groups/transaction.js';
 import { registerLiveSubscriptionTests } from './live/describe-live.js';
@@ -71,6 +72,7 @@ const REGISTRARS: Record<GroupName, (holder: ContextHolder) => void> = {
   decisions: registerDecisionTests,
   lifecycle: registerLifecycleTests,
   archive: registerArchiveTests,
+  streamReads: registerStreamReadTests,
   liveSubscriptions: (holder) => {
     const rx = holder.options.rx;
     if (rx === undefined) return;

@@ -152,12 +152,12 @@ const inNode = (f: FieldNode, values: JsonScalar[]): ConditionNode => ({
 const or = (...conditions: ConditionNode[]): ConditionNode => ({ kind: 'or', conditions });
 const and = (...conditions: ConditionNode[]): ConditionNode => ({ kind: 'and', conditions });
 
-/** Whether SQL `LIKE '%' || v || '%'` (no ESCAPE) matches `s`. */
-function likeMatches(s: string, v: string, caseInsensitive: boolean): boolean {
+/** Whether SQL `LIKE '%' || v || '%'` (or, as a prefix, `LIKE v || '%'`; no ESCAPE) matches `s`. */
+function likeMatches(s: string, v: string, caseInsensitive: boolean, prefix = false): boolean {
   const body = [...v]
     .map((ch) => (ch === '%' ? '.*' : ch === '_' ? '.' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('');
-  return new RegExp(body, caseInsensitive ? 'siu' : 'su').test(s);
+  return new RegExp(`${prefix ? '^' : ''}${body}`, caseInsensitive ? 'siu' : 'su').test(s);
 }
 
 /** Strings a field holds across events. */
@@ -353,6 +353,36 @@ const MUTANTS: MutantCase[] = [
           inNode(
             n.field,
             stringsAt(events, n.field).filter((s) => s.toLowerCase().includes(needle)),
+          ),
+        );
+      }),
+  },
+  {
+    bug: "startsWith uses LIKE 'prefix%', so % and _ in the prefix are wildcards",
+    make: () =>
+      rewriteWhere((n, events) => {
+        if (n.kind !== 'startsWith') return n;
+        const prefix = n.prefix;
+        return or(
+          n,
+          inNode(
+            n.field,
+            stringsAt(events, n.field).filter((s) => likeMatches(s, prefix, false, true)),
+          ),
+        );
+      }),
+  },
+  {
+    bug: 'startsWith is case-insensitive (ILIKE, NOCASE)',
+    make: () =>
+      rewriteWhere((n, events) => {
+        if (n.kind !== 'startsWith') return n;
+        const prefix = n.prefix.toLowerCase();
+        return or(
+          n,
+          inNode(
+            n.field,
+            stringsAt(events, n.field).filter((s) => s.toLowerCase().startsWith(prefix)),
           ),
         );
       }),

@@ -31,6 +31,7 @@ export const GROUP_NAMES = [
   'decisions',
   'lifecycle',
   'archive',
+  'streamReads',
   'liveSubscriptions',
 ] as const;
 

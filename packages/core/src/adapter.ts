@@ -256,8 +256,8 @@ export interface KvWrite {
  *      `global_position > condition.after` that matches any item (`null` when none; see
  *      {@link conditionMatchesEvent} for the exact rule), read under the same lock as the write;
  * 3. calls {@link planAppend} with them, which decides in this order:
- *    a. eventId replay — every event has an eventId already held: `{ duplicate: true, events:
- *       <stored events, in request order> }`, nothing written (whatever the versions and the
+ *    a. eventId replay — every event has an eventId already held: `{ duplicate: true, events }`
+ *       with the stored events in request order, nothing written (whatever the versions and the
  *       condition say); some held: `CONFLICT` (`details.reason: 'partial_duplicate'`);
  *    b. `versionChecks`, in order — the first mismatch throws a version `CONFLICT`
  *       `{ streamId, expectedVersion, actualVersion }`;

@@ -90,8 +90,8 @@ class EnvelopeLog {
     return this.run('appendEvents', () => this.store.appendEvents(params as AppendEventsParams));
   }
 
-  queryEvents(query: unknown) {
-    return this.run('queryEvents', async () => ({ result: await this.store.queryEvents(query as Query) }));
+  queryEvents<Q extends Query>(query: Q) {
+    return this.run('queryEvents', async () => ({ result: await this.store.queryEvents(query) }));
   }
 
   getInstanceStats(instanceId: unknown) {

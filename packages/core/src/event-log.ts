@@ -30,6 +30,7 @@ import type {
   PruneExpiredParams,
   Query,
   QueryResult,
+  QueryResultOf,
   SetRetentionParams,
   TruncateStreamData,
   TruncateStreamParams,
@@ -98,7 +99,8 @@ export interface EventStore<E extends EventMap = EventMap> {
     params: AppendEventsParams<NewEventInputOf<E>>,
     options?: StoreAppendOptions,
   ): Promise<AppendEventsData<EventRecordOf<E>>>;
-  queryEvents(query: Query): Promise<QueryResult>;
+  /** Runs a query; events are typed by the event map (see {@link QueryEventOf}). */
+  queryEvents<Q extends Query>(query: Q): Promise<QueryResultOf<E, Q>>;
   getInstanceStats(instanceId: string): Promise<InstanceStats>;
 
   /** Removes a stream's events, recording `$stream.deleted` (SPEC §9); see {@link EventLog.deleteStream}. */
@@ -156,7 +158,11 @@ export interface EventLog<E extends EventMap = EventMap> {
   appendEvents(
     params: AppendEventsParams<NewEventInputOf<E>>,
   ): Promise<Envelope<'appendEvents', AppendEventsData<EventRecordOf<E>>>>;
-  queryEvents(query: Query): Promise<Envelope<'queryEvents', { result: QueryResult }>>;
+  /**
+   * Runs a query. Its events are typed by the event map: whole records discriminated by
+   * `event_type`, or partial ones with `select` (see {@link QueryEventOf}).
+   */
+  queryEvents<Q extends Query>(query: Q): Promise<Envelope<'queryEvents', { result: QueryResultOf<E, Q> }>>;
   getInstanceStats(instanceId: string): Promise<Envelope<'getInstanceStats', InstanceStats>>;
 
   /**

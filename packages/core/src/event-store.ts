@@ -25,7 +25,9 @@ import type {
   InstanceStats,
   JsonObject,
   PruneExpiredData,
+  Query,
   QueryResult,
+  QueryResultOf,
   TruncateStreamData,
 } from './model.js';
 import { observeStoreOperations } from './observability.js';
@@ -282,13 +284,14 @@ class DefaultEventStore implements EventStore<EventMap> {
     return paths;
   }
 
-  queryEvents(query: unknown): Promise<QueryResult> {
+  queryEvents<Q extends Query>(query: Q): Promise<QueryResultOf<EventMap, Q>> {
     return this.guard(async () => {
       const ast = parseQuery(query, this.limits);
       const instance = await this.resolve(ast.instance);
       if (comparesPayload(ast)) assertNoPersonalFields(ast, await this.personalPathsOf(instance.id));
       const result = await this.adapter.query(instance.id, ast, this.limits, { now: this.now() });
-      return decryptResult(this.adapter.kv, result);
+      // The adapter returns records as stored; their static type is the caller's event map.
+      return (await decryptResult(this.adapter.kv, result)) as QueryResultOf<EventMap, Q>;
     });
   }
 

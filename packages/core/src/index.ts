@@ -22,6 +22,7 @@ export * from './personal-data.js';
 export * from './retention.js';
 export * from './retry.js';
 export * from './snapshot.js';
+export * from './stream-reads.js';
 export * from './timestamp.js';
 export * from './upcast.js';
 export * from './validation/index.js';

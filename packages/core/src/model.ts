@@ -255,8 +255,19 @@ export interface InstanceUpdate {
   description?: string | null;
 }
 
-/** The DSL's comparison operators. */
-export type Operator = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'in' | 'between' | 'exists';
+/** The DSL's comparison operators (`exists` and `startsWith` are extensions of the API document). */
+export type Operator =
+  | 'eq'
+  | 'neq'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte'
+  | 'contains'
+  | 'startsWith'
+  | 'in'
+  | 'between'
+  | 'exists';
 
 /** One `where` condition: a field comparison, or (extensions) `or` / `not`. */
 export type Condition =
@@ -283,6 +294,42 @@ export interface Query {
   offset?: number;
   reduce?: { type: ReduceType; field?: string; groupBy?: GroupBy[] };
 }
+
+/** `T` with every property optional, all the way down (arrays and scalars as they are). */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/**
+ * An event of a query with `select`: only the selected fields, nested as stored, so every field
+ * (and every key of the payload) may be absent. Still discriminated by `event_type` when selected.
+ */
+export type SelectedEventOf<E extends EventMap> = string extends keyof E
+  ? Partial<EventRecord>
+  : { [K in keyof E & string]: Partial<EventRecord<K, DeepPartial<E[K]>>> }[keyof E & string];
+
+/**
+ * The events a query returns, typed by the log's event map: whole records discriminated by
+ * `event_type` (after `e.event_type === 'OrderCreated'`, `e.payload` is that event's payload) —
+ * or, when the query has (or may have) `select`, {@link SelectedEventOf}. An untyped log
+ * (`EventMap`) gets {@link EventRecord}s with `JsonObject` payloads.
+ *
+ * Queries read events as stored: with upcasters, an old event's payload has its old shape (see
+ * `upcast.ts`); read through `readStream`, `aggregateStream` or projections to get today's shape.
+ */
+export type QueryEventOf<E extends EventMap, Q = Query> = 'select' extends keyof Q
+  ? Q extends { select?: undefined }
+    ? WholeEventOf<E>
+    : SelectedEventOf<E>
+  : WholeEventOf<E>;
+
+/** Whole records of an event map; {@link EventRecord} for an untyped map. */
+type WholeEventOf<E extends EventMap> = string extends keyof E ? EventRecord : EventRecordOf<E>;
+
+/** The result of query `Q` on a log typed by `E`: see {@link QueryEventOf}. */
+export type QueryResultOf<E extends EventMap, Q = Query> = QueryResult<QueryEventOf<E, Q>>;
 
 /** A group of a grouped aggregation. `key` maps each canonical group field to its value. */
 export interface AggregationGroup {

@@ -703,7 +703,7 @@ function cases(): ErrorCase[] {
     mentions: ['where'],
     run: (e) => query(e, { where: ['event_type'] }),
   });
-  for (const operator of ['like', 'EQ', 'regex', 'startsWith']) {
+  for (const operator of ['like', 'EQ', 'regex', 'starts_with', 'startswith']) {
     add({
       title: `the unknown operator ${operator}`,
       code: 'VALIDATION_ERROR',
@@ -785,6 +785,12 @@ function cases(): ErrorCase[] {
     ['lte', false],
     ['contains', { a: 1 }],
     ['contains', [1]],
+    ['startsWith', ''],
+    ['startsWith', 1],
+    ['startsWith', null],
+    ['startsWith', true],
+    ['startsWith', ['a']],
+    ['startsWith', 'a\u0000'],
     ['in', 'x'],
     ['in', []],
     ['in', [{ a: 1 }]],

@@ -127,6 +127,136 @@ const CASES: FilterCase[] = [
     expected: [],
   },
   { title: 'payload.arr contains null', where: [c('payload.arr', 'contains', null)], expected: ['e5'] },
+  // startsWith: a literal, case-sensitive prefix of a string field by code point; nothing else.
+  {
+    title: 'payload.s startsWith "alpha"',
+    where: [c('payload.s', 'startsWith', 'alpha')],
+    expected: ['e1', 'e10'],
+  },
+  {
+    title: 'payload.s startsWith "a"',
+    where: [c('payload.s', 'startsWith', 'a')],
+    expected: ['e1', 'e2', 'e3', 'e10'],
+  },
+  {
+    title: 'payload.s startsWith "A" (case-sensitive)',
+    where: [c('payload.s', 'startsWith', 'A')],
+    expected: ['e5'],
+  },
+  {
+    title: 'payload.s startsWith "a%" (literal, not a LIKE pattern)',
+    where: [c('payload.s', 'startsWith', 'a%')],
+    expected: ['e3'],
+  },
+  {
+    title: 'payload.s startsWith "a_" (literal, not a LIKE pattern)',
+    where: [c('payload.s', 'startsWith', 'a_')],
+    expected: ['e2'],
+  },
+  { title: 'payload.s startsWith "%"', where: [c('payload.s', 'startsWith', '%')], expected: [] },
+  { title: 'payload.s startsWith "_"', where: [c('payload.s', 'startsWith', '_')], expected: [] },
+  {
+    title: 'payload.s startsWith "back\\" (literal backslash)',
+    where: [c('payload.s', 'startsWith', 'back\\')],
+    expected: ['e4'],
+  },
+  {
+    title: 'payload.s startsWith "\\" (a backslash inside is no prefix)',
+    where: [c('payload.s', 'startsWith', '\\')],
+    expected: [],
+  },
+  {
+    title: 'payload.s startsWith "😀" (astral; "x😀y" only contains it)',
+    where: [c('payload.s', 'startsWith', '😀')],
+    expected: ['e9'],
+  },
+  {
+    title: 'payload.s startsWith "\\uFFFF" (not the astral string above it)',
+    where: [c('payload.s', 'startsWith', '\uFFFF')],
+    expected: ['e8'],
+  },
+  { title: 'payload.s startsWith "x😀"', where: [c('payload.s', 'startsWith', 'x😀')], expected: ['e7'] },
+  {
+    title: 'payload.s startsWith "alphabet" (the whole value)',
+    where: [c('payload.s', 'startsWith', 'alphabet')],
+    expected: ['e10'],
+  },
+  {
+    title: 'payload.s startsWith "alphabets" (longer than any value)',
+    where: [c('payload.s', 'startsWith', 'alphabets')],
+    expected: [],
+  },
+  {
+    title: 'not (payload.s startsWith "a")',
+    where: [{ not: c('payload.s', 'startsWith', 'a') }],
+    expected: ['e4', 'e5', 'e6', 'e7', 'e8', 'e9'],
+  },
+  {
+    title: 'payload.v startsWith "1" (strings only: not 1, not [1])',
+    where: [c('payload.v', 'startsWith', '1')],
+    expected: ['e3'],
+  },
+  {
+    title: 'payload.n startsWith "1" (the string "10", not the number 10)',
+    where: [c('payload.n', 'startsWith', '1')],
+    expected: ['e9'],
+  },
+  {
+    title: 'payload.tags startsWith "a" (arrays never match)',
+    where: [c('payload.tags', 'startsWith', 'a')],
+    expected: [],
+  },
+  {
+    title: 'payload.nested startsWith "{" (objects never match)',
+    where: [c('payload.nested', 'startsWith', '{')],
+    expected: [],
+  },
+  {
+    title: 'metadata.source startsWith "w"',
+    where: [c('metadata.source', 'startsWith', 'w')],
+    expected: ['e1'],
+  },
+  {
+    title: 'stream_id startsWith "s"',
+    where: [c('stream_id', 'startsWith', 's')],
+    expected: ALL_FILTER_LABELS,
+  },
+  {
+    title: 'stream_id startsWith "s3"',
+    where: [c('stream_id', 'startsWith', 's3')],
+    expected: ['e5', 'e7', 'e8'],
+  },
+  {
+    title: 'streamId startsWith "s4" (alias)',
+    where: [c('streamId', 'startsWith', 's4')],
+    expected: ['e9', 'e10'],
+  },
+  {
+    title: 'event_type startsWith "log" (not "Login")',
+    where: [c('event_type', 'startsWith', 'log')],
+    expected: ['e1', 'e2', 'e3', 'e9'],
+  },
+  { title: 'event_type startsWith "L"', where: [c('event_type', 'startsWith', 'L')], expected: ['e10'] },
+  {
+    title: 'timestamp startsWith "2024-04" (canonical text)',
+    where: [c('timestamp', 'startsWith', '2024-04')],
+    expected: ['e7', 'e8', 'e9', 'e10'],
+  },
+  {
+    title: 'timestamp startsWith "2024-01-31" (given with an offset)',
+    where: [c('timestamp', 'startsWith', '2024-01-31')],
+    expected: ['e3'],
+  },
+  {
+    title: 'sequence_number startsWith "1" (numbers never match)',
+    where: [c('sequence_number', 'startsWith', '1')],
+    expected: [],
+  },
+  {
+    title: 'instanceId startsWith the first characters of its id',
+    where: (f) => [c('instanceId', 'startsWith', f.instance.id.slice(0, 3))],
+    expected: ALL_FILTER_LABELS,
+  },
   // in
   { title: 'payload.v in [1, "x"]', where: [c('payload.v', 'in', [1, 'x'])], expected: ['e1'] },
   { title: 'payload.v in [true, null]', where: [c('payload.v', 'in', [true, null])], expected: ['e2', 'e4'] },

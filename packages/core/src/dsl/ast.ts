@@ -113,6 +113,16 @@ export interface ContainsNode {
   readonly value: JsonScalar;
 }
 
+/**
+ * `startsWith`: a string field whose value begins with `prefix` (a non-empty string), compared
+ * literally and case-sensitively, code point by code point; any other value never matches.
+ */
+export interface StartsWithNode {
+  readonly kind: 'startsWith';
+  readonly field: FieldNode;
+  readonly prefix: string;
+}
+
 /** `exists`: the field is present (`true`; null counts as present) or missing (`false`). */
 export interface ExistsNode {
   readonly kind: 'exists';
@@ -144,6 +154,7 @@ export type ConditionNode =
   | InNode
   | BetweenNode
   | ContainsNode
+  | StartsWithNode
   | ExistsNode
   | AndNode
   | OrNode

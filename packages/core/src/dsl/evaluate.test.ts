@@ -206,6 +206,48 @@ describe('matchesCondition: between', () => {
   });
 });
 
+describe('matchesCondition: startsWith', () => {
+  const startsWith = (field: FieldNode, prefix: string): ConditionNode => ({
+    kind: 'startsWith',
+    field,
+    prefix,
+  });
+
+  it('given strings with %, _ and \\, when startsWith, then they are literal characters', () => {
+    const e = [
+      ev(1, { s: '100%' }),
+      ev(2, { s: 'a_c' }),
+      ev(3, { s: 'abc' }),
+      ev(4, { s: 'C:\\dir' }),
+      ev(5, { s: '%1' }),
+    ];
+    expect(positions(startsWith(p('s'), '%'), e)).toEqual([5]);
+    expect(positions(startsWith(p('s'), 'a_'), e)).toEqual([2]);
+    expect(positions(startsWith(p('s'), 'C:\\'), e)).toEqual([4]);
+    expect(positions(startsWith(p('s'), '100%'), e)).toEqual([1]);
+  });
+
+  it('given case, astral and non-ASCII characters, when startsWith, then code points compare exactly', () => {
+    const e = [
+      ev(1, { s: 'Éclair' }),
+      ev(2, { s: 'éclair' }),
+      ev(3, { s: '😀 smile' }),
+      ev(4, { s: '\uFFFF' }),
+    ];
+    expect(positions(startsWith(p('s'), 'é'), e)).toEqual([2]);
+    expect(positions(startsWith(p('s'), 'É'), e)).toEqual([1]);
+    expect(positions(startsWith(p('s'), '😀'), e)).toEqual([3]);
+    expect(positions(startsWith(p('s'), '\uFFFF'), e)).toEqual([4]);
+  });
+
+  it('given values that are not strings, when startsWith, then they never match', () => {
+    const e = [ev(1, { s: 10 }), ev(2, { s: ['1'] }), ev(3, { s: { a: '1' } }), ev(4, {}), ev(5, { s: '1' })];
+    expect(positions(startsWith(p('s'), '1'), e)).toEqual([5]);
+    expect(positions(startsWith(fieldNode('stream_id'), 's'), e)).toEqual([1, 2, 3, 4, 5]);
+    expect(positions(startsWith(fieldNode('sequence_number'), '1'), e)).toEqual([]);
+  });
+});
+
 describe('matchesCondition: contains', () => {
   const contains = (field: FieldNode, value: JsonScalar): ConditionNode => ({
     kind: 'contains',

@@ -168,6 +168,16 @@ function compile(condition: ConditionNode): EventPredicate {
         return Array.isArray(v) && v.includes(needle);
       };
     }
+    case 'startsWith': {
+      const get = getterOf(condition.field);
+      const prefix = condition.prefix;
+      // Both strings are well-formed (no lone surrogates), so a prefix of UTF-16 code units is a
+      // prefix of code points.
+      return (r) => {
+        const v = get(r);
+        return typeof v === 'string' && v.startsWith(prefix);
+      };
+    }
     case 'exists': {
       const get = getterOf(condition.field);
       return condition.exists ? (r) => get(r) !== MISSING : (r) => get(r) === MISSING;
@@ -225,6 +235,8 @@ export function compileCondition(condition: ConditionNode): EventPredicate {
  *   a missing field or a value of another type never matches.
  * - `contains`: a literal, case-sensitive substring of a string field (for a string value); an
  *   element equal to the value in an array field; otherwise no match.
+ * - `startsWith`: a string field that begins with the prefix, literally and case-sensitively;
+ *   any other value (numbers, arrays, objects, missing) never matches.
  * - `in`: equals one of the values. `exists`: present (null counts) or missing.
  * - `and` / `or` / `not`: boolean logic over the record-level results, so `not(eq)` matches a
  *   record whose field is missing.

@@ -244,6 +244,25 @@ describe('parseQuery — conditions', () => {
     expect(condition({ field: 'payload.tags', operator: 'contains', value: 3 })).toMatchObject({ value: 3 });
   });
 
+  it('given startsWith, when parsed, then a startsWith node with the literal prefix', () => {
+    expect(condition({ field: 'streamId', operator: 'startsWith', value: 'order-%_\\' })).toEqual({
+      kind: 'startsWith',
+      field: fieldNode('stream_id'),
+      prefix: 'order-%_\\',
+    });
+  });
+
+  it.each([[''], [1], [null], [true], [['a']], [{ a: 1 }], ['a\u0000'], ['\ud800']])(
+    'given startsWith with %j, when parsed, then VALIDATION_ERROR at the value',
+    (value) => {
+      expectError(
+        () => where({ field: 'stream_id', operator: 'startsWith', value }),
+        'VALIDATION_ERROR',
+        'where[0].value',
+      );
+    },
+  );
+
   it('given in, when parsed, then an in node with the values', () => {
     expect(condition({ field: 'eventType', operator: 'in', value: ['login', 'logout', null, 1] })).toEqual({
       kind: 'in',
@@ -457,7 +476,7 @@ describe('parseQuery — errors', () => {
       'an unknown operator',
       { from, where: [{ field: 'id', operator: 'like', value: 'x' }] },
       'where[0].operator',
-      'operators are eq, neq, gt, gte, lt, lte, contains, in, between, exists',
+      'operators are eq, neq, gt, gte, lt, lte, contains, startsWith, in, between, exists',
     ],
     [
       'an uppercase operator',
@@ -846,6 +865,7 @@ describe('parseWhere', () => {
       'lt',
       'lte',
       'contains',
+      'startsWith',
       'in',
       'between',
       'exists',

@@ -32,7 +32,7 @@ import {
 } from './ast.js';
 import { TIME_INTERVALS } from './time-bucket.js';
 
-/** The operators of a `where` condition (`exists` is an extension). */
+/** The operators of a `where` condition (`exists` and `startsWith` are extensions). */
 export const OPERATORS = [
   'eq',
   'neq',
@@ -41,6 +41,7 @@ export const OPERATORS = [
   'lt',
   'lte',
   'contains',
+  'startsWith',
   'in',
   'between',
   'exists',
@@ -249,6 +250,15 @@ class ConditionParser {
       }
       case 'contains':
         return { kind: 'contains', field, value: scalar(value, valueAt, `${SCALAR} for contains`) };
+      case 'startsWith': {
+        if (typeof value !== 'string' || value === '') {
+          throw invalid(
+            valueAt,
+            `expected a non-empty string (the prefix) for startsWith, got ${describeValue(value)}`,
+          );
+        }
+        return { kind: 'startsWith', field, prefix: scalar(value, valueAt, 'a non-empty string') as string };
+      }
       case 'in': {
         if (!Array.isArray(value) || value.length === 0) {
           throw invalid(valueAt, `expected a non-empty array of values for in, got ${describeValue(value)}`);

@@ -114,6 +114,10 @@ export function compileConditionNode(node: ConditionNode, ctx: ConditionContext)
       const field = resolveField(node.field, ctx.columns, ctx.instanceId);
       return contains(field, node.value, ctx);
     }
+    case 'startsWith': {
+      const field = resolveField(node.field, ctx.columns, ctx.instanceId);
+      return startsWith(field, node.prefix, ctx);
+    }
     case 'exists': {
       const field = resolveField(node.field, ctx.columns, ctx.instanceId);
       if (field.kind === 'tags') return sqlOf(`${field.sql} IS ${node.exists ? 'NOT ' : ''}NULL`, false);
@@ -271,5 +275,46 @@ function contains(field: FieldRef, value: JsonScalar, ctx: ConditionContext): Sq
       return sqlOf(ctx.dialect.textContains(field.sql, ctx.bind(value)), false);
     case 'path':
       return sqlOf(ctx.dialect.jsonContains(field.ref, value, ctx.bind), true);
+  }
+}
+
+/**
+ * The smallest string greater than every string that starts with `prefix`, in code point order:
+ * the prefix with its last code point incremented (skipping the surrogate range, which no stored
+ * string holds), after dropping trailing U+10FFFF; undefined when every code point is U+10FFFF.
+ *
+ * @example prefixSuccessor('order-') // 'order.'
+ */
+export function prefixSuccessor(prefix: string): string | undefined {
+  const points = Array.from(prefix, (ch) => ch.codePointAt(0) as number);
+  while (points.length > 0) {
+    const last = points.pop() as number;
+    if (last < 0x10ffff) {
+      points.push(last === 0xd7ff ? 0xe000 : last + 1);
+      return String.fromCodePoint(...points);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `startsWith` as a range, `prefix <= x < successor` in code point order: an index on the column
+ * serves it (SQLite's BINARY collation; PostgreSQL under `COLLATE "C"`), where `substr` or `LIKE`
+ * would scan, and no character of the prefix means anything special.
+ */
+function startsWith(field: FieldRef, prefix: string, ctx: ConditionContext): SqlCondition {
+  const upper = prefixSuccessor(prefix);
+  switch (field.kind) {
+    case 'constant':
+      return field.value.startsWith(prefix);
+    case 'document':
+    case 'tags':
+      return false;
+    case 'column':
+    case 'path': {
+      if (field.kind === 'column' && field.type !== 'string') return false;
+      const low = compare(field, 'gte', prefix, ctx);
+      return upper === undefined ? low : andConditions([low, compare(field, 'lt', upper, ctx)]);
+    }
   }
 }

@@ -2,6 +2,7 @@ import { DEFAULT_LIMITS, fieldNode, parseQuery, type Query } from '@eventlog/cor
 import { describe, expect, it } from 'vitest';
 import { postgresDialect } from '../dialects/postgres-dialect.js';
 import { SQLITE_CANONICAL_JSON_FUNCTION, sqliteDialect } from '../dialects/sqlite-dialect.js';
+import { prefixSuccessor } from './condition-compiler.js';
 import { ParamCollector } from './params.js';
 import { createQueryCompiler } from './query-compiler.js';
 
@@ -371,5 +372,55 @@ describe('Given the shared compiler', () => {
       limit: 1,
       offset: 0,
     });
+  });
+});
+
+describe('Given startsWith', () => {
+  const prefixQuery = (value: string): Query => ({
+    from,
+    where: [{ field: 'stream_id', operator: 'startsWith', value }],
+    limit: 1,
+  });
+
+  it('when compiled for SQLite, then it is a range on the column, the prefix and its successor bound', () => {
+    const sql = compile(sqlite, prefixQuery('order-%_'));
+    expect(sql).toContain('e."stream_id" >= ? AND e."stream_id" < ?');
+    expect(sql).toContain('[7,"order-%_","order-%`"]');
+    expect(sql).not.toMatch(/LIKE|substr|instr/);
+  });
+
+  it('when compiled for PostgreSQL, then the range compares under COLLATE "C"', () => {
+    const sql = compile(postgres, prefixQuery('order-'));
+    expect(sql).toContain('(e."stream_id") COLLATE "C" >= $2 AND (e."stream_id") COLLATE "C" < $3');
+    expect(sql).toContain('[7,"order-","order."]');
+  });
+
+  it('when the field is a payload path, then the range holds only for strings', () => {
+    const sql = compile(sqlite, {
+      from,
+      where: [{ field: 'payload.sku', operator: 'startsWith', value: 'A' }],
+    });
+    expect(sql).toContain(`json_type(e."payload", '$."sku"') = 'text'`);
+  });
+
+  it('when the field is never a string, then it folds to a constant', () => {
+    for (const field of ['sequence_number', 'payload', 'tags']) {
+      const sql = compile(sqlite, { from, where: [{ field, operator: 'startsWith', value: '1' }], limit: 1 });
+      expect(sql).toContain('FALSE');
+    }
+  });
+});
+
+describe('prefixSuccessor', () => {
+  it.each([
+    ['a', 'b'],
+    ['order-', 'order.'],
+    ['\u{D7FF}', '\u{E000}'],
+    ['\uFFFF', '\u{10000}'],
+    ['😀', '😁'],
+    ['a\u{10FFFF}', 'b'],
+    ['\u{10FFFF}\u{10FFFF}', undefined],
+  ])('the successor of %j is %j', (prefix, expected) => {
+    expect(prefixSuccessor(prefix)).toBe(expected);
   });
 });

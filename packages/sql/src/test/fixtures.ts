@@ -219,6 +219,26 @@ export const QUERIES: readonly Query[] = [
   { from, where: [{ field: 'payload.a', operator: 'contains', value: null }] },
   { from, where: [{ field: 'payload.tags', operator: 'contains', value: true }] },
   { from, where: [{ field: 'payload.tags.0', operator: 'exists', value: true }] },
+  { from, where: [{ field: 'payload.s', operator: 'startsWith', value: 'a' }] },
+  { from, where: [{ field: 'payload.s', operator: 'startsWith', value: 'a%' }] },
+  { from, where: [{ field: 'payload.s', operator: 'startsWith', value: 'a_' }] },
+  { from, where: [{ field: 'payload.s', operator: 'startsWith', value: 'a\\' }] },
+  { from, where: [{ field: 'payload.s', operator: 'startsWith', value: '\uffff' }] },
+  { from, where: [{ field: 'payload.s', operator: 'startsWith', value: '😀' }] },
+  { from, where: [{ field: 'payload.s', operator: 'startsWith', value: 'e' }] },
+  { from, where: [{ field: 'payload.a', operator: 'startsWith', value: '1' }] },
+  { from, where: [{ field: 'payload.a', operator: 'startsWith', value: '[' }] },
+  { from, where: [{ not: { field: 'payload.s', operator: 'startsWith', value: 'A' } }] },
+  { from, where: [{ field: 'stream_id', operator: 'startsWith', value: 'order-' }] },
+  { from, where: [{ field: 'stream_id', operator: 'startsWith', value: 'O' }] },
+  { from, where: [{ field: 'event_type', operator: 'startsWith', value: 'a_' }] },
+  { from, where: [{ field: 'event_type', operator: 'startsWith', value: 'Ü' }] },
+  { from, where: [{ field: 'timestamp', operator: 'startsWith', value: '2024-01-02' }] },
+  { from, where: [{ field: 'instanceId', operator: 'startsWith', value: 'inst' }] },
+  { from, where: [{ field: 'instanceId', operator: 'startsWith', value: 'x' }] },
+  { from, where: [{ field: 'tags', operator: 'startsWith', value: 'course' }] },
+  { from, where: [{ field: 'payload', operator: 'startsWith', value: '{' }] },
+  { from, where: [{ field: 'sequence_number', operator: 'startsWith', value: '1' }] },
   { from, where: [{ field: 'payload.a', operator: 'exists', value: false }] },
   { from, where: [{ field: 'payload.nested.y.1', operator: 'eq', value: 'a' }] },
   { from, where: [{ field: 'payload.nested.0', operator: 'exists', value: true }] },
@@ -394,6 +414,7 @@ function randomCondition(random: () => number, depth: number): unknown {
     'lt',
     'lte',
     'contains',
+    'startsWith',
     'in',
     'between',
     'exists',
@@ -426,6 +447,20 @@ function randomCondition(random: () => number, depth: number): unknown {
       };
     case 'exists':
       return { field, operator, value: random() < 0.5 };
+    case 'startsWith': {
+      // Usually a prefix of a value the data holds (so ranges match something), sometimes a
+      // whole value, sometimes a string of the pool.
+      const value = randomValue(random, field, false);
+      const text =
+        typeof value === 'string' && value !== ''
+          ? value
+          : pick(
+              random,
+              STRINGS.filter((v) => v !== ''),
+            );
+      const points = Array.from(text);
+      return { field, operator, value: points.slice(0, 1 + Math.floor(random() * points.length)).join('') };
+    }
     case 'contains':
       return { field, operator, value: field === 'timestamp' ? '01' : randomValue(random, field, false) };
     default:

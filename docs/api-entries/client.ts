@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/client
+ */
+export * from '@eventlog/client';

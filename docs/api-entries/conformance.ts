@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/conformance
+ */
+export * from '@eventlog/conformance';

@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/core
+ */
+export * from '@eventlog/core';

@@ -1,0 +1,4 @@
+/**
+ * @module eventlog/mcp
+ */
+export * from 'eventlog/mcp';

@@ -1,0 +1,4 @@
+/**
+ * @module eventlog
+ */
+export * from 'eventlog';

@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/memory
+ */
+export * from '@eventlog/memory';

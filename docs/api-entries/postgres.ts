@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/postgres
+ */
+export * from '@eventlog/postgres';

@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/rx
+ */
+export * from '@eventlog/rx';

@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/sql
+ */
+export * from '@eventlog/sql';

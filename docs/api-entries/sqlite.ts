@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/sqlite
+ */
+export * from '@eventlog/sqlite';

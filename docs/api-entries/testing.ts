@@ -1,0 +1,4 @@
+/**
+ * @module @eventlog/testing
+ */
+export * from '@eventlog/testing';
