@@ -29,7 +29,6 @@ import type {
   PruneExpiredData,
   PruneExpiredParams,
   Query,
-  QueryResult,
   QueryResultOf,
   SetRetentionParams,
   TruncateStreamData,

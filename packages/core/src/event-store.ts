@@ -26,7 +26,6 @@ import type {
   JsonObject,
   PruneExpiredData,
   Query,
-  QueryResult,
   QueryResultOf,
   TruncateStreamData,
 } from './model.js';
