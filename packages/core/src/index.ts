@@ -18,6 +18,7 @@ export * from './json.js';
 export * from './lifecycle.js';
 export * from './limits.js';
 export * from './model.js';
+export { type ObservedOperation, observe } from './observability.js';
 export * from './personal-data.js';
 export * from './retention.js';
 export * from './retry.js';

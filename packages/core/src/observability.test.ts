@@ -1,56 +1,12 @@
-import { type Attributes, type MeterProvider, metrics, type TracerProvider, trace } from '@opentelemetry/api';
+import { installTelemetryRecorder, type TelemetryRecorder } from '@eventlog/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from './test/fake-adapter.js';
 
-/** What the fake SDK below recorded. */
-const spans: Array<{ name: string; attributes: Attributes; status?: unknown; ended: boolean }> = [];
-const points: Array<{ instrument: string; value: number; attributes: Attributes | undefined }> = [];
-
-/** A tracer provider recording span names, attributes, status and end (the API's surface only). */
-const tracerProvider = {
-  getTracer: () => ({
-    startSpan: (name: string, options?: { attributes?: Attributes }) => {
-      const span = {
-        name,
-        attributes: { ...options?.attributes },
-        status: undefined as unknown,
-        ended: false,
-      };
-      spans.push(span);
-      return {
-        setAttributes: (more: Attributes) => Object.assign(span.attributes, more),
-        setAttribute: (key: string, value: unknown) => Object.assign(span.attributes, { [key]: value }),
-        setStatus: (status: unknown) => {
-          span.status = status;
-        },
-        end: () => {
-          span.ended = true;
-        },
-      };
-    },
-  }),
-} as unknown as TracerProvider;
-
-/** A meter provider recording every point of every instrument. */
-const meterProvider = {
-  getMeter: () => ({
-    createHistogram: (instrument: string) => ({
-      record: (value: number, attributes?: Attributes) => points.push({ instrument, value, attributes }),
-    }),
-    createCounter: (instrument: string) => ({
-      add: (value: number, attributes?: Attributes) => points.push({ instrument, value, attributes }),
-    }),
-  }),
-} as unknown as MeterProvider;
-
+let recorder: TelemetryRecorder;
 beforeAll(() => {
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
+  recorder = installTelemetryRecorder();
 });
-afterAll(() => {
-  trace.disable();
-  metrics.disable();
-});
+afterAll(() => recorder.uninstall());
 
 describe('Given an OpenTelemetry SDK installed by the application', () => {
   it('when events are appended and queried, then each operation is a span with its outcome, and durations and appended events are recorded', async () => {
@@ -61,6 +17,7 @@ describe('Given an OpenTelemetry SDK installed by the application', () => {
     await log.queryEvents({ from: { instance: 'orders' } });
     await log.queryEvents({ from: { instance: 'missing' } });
 
+    const { spans, points } = recorder;
     expect(spans.map((s) => [s.name, s.ended])).toEqual([
       ['eventlog.appendEvent', true],
       ['eventlog.appendEvents', true],

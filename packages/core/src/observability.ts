@@ -2,7 +2,8 @@
  * OpenTelemetry spans and metrics of the store's operations, through `@opentelemetry/api` only:
  * without an SDK installed by the application they cost a no-op span and nothing is recorded.
  * With one (`@opentelemetry/sdk-node`, …), every append and query is a span — `eventlog.appendEvent`,
- * `eventlog.appendEvents`, `eventlog.queryEvents` — and two instruments are recorded:
+ * `eventlog.appendEvents`, `eventlog.queryEvents` — as is each batch a projection hands to its
+ * handler (`eventlog.projection.handle`), and two instruments are recorded:
  *
  * - `eventlog.operation.duration` (histogram, seconds) by `eventlog.operation` and
  *   `eventlog.outcome` (`ok` or the error code);
@@ -20,8 +21,8 @@ import {
 
 const SCOPE = '@eventlog/core';
 
-/** The operations observed. */
-export type ObservedOperation = 'appendEvent' | 'appendEvents' | 'queryEvents';
+/** The operations observed (`projection.handle`: one batch of a projection, see `@eventlog/rx`). */
+export type ObservedOperation = 'appendEvent' | 'appendEvents' | 'queryEvents' | 'projection.handle';
 
 interface Instruments {
   provider: unknown;
@@ -56,7 +57,8 @@ function meters(): Instruments {
 }
 
 /**
- * Runs one store operation inside a span, recording its duration and outcome.
+ * Runs one operation inside a span, recording its duration and outcome. Exported for the packages
+ * built on core (`@eventlog/rx` observes projection batches with it).
  *
  * @param attributes known before it runs (the instance reference, the number of events)
  * @param describe what the result adds (events appended, the query's total)

@@ -29,6 +29,7 @@ import {
   type EventRecordOf,
   type EventStore,
   type KeyValueStore,
+  observe,
   STREAM_DELETED,
   STREAM_TRUNCATED,
   type StoredValue,
@@ -671,8 +672,22 @@ export class DefaultProjection<E extends EventMap, TDriver> implements Projectio
     await handler(this.upcast.apply(event), context);
   }
 
+  /** Handles one batch and writes its checkpoint, as one span (`eventlog.projection.handle`). */
+  private deliver(page: readonly EventRecord[], token: number): Promise<void> {
+    return observe(
+      'projection.handle',
+      {
+        'eventlog.projection': this.name,
+        'eventlog.instance': this.options.instance,
+        'eventlog.event_count': page.length,
+      },
+      () => this.deliverBatch(page, token),
+      () => ({ attributes: { 'eventlog.projection.position': this.status.position } }),
+    );
+  }
+
   /** Handles one batch and writes its checkpoint; see the module comment. */
-  private async deliver(page: readonly EventRecord[], token: number): Promise<void> {
+  private async deliverBatch(page: readonly EventRecord[], token: number): Promise<void> {
     if (token !== this.token) throw new Interrupt({ kind: 'stopped' });
     if (!this.lease.held) throw new Interrupt({ kind: 'leaseLost' });
     const last = (page[page.length - 1] as EventRecord).global_position;
