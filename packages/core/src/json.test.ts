@@ -167,23 +167,6 @@ describe('toJsonObject', () => {
     const error = errorOf(() => toJsonObject({ items: [0, 1, 2, NaN] }, 'events[2].payload'));
     expect(error.message).toBe('events[2].payload.items[3]: NaN is not JSON; use a finite number or null.');
   });
-
-  it('given 10,000 typical payloads, when checked, then it takes a few milliseconds per thousand', () => {
-    const payloads = Array.from({ length: 10_000 }, (_, i) => ({
-      orderId: `order-${i}`,
-      total: i * 1.5,
-      items: [
-        { sku: 'a', qty: 1 },
-        { sku: 'b', qty: 2 },
-      ],
-      customer: { id: i, name: 'Ada', tags: ['x', 'y'] },
-    }));
-    for (const p of payloads.slice(0, 500)) toJsonObject(p, 'payload'); // warm up
-    const start = performance.now();
-    for (const p of payloads) toJsonObject(p, 'payload');
-    const ms = performance.now() - start;
-    expect(ms).toBeLessThan(100);
-  });
 });
 
 describe('toSizedJsonObject', () => {

@@ -557,28 +557,4 @@ describe('validateAppendEvents', () => {
     });
     expectError(() => validateAppendEvent(params, ctx()), 'VALIDATION_ERROR', 'colour');
   });
-
-  it('given a 10,000-event batch, when validated, then it takes a few milliseconds per thousand events', () => {
-    const events = Array.from({ length: 10_000 }, (_, i) => ({
-      streamId: `order-${i % 100}`,
-      eventType: 'OrderPlaced',
-      payload: { orderId: `o-${i}`, total: i * 1.25, items: [{ sku: 'a', qty: 1 }], customer: { id: i } },
-      metadata: { source: 'bench' },
-      eventId: `evt-${i}`,
-      timestamp: '2024-01-19T10:00:00.000Z',
-    }));
-    const fast = { limits: DEFAULT_LIMITS, now: NOW };
-    validateAppendEvents({ ...base, events }, fast); // warm up the JIT
-    let ms = Number.POSITIVE_INFINITY;
-    let count = 0;
-    for (let run = 0; run < 3; run++) {
-      const start = performance.now();
-      count = validateAppendEvents({ ...base, events }, fast).events.length;
-      ms = Math.min(ms, performance.now() - start);
-    }
-    expect(count).toBe(10_000);
-    // About 3 ms per 1000 events on an idle machine; the bound leaves room for a busy CI runner
-    // while still catching anything quadratic or a per-event slow path.
-    expect(ms).toBeLessThan(150);
-  });
 });
