@@ -138,6 +138,35 @@ describe('eventlog serve', () => {
     expect(await serve.exited).toBe(0);
     expect(serve.stderr()).toContain('stopped');
   });
+
+  it('given --mcp read-only or off, then /mcp lists only the reading tools, or is not served', async () => {
+    const listTools = async (url: string) =>
+      fetch(`${url.replace('ws://', 'http://')}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      });
+    const readOnly = start(['serve', '--url', 'memory:', '--port', '0', '--mcp', 'read-only']);
+    const off = start(['serve', '--url', 'memory:', '--port', '0', '--mcp', 'off']);
+    try {
+      await until(() => readOnly.stdout().includes('listening') && off.stdout().includes('listening'));
+      const urlOf = (s: typeof readOnly) => /ws:\/\/[^\s]+/.exec(s.stdout())?.[0] as string;
+      const listed = (await (await listTools(urlOf(readOnly))).json()) as {
+        result: { tools: Array<{ name: string }> };
+      };
+      const names = listed.result.tools.map((t) => t.name);
+      expect(names).toContain('eventlog_query_events');
+      expect(names).not.toContain('eventlog_append_event');
+      expect((await listTools(urlOf(off))).status).toBe(404);
+    } finally {
+      readOnly.child.kill('SIGTERM');
+      off.child.kill('SIGTERM');
+      await Promise.all([readOnly.exited, off.exited]);
+    }
+    const bad = await run(['serve', '--url', 'memory:', '--port', '0', '--mcp', 'maybe']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--mcp must be on, read-only or off/);
+  });
 });
 
 describe('eventlog export / import', () => {

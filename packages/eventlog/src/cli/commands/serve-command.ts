@@ -27,6 +27,7 @@ interface ServeOptions {
   readThreads: string;
   durability?: string;
   pruneInterval: string;
+  mcp: string;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -71,6 +72,7 @@ export function serveCommand(program: Command): void {
       '30000',
     )
     .option('--log-level <level>', `log level of the JSON log on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--mcp <mode>', 'the MCP server at /mcp: on, read-only (only the reading tools) or off', 'on')
     .option(
       '--prune-interval <duration>',
       'remove expired events every <duration> (10m, 1h, ms), or off',
@@ -93,6 +95,10 @@ async function serve(options: ServeOptions): Promise<void> {
   const port = integerOption(options.port, '--port');
   const token = options.token ?? process.env.EVENTLOG_TOKEN;
   const pruneEvery = pruneIntervalOption(options.pruneInterval);
+  const mcp = options.mcp;
+  if (mcp !== 'on' && mcp !== 'read-only' && mcp !== 'off') {
+    throw usageError(`--mcp must be on, read-only or off, got "${mcp}".`);
+  }
   if (!(LOG_LEVELS as readonly string[]).includes(options.logLevel)) {
     throw usageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${options.logLevel}".`);
   }
@@ -145,13 +151,17 @@ async function serve(options: ServeOptions): Promise<void> {
       logger,
       allowOrigins: options.allowOrigin,
       // MCP's streamable HTTP transport, behind the same origin and token checks as the API.
-      mounts: {
-        '/mcp': createMcpHttpHandler({
-          log,
-          ...(token === undefined || token === '' ? {} : { token }),
-          allowedOrigins: options.allowOrigin ?? [],
-        }),
-      },
+      mounts:
+        mcp === 'off'
+          ? {}
+          : {
+              '/mcp': createMcpHttpHandler({
+                log,
+                readOnly: mcp === 'read-only',
+                ...(token === undefined || token === '' ? {} : { token }),
+                allowedOrigins: options.allowOrigin ?? [],
+              }),
+            },
     });
   } catch (error) {
     await log.close();
