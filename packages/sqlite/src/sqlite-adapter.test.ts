@@ -59,7 +59,7 @@ function driverOf(adapter: StorageAdapter): Promise<Database.Database> {
 }
 
 describe('Given a new file', () => {
-  it('when opened, then it is in WAL mode with synchronous FULL, a busy timeout, and the migrations recorded once', async () => {
+  it('when opened, then it is in WAL mode with synchronous FULL, a busy timeout, secure_delete, and the migrations recorded once', async () => {
     const file = newFile();
     const adapter = sqliteAdapter({ file, busyTimeoutMs: 1234 });
     await adapter.ready!();
@@ -67,6 +67,7 @@ describe('Given a new file', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    expect(db.pragma('secure_delete', { simple: true })).toBe(1);
     expect(db.prepare(`SELECT count(*) AS n FROM "${MIGRATIONS_TABLE}"`).get()).toEqual({
       n: bundledMigrations().length,
     });
@@ -79,6 +80,8 @@ describe('Given a new file', () => {
       conditionalAppends: true,
       appendKvWrites: true,
       lifecycle: true,
+      archive: true,
+      secureDelete: true,
     });
     await adapter.close();
   });
