@@ -50,11 +50,16 @@ export function commandsOf(program: Command): Array<{ path: string; command: Com
   return out;
 }
 
+/** Text for a Markdown paragraph: `<dir>` in a description is text, not an HTML tag for VitePress. */
+export function markdownText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** The CLI reference page. */
 export function cliReference(): string {
   const sections = commandsOf(buildProgram()).map(
     ({ path, command }) =>
-      `## \`${path}\`\n\n${command.description() ? `${command.description()}\n\n` : ''}\`\`\`text\n$ ${path} --help\n${helpText(command)}\n\`\`\``,
+      `## \`${path}\`\n\n${command.description() ? `${markdownText(command.description())}\n\n` : ''}\`\`\`text\n$ ${path} --help\n${helpText(command)}\n\`\`\``,
   );
   return `---
 outline: [2, 2]
@@ -135,11 +140,11 @@ const SPEC_PAGES: Record<string, string> = {
   '6': '/concepts/errors-and-limits',
   '7': '/guides/server',
   '8': '/guides/decisions',
-  '9': '/architecture',
+  '9': '/guides/lifecycle',
   '10': '/guides/aggregates',
   '11': '/guides/server',
-  '12': '/guides/adapters',
-  '13': '/packages/eventlog',
+  '12': '/guides/scaling',
+  '13': '/guides/mcp',
 };
 
 /**
