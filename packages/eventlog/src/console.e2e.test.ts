@@ -44,7 +44,9 @@ async function api(method: string, params: unknown): Promise<Record<string, unkn
   return (await response.json()) as Record<string, unknown>;
 }
 
-describe.skipIf(missing !== undefined)('the web console in Chromium', () => {
+// Each test drives a real browser through several steps: on a loaded 2-core machine that takes
+// longer than the shared 30 s, so the block gets 2 minutes (a guard against hanging, not a speed check).
+describe.skipIf(missing !== undefined)('the web console in Chromium', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     const consoleDir = ensureConsoleBuilt();
     // The store eventlog serve would run: SQLite with read threads.
@@ -71,17 +73,19 @@ describe.skipIf(missing !== undefined)('the web console in Chromium', () => {
     await page.goto(`${server.address.httpUrl}/`);
     await page.getByTestId('token-input').fill(TOKEN);
     await page.getByRole('button', { name: 'Use token' }).click();
-    await expect.poll(() => page.getByText('No instances yet.').count()).toBe(1);
+    await expect.poll(() => page.getByText('No instances yet.').count(), { timeout: 10_000 }).toBe(1);
     await page.getByTestId('new-instance-name').fill('shop');
     await page.getByTestId('create-instance').click();
-    await expect.poll(() => page.getByTestId('instance-title').textContent()).toBe('shop');
+    await expect
+      .poll(() => page.getByTestId('instance-title').textContent(), { timeout: 10_000 })
+      .toBe('shop');
     expect(await page.getByTestId('instance-item').allTextContents()).toEqual(['shop']);
     await page.screenshot({ path: screenshotPath('1-instance-created') });
   });
 
   it('shows events appended through the API arriving live', async () => {
     await page.getByTestId('tab-live').click();
-    await expect.poll(() => page.getByTestId('live-state').textContent()).toBe('live');
+    await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 10_000 }).toBe('live');
     for (const [i, type] of ['order_placed', 'order_paid', 'order_placed'].entries()) {
       const res = await api('appendEvent', {
         instanceId: 'shop',
@@ -108,7 +112,9 @@ describe.skipIf(missing !== undefined)('the web console in Chromium', () => {
       }),
     );
     await page.getByTestId('run-query').click();
-    await expect.poll(() => page.getByTestId('query-total').textContent()).toContain('2 matching events');
+    await expect
+      .poll(() => page.getByTestId('query-total').textContent(), { timeout: 10_000 })
+      .toContain('2 matching events');
     expect(await page.getByTestId('query-result').getByTestId('event-row').count()).toBe(2);
     await page.screenshot({ path: screenshotPath('3-query') });
 
@@ -116,7 +122,9 @@ describe.skipIf(missing !== undefined)('the web console in Chromium', () => {
       JSON.stringify({ from: { instance: 'shop' }, where: [{ field: 'nope', operator: 'eq', value: 1 }] }),
     );
     await page.getByTestId('run-query').click();
-    await expect.poll(() => page.getByTestId('error').textContent()).toContain('VALIDATION_ERROR');
+    await expect
+      .poll(() => page.getByTestId('error').textContent(), { timeout: 10_000 })
+      .toContain('VALIDATION_ERROR');
     await page.screenshot({ path: screenshotPath('4-query-error') });
   });
 
@@ -172,25 +180,31 @@ describe.skipIf(missing !== undefined)('the web console in Chromium', () => {
 
   it('pages events with pretty JSON, renames, and deletes only after the name is typed', async () => {
     await page.getByTestId('tab-events').click();
-    await expect.poll(() => page.getByTestId('events-range').textContent()).toBe('1–25 of 43');
+    await expect
+      .poll(() => page.getByTestId('events-range').textContent(), { timeout: 10_000 })
+      .toBe('1–25 of 43');
     await page.getByRole('button', { name: 'older →' }).click();
-    await expect.poll(() => page.getByTestId('events-range').textContent()).toBe('26–43 of 43');
+    await expect
+      .poll(() => page.getByTestId('events-range').textContent(), { timeout: 10_000 })
+      .toBe('26–43 of 43');
     await page.getByTestId('event-row').first().click();
     expect(await page.getByTestId('event-json').textContent()).toContain('"global_position": 18');
 
     await page.getByTestId('rename').click();
     await page.getByTestId('rename-input').fill('shop-eu');
     await page.getByTestId('rename-save').click();
-    await expect.poll(() => page.getByTestId('instance-title').textContent()).toBe('shop-eu');
+    await expect
+      .poll(() => page.getByTestId('instance-title').textContent(), { timeout: 10_000 })
+      .toBe('shop-eu');
 
     await page.getByTestId('delete').click();
-    await expect.poll(() => page.getByTestId('delete-count').textContent()).toBe('43');
+    await expect.poll(() => page.getByTestId('delete-count').textContent(), { timeout: 10_000 }).toBe('43');
     expect(await page.getByTestId('stat-events').textContent()).toBe('43');
     expect(await page.getByTestId('delete-submit').isDisabled()).toBe(true);
     await page.getByTestId('delete-confirm').fill('shop-eu');
     await page.screenshot({ path: screenshotPath('7-delete-confirm') });
     await page.getByTestId('delete-submit').click();
-    await expect.poll(() => page.getByTestId('instance-item').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('instance-item').count(), { timeout: 10_000 }).toBe(0);
     expect(await api('getInstance', { instanceId: 'shop-eu' })).toMatchObject({ code: 'NOT_FOUND' });
   });
 });
