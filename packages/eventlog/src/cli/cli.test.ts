@@ -272,6 +272,10 @@ describe('eventlog export / import', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ appended: 0, duplicates: 300 });
     expect(again.stderr).toMatch(/300 events \(0 appended, 300 already stored\)/);
+    // --skip skips events, not the instance record that says where they go.
+    const skipped = await run(['import', file, '--skip', '100', '--url', target]);
+    // Lines 2–100 are the first 99 events of "orders": 51 of them and 150 of "audit" remain.
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ appended: 0, duplicates: 201 });
     const check = await openEventLog(target);
     try {
       const listed = await check.listInstances();

@@ -176,7 +176,11 @@ export function importCommand(program: Command): void {
       .option('-i, --instance <instance>', "append into this instance (default: each line's instance)")
       .option('--create', 'create missing instances (with the exported name and description)')
       .option('--batch-size <n>', 'events per appendEvents call', '500')
-      .option('--skip <lines>', 'skip this many lines first', '0')
+      .option(
+        '--skip <lines>',
+        'skip the events of this many lines first (instance records among them still apply)',
+        '0',
+      )
       .option(
         '--use-record-ids',
         "(the default) events without an eventId get their exported record's id as eventId, so re-running the import skips them",
@@ -254,7 +258,9 @@ export function importCommand(program: Command): void {
       for await (const line of lines) {
         lineNo += 1;
         bytesRead += Buffer.byteLength(line) + 1;
-        if (lineNo <= skip || line.trim() === '') continue;
+        if (line.trim() === '') continue;
+        // Skipped lines skip events, not the instance records that say where later events go.
+        if (lineNo <= skip && !line.includes(`"${INSTANCE_RECORD_TYPE}"`)) continue;
         const record = parseJson(line, `Line ${lineNo}`);
         if (typeof record !== 'object' || record === null || Array.isArray(record)) {
           throw usageError(`Line ${lineNo} is not a JSON object; each line must be one event.`);
@@ -265,6 +271,7 @@ export function importCommand(program: Command): void {
           await resolveInstance(instanceOfRecord(fields, lineNo));
           continue;
         }
+        if (lineNo <= skip) continue;
         const sourceInstance = fields.instanceId;
         const instance =
           (typeof sourceInstance === 'string' ? targets.get(sourceInstance) : undefined) ??
