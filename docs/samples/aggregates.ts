@@ -1,5 +1,5 @@
 // #region decider
-import { aggregateStream, type Decider, handleCommand } from '@eventlog/core';
+import { aggregateStream, type Decider, handleCommand, tryHandleCommand } from '@eventlog/core';
 import { openEventLog } from 'eventlog';
 
 type CartEvents = {
@@ -97,6 +97,18 @@ try {
   console.log('refused:', (error as Error).message);
 }
 // #endregion refuse
+
+// #region envelope
+// The same command, answered with an envelope like the log's methods (never rejects).
+const res = await tryHandleCommand(log, {
+  instance: 'carts',
+  streamId: 'cart-7',
+  decider: cart,
+  command: { kind: 'remove', sku: 'A1' },
+});
+if (res.success) console.log('version', res.data.version);
+else console.log(res.type, res.code, res.error, res.details);
+// #endregion envelope
 
 // #region rebuild
 const { state, version } = await aggregateStream(log, {

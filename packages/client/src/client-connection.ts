@@ -17,6 +17,7 @@ import {
   IDLE_CLOSE_CODE,
   limitExceeded,
   type MessageType,
+  PING_TYPE,
   SUBSCRIPTION_ENDED_TYPE,
   storageError,
   UNAUTHORIZED_CLOSE_CODE,
@@ -117,6 +118,10 @@ export class ClientConnection {
    * (or `waitForConnection`) dials again.
    */
   private dormant = false;
+  /** The server answered a ping on the current connection: the token (if any) was taken. */
+  private verified = false;
+  /** A ping is on its way on the current connection. */
+  private probing = false;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -180,9 +185,13 @@ export class ClientConnection {
     });
   }
 
-  /** Resolves once connected; rejects when closed first, or after `timeoutMs` when given. */
+  /**
+   * Resolves once connected and accepted by the server (it answered a ping, so the token, if any,
+   * was taken); rejects with `UNAUTHORIZED` when the server refuses the token, with `STORAGE_ERROR`
+   * when closed first, or after `timeoutMs` when given.
+   */
   waitForConnection(timeoutMs?: number): Promise<void> {
-    if (this.open) return Promise.resolve();
+    if (this.open && this.verified) return Promise.resolve();
     if (this.closed) return Promise.reject(new EventLogError('STORAGE_ERROR', this.closedMessage()));
     this.wake();
     return new Promise<void>((resolve, reject) => {
@@ -198,6 +207,7 @@ export class ClientConnection {
         },
       };
       this.openWaiters.add(waiter);
+      if (this.open) this.probe();
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           this.openWaiters.delete(waiter);
@@ -357,8 +367,8 @@ export class ClientConnection {
       this.attempts = 0;
       this.lastError = undefined;
       for (const pending of this.queue.splice(0)) this.send(pending);
-      for (const waiter of this.openWaiters) waiter.resolve();
-      this.openWaiters.clear();
+      // Open is not accepted: a server refuses a wrong token only once something is sent.
+      if (this.openWaiters.size > 0) this.probe();
       this.handlers.onOpen();
     };
     socket.onmessage = (event) => this.onMessage(event);
@@ -381,6 +391,8 @@ export class ClientConnection {
       this.socket = undefined;
       const wasOpen = this.open;
       this.open = false;
+      this.verified = false;
+      this.probing = false;
       if (this.closed) return;
       if (wasOpen) {
         const why = `code ${event.code ?? 'unknown'}${event.reason ? `, ${event.reason}` : ''}`;
@@ -403,6 +415,34 @@ export class ClientConnection {
       }
       this.scheduleReconnect();
     };
+  }
+
+  /**
+   * Pings the server on the open connection and settles the `waitForConnection` callers with the
+   * answer: accepted (any answer but `UNAUTHORIZED`: an older server answers an unknown type with
+   * `VALIDATION_ERROR`), or refused. Lost on the way: the next connection pings again.
+   */
+  private probe(): void {
+    if (this.probing || !this.open) return;
+    this.probing = true;
+    const socket = this.socket;
+    void this.request(PING_TYPE, {}).then(({ envelope, transport }) => {
+      if (this.socket === socket) this.probing = false;
+      if (!envelope.success && envelope.code === 'UNAUTHORIZED') {
+        const error = new EventLogError(
+          'UNAUTHORIZED',
+          `${envelope.error ?? 'Unauthorized.'} (the Event Log server at ${this.settings.url} refused the token${this.settings.token === undefined ? '; none was given: pass connect(url, { token })' : ''})`,
+          envelope.details === undefined ? {} : { details: envelope.details },
+        );
+        for (const waiter of this.openWaiters) waiter.reject(error);
+        this.openWaiters.clear();
+        return;
+      }
+      if (transport || this.socket !== socket || !this.open) return;
+      this.verified = true;
+      for (const waiter of this.openWaiters) waiter.resolve();
+      this.openWaiters.clear();
+    });
   }
 
   /** Dials again after an idle close, when something needs the connection. */

@@ -46,7 +46,8 @@ export interface RemoteSubscription {
   /**
    * Resolves with the server's first answer: the acknowledging envelope (`data.subscriptionId`,
    * `data.instanceId`), or a failed envelope (then the subscription has ended). Never rejects;
-   * resolves with a `STORAGE_ERROR` envelope if the client is closed before an answer.
+   * resolves with a `STORAGE_ERROR` envelope if the client is closed before an answer. No event
+   * reaches `onEvent` before it has resolved (and the code awaiting it has run).
    */
   readonly ready: Promise<SubscribeEnvelope>;
   /** The `global_position` of the last event delivered (or the `after` it started from). */
@@ -68,6 +69,12 @@ class Subscription implements RemoteSubscription {
   acknowledged = false;
   private resolveReady!: (envelope: SubscribeEnvelope) => void;
   private answered = false;
+  /**
+   * Events that arrived with the acknowledgement, held until `ready` has resolved and the code
+   * awaiting it has run (a timer turn later), so `onEvent` never runs before `await sub.ready`
+   * returns. Undefined when not holding.
+   */
+  private held: EventRecord[] | undefined;
 
   constructor(
     private readonly registry: SubscriptionRegistry,
@@ -88,6 +95,10 @@ class Subscription implements RemoteSubscription {
   answer(envelope: SubscribeEnvelope): void {
     if (this.answered) return;
     this.answered = true;
+    if (envelope.success) {
+      this.held = [];
+      setTimeout(() => this.release(), 0);
+    }
     this.resolveReady(envelope);
   }
 
@@ -95,6 +106,21 @@ class Subscription implements RemoteSubscription {
     if (this.state === 'ended') return;
     if (typeof event?.global_position !== 'number' || event.global_position <= this.position) return;
     this.position = event.global_position;
+    if (this.held !== undefined) this.held.push(event);
+    else this.handle(event);
+  }
+
+  /** Delivers the events held while `ready` resolved. */
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const event of held) {
+      if (this.state === 'ended') return;
+      this.handle(event);
+    }
+  }
+
+  private handle(event: EventRecord): void {
     try {
       this.onEvent(event);
     } catch (error) {

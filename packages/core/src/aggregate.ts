@@ -6,9 +6,17 @@
  */
 
 import type { KvWrite } from './adapter.js';
+import { failureEnvelope, successEnvelope } from './envelope.js';
 import { EventLogError } from './errors.js';
 import type { EventLog, EventStore } from './event-log.js';
-import type { EventMap, EventRecordOf, ExpectedVersion, NewEventInput, NewEventInputOf } from './model.js';
+import type {
+  Envelope,
+  EventMap,
+  EventRecordOf,
+  ExpectedVersion,
+  NewEventInput,
+  NewEventInputOf,
+} from './model.js';
 import { backoffDelay, type RetryOptions, resolveRetry, sleep } from './retry.js';
 import {
   checkSnapshotPolicy,
@@ -398,5 +406,95 @@ export async function handleCommand<State, Command, E extends EventMap = EventMa
       hidden = typeof actual === 'number' ? { read: current.version, actual } : undefined;
       await sleep(backoffDelay(attempt, retry));
     }
+  }
+}
+
+/** The envelope of {@link tryHandleCommand}: `data` is {@link handleCommand}'s result. */
+export type CommandEnvelope<State, E extends EventMap = EventMap> = Envelope<
+  'handleCommand',
+  CommandResult<State, E>
+>;
+
+/** What `decide` threw, told apart from the log's own failures. */
+class Refusal {
+  constructor(readonly error: unknown) {}
+}
+
+function refusalError(thrown: unknown): EventLogError {
+  if (EventLogError.isInstance(thrown)) return thrown;
+  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  return new EventLogError('VALIDATION_ERROR', message, {
+    details: { reason: 'rejected' },
+    cause: thrown,
+  });
+}
+
+/**
+ * {@link handleCommand} answering like the `EventLog`'s methods: with an envelope
+ * (`{ type: 'eventLog.handleCommand', success, data | error + code, details?, timestamp, requestId }`),
+ * never rejecting. Same options, same retries (default 20, see {@link DEFAULT_RETRY}).
+ *
+ * - success: `data` is `{ state, version, events }`;
+ * - `decide` refused (it threw): `VALIDATION_ERROR` with its message as `error` and
+ *   `details: { reason: 'rejected' }` (an `EventLogError` thrown by `decide` keeps its own code);
+ * - still conflicting after the last retry: `CONFLICT` with `details: { streamId, expectedVersion,
+ *   actualVersion }`; a missing instance: `NOT_FOUND`; bad options: `VALIDATION_ERROR`;
+ * - anything else thrown by your code (`evolve`, `initialState`, an upcaster): `STORAGE_ERROR`
+ *   naming it.
+ *
+ * @example
+ * const res = await tryHandleCommand(log, { instance: 'carts', streamId: 'cart-7', decider, command });
+ * if (res.success) console.log(res.data.version);
+ * else console.log(res.code, res.error); // VALIDATION_ERROR A cart holds 10 items at most.
+ */
+export async function tryHandleCommand<State, Command, E extends EventMap = EventMap>(
+  source: AggregateSource<E> | AggregateSource,
+  options: HandleCommandOptions<State, Command, E>,
+): Promise<CommandEnvelope<State, E>> {
+  const type = 'eventLog.handleCommand' as const;
+  try {
+    resolveRetry({
+      ...options?.retry,
+      ...(options?.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+    });
+    if (options?.snapshot !== undefined) checkSnapshotPolicy(options.snapshot);
+    if (typeof options?.decider?.decide !== 'function') {
+      throw new TypeError('decider: expected { initialState, evolve, decide } functions.');
+    }
+  } catch (error) {
+    return failureEnvelope(
+      type,
+      EventLogError.isInstance(error)
+        ? error
+        : new EventLogError('VALIDATION_ERROR', error instanceof Error ? error.message : String(error), {
+            cause: error,
+          }),
+    );
+  }
+  const { decider } = options;
+  const marked: Decider<State, Command, E> = {
+    ...decider,
+    decide: (command, state) => {
+      try {
+        return decider.decide(command, state);
+      } catch (error) {
+        throw new Refusal(error);
+      }
+    },
+  };
+  try {
+    return successEnvelope(type, await handleCommand(source, { ...options, decider: marked }));
+  } catch (thrown) {
+    if (thrown instanceof Refusal) return failureEnvelope(type, refusalError(thrown.error));
+    if (EventLogError.isInstance(thrown)) return failureEnvelope(type, thrown);
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
+    return failureEnvelope(
+      type,
+      new EventLogError(
+        'STORAGE_ERROR',
+        `handleCommand failed outside the log (in evolve, initialState or an upcaster?): ${message}`,
+        { cause: thrown },
+      ),
+    );
   }
 }

@@ -1,4 +1,11 @@
-import { aggregateStream, createEventLog, type Decider, EventLogError, handleCommand } from '@eventlog/core';
+import {
+  aggregateStream,
+  createEventLog,
+  type Decider,
+  EventLogError,
+  handleCommand,
+  tryHandleCommand,
+} from '@eventlog/core';
 import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from './index.js';
 
@@ -164,5 +171,69 @@ describe('handleCommand', () => {
     }
     const stored = await aggregateStream(log, { instance: 'counters', streamId: 'hot', ...counter });
     expect(stored.version).toBe(outcomes.length - failed.length);
+  });
+});
+
+describe('tryHandleCommand', () => {
+  const run = (log: ReturnType<typeof setup>, command: Command, extra: { maxRetries?: number } = {}) =>
+    tryHandleCommand(log, { instance: 'counters', streamId: 'c', decider: counter, command, ...extra });
+
+  it('given a command, when handled, then a success envelope carries state, version and events', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    const res = await run(log, { kind: 'add', by: 2 });
+    expect(res).toMatchObject({
+      type: 'eventLog.handleCommand',
+      success: true,
+      data: { state: { value: 2, resets: 0 }, version: 1, events: [{ event_type: 'Incremented' }] },
+    });
+    expect(typeof res.requestId).toBe('string');
+    expect(typeof res.timestamp).toBe('string');
+  });
+
+  it('given a decider that refuses, then a VALIDATION_ERROR envelope with its message (reason: rejected), nothing written', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    const res = await run(log, { kind: 'refuse' });
+    expect(res).toMatchObject({
+      success: false,
+      code: 'VALIDATION_ERROR',
+      error: 'refused by the decider',
+      details: { reason: 'rejected' },
+    });
+    expect((await aggregateStream(log, { instance: 'counters', streamId: 'c', ...counter })).version).toBe(0);
+  });
+
+  it('given a missing instance, then NOT_FOUND; given bad options, then VALIDATION_ERROR; it never rejects', async () => {
+    const log = setup();
+    expect(await run(log, { kind: 'add', by: 1 })).toMatchObject({ success: false, code: 'NOT_FOUND' });
+    expect(await run(log, { kind: 'add', by: 1 }, { maxRetries: -1 })).toMatchObject({
+      success: false,
+      code: 'VALIDATION_ERROR',
+      error: expect.stringMatching(/maxRetries must be an integer/),
+    });
+  });
+
+  it('given racing commands without retries, then the losers get CONFLICT envelopes with the versions', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => run(log, { kind: 'add', by: 1 }, { maxRetries: 0 })),
+    );
+    const conflicts = results.filter((r) => !r.success);
+    expect(conflicts.length).toBeGreaterThan(0);
+    for (const c of conflicts) {
+      expect(c).toMatchObject({
+        code: 'CONFLICT',
+        details: { streamId: 'c', actualVersion: expect.any(Number) },
+      });
+    }
+  });
+
+  it('given 16 concurrent commands on one stream with the default retries, then every envelope succeeds', async () => {
+    const log = setup();
+    await log.store.createInstance('counters');
+    const results = await Promise.all(Array.from({ length: 16 }, () => run(log, { kind: 'add', by: 1 })));
+    expect(results.every((r) => r.success)).toBe(true);
   });
 });

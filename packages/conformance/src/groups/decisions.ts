@@ -48,27 +48,35 @@ const typed = <E extends EventMap>(log: EventLog): EventLog<E> => log as unknown
 
 /** Registers the `decisions` group. */
 export function registerDecisionTests(holder: ContextHolder): void {
-  test('given 8 concurrent commands on one stream, when handled with the default retries, then all succeed and none is lost', async () => {
-    const ctx = useContext(holder);
-    const inst = await ctx.newInstance('cmd-race');
-    const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        handleCommand(typed<CounterEvents>(ctx.log), {
-          instance: inst.id,
-          streamId: 'hot',
-          decider: counter,
-          command: { by: i + 1 },
-        }),
-      ),
-    );
-    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    const final = await aggregateStream(typed<CounterEvents>(ctx.log), {
-      instance: inst.id,
-      streamId: 'hot',
-      ...counter,
-    });
-    expect(final).toEqual({ state: { total: 36, count: 8 }, version: 8 });
-  });
+  test.each([8, 16])(
+    'given %i concurrent commands on one stream, when handled with the default retries, then all succeed and none is lost',
+    async (writers) => {
+      const ctx = useContext(holder);
+      const inst = await ctx.newInstance(`cmd-race-${writers}`);
+      const results = await Promise.all(
+        Array.from({ length: writers }, (_, i) =>
+          handleCommand(typed<CounterEvents>(ctx.log), {
+            instance: inst.id,
+            streamId: 'hot',
+            decider: counter,
+            command: { by: i + 1 },
+          }),
+        ),
+      );
+      expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: writers }, (_, i) => i + 1),
+      );
+      const final = await aggregateStream(typed<CounterEvents>(ctx.log), {
+        instance: inst.id,
+        streamId: 'hot',
+        ...counter,
+      });
+      expect(final).toEqual({
+        state: { total: (writers * (writers + 1)) / 2, count: writers },
+        version: writers,
+      });
+    },
+  );
 
   test('given 10 concurrent bookings for a show of 3 seats, when decided, then exactly 3 succeed and it is never overbooked', async () => {
     const ctx = useContext(holder);

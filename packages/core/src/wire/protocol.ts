@@ -12,6 +12,7 @@
  * ← { type: 'eventLog.event', subscriptionId, event }                     (in global_position order)
  * ← { type: 'eventLog.subscriptionEnded', subscriptionId, reason, … }     (instance deleted, or an error)
  * → { type: 'eventLog.unsubscribe', requestId, params: { subscriptionId }, token? }
+ * → { type: 'eventLog.ping', requestId, params: {} }  ← { type: 'eventLog.ping', success: true, data: {} } (or UNAUTHORIZED)
  * ```
  */
 
@@ -30,6 +31,12 @@ export const UNKNOWN_TYPE = 'eventLog.unknown';
 export const SUBSCRIBE_TYPE = 'eventLog.subscribe';
 /** The type of an unsubscribe request and of its envelope. */
 export const UNSUBSCRIBE_TYPE = 'eventLog.unsubscribe';
+/**
+ * The type of a ping: the server answers `{ success: true, data: {} }` once the connection is
+ * authenticated (and `UNAUTHORIZED` otherwise), so a client knows its token was taken before it
+ * reports itself connected.
+ */
+export const PING_TYPE = 'eventLog.ping';
 /** The type of a pushed event. */
 export const EVENT_TYPE = 'eventLog.event';
 /** The type of the message that ends a subscription from the server side. */

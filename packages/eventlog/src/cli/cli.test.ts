@@ -194,10 +194,10 @@ describe('eventlog export / import', () => {
     expect(JSON.parse(exported.stdout)).toMatchObject({ events: 30, instances: 1 });
     expect(exported.stderr).toMatch(/export: 30 events/);
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-    expect(lines).toHaveLength(30);
+    expect(lines).toHaveLength(31); // the instance record, then 30 events
 
-    // An interrupted import: only the first 10 lines made it.
-    writeFileSync(join(dir, 'part.ndjson'), `${lines.slice(0, 10).join('\n')}\n`);
+    // An interrupted import: only the first 10 events made it.
+    writeFileSync(join(dir, 'part.ndjson'), `${lines.slice(0, 11).join('\n')}\n`);
     const partial = await run(['import', 'part.ndjson', '--instance', 'dst', '--create', '--url', url]);
     expect(partial.code).toBe(0);
     expect(JSON.parse(partial.stdout)).toMatchObject({ appended: 10, duplicates: 0 });
@@ -205,7 +205,7 @@ describe('eventlog export / import', () => {
     // The re-run over the whole file, in batches that straddle the first run's end.
     const full = await run(['import', file, '--instance', 'dst', '--batch-size', '7', '--url', url]);
     expect(full.code).toBe(0);
-    expect(JSON.parse(full.stdout)).toMatchObject({ lines: 30, appended: 20, duplicates: 10 });
+    expect(JSON.parse(full.stdout)).toMatchObject({ lines: 31, appended: 20, duplicates: 10 });
     expect(full.stderr).toMatch(/import: 30 events \(20 appended, 10 already stored\)/);
 
     const check = await openEventLog(url);
@@ -229,6 +229,127 @@ describe('eventlog export / import', () => {
     } finally {
       await check.close();
     }
+  }, 120_000);
+  it('given two described instances and events without eventIds, when exported and imported twice into another store, then names, descriptions, ids and timestamps are kept and the re-run adds nothing', async () => {
+    // Given
+    const source = `sqlite:${join(dir, 'meta-src.db')}`;
+    const target = `sqlite:${join(dir, 'meta-dst.db')}`;
+    const log = await openEventLog(source);
+    const originals: EventRecord[] = [];
+    try {
+      await log.createInstance('orders', 'Orders of the web shop');
+      await log.createInstance('audit');
+      for (const instanceId of ['orders', 'audit']) {
+        const res = await log.appendEvents({
+          instanceId,
+          events: Array.from({ length: 150 }, (_, i) => ({
+            streamId: `s${i % 4}`,
+            eventType: 'happened',
+            payload: { i },
+            timestamp: Date.parse('2024-03-01T00:00:00Z') + i,
+            ...(i % 3 === 0 ? { eventId: `${instanceId}-${i}` } : {}),
+            ...(i === 0 ? { tags: ['first'] } : {}),
+          })),
+        });
+        if (!res.success) throw new Error(res.error);
+        originals.push(...res.data.events);
+      }
+    } finally {
+      await log.close();
+    }
+    const file = join(dir, 'meta.ndjson');
+    expect((await run(['export', file, '--url', source])).code).toBe(0);
+
+    // When
+    const first = await run(['import', file, '--create', '--url', target]);
+    const again = await run(['import', file, '--create', '--url', target]);
+
+    // Then
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ appended: 300, duplicates: 0, positions: 'renumbered' });
+    expect(first.stderr).toMatch(/global positions are renumbered/);
+    expect(first.stderr).toMatch(/checkpoints/);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ appended: 0, duplicates: 300 });
+    expect(again.stderr).toMatch(/300 events \(0 appended, 300 already stored\)/);
+    // --skip skips events, not the instance record that says where they go.
+    const skipped = await run(['import', file, '--skip', '100', '--url', target]);
+    // Lines 2–100 are the first 99 events of "orders": 51 of them and 150 of "audit" remain.
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ appended: 0, duplicates: 201 });
+    const check = await openEventLog(target);
+    try {
+      const listed = await check.listInstances();
+      if (!listed.success) throw new Error(listed.error);
+      expect(
+        listed.data.instances
+          .map(({ name, description }) => ({ name, description }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+      ).toEqual([{ name: 'audit' }, { name: 'orders', description: 'Orders of the web shop' }]);
+      const copies: EventRecord[] = [];
+      for (const instance of ['orders', 'audit']) {
+        const res = await check.queryEvents({ from: { instance }, limit: 1000 });
+        if (!res.success) throw new Error(res.error);
+        copies.push(...(res.data.result.events as EventRecord[]));
+      }
+      expect(copies).toHaveLength(300);
+      const shape = (e: EventRecord, eventId: string | undefined) => ({
+        stream_id: e.stream_id,
+        payload: e.payload,
+        timestamp: e.timestamp,
+        tags: e.tags,
+        eventId,
+      });
+      // An event without an eventId keeps its exported id as its eventId.
+      expect(copies.map((e) => shape(e, e.eventId))).toEqual(
+        originals.map((e) => shape(e, e.eventId ?? e.id)),
+      );
+    } finally {
+      await check.close();
+    }
+  }, 120_000);
+
+  it('given an export file without instance records (an older export), when imported, then it still imports, and a re-run into the same instance adds nothing', async () => {
+    const url = `sqlite:${join(dir, 'old-format.db')}`;
+    const log = await openEventLog(url);
+    try {
+      await log.createInstance('src');
+      await log.appendEvents({
+        instanceId: 'src',
+        events: Array.from({ length: 5 }, (_, i) => ({ eventType: 't', payload: { i } })),
+      });
+    } finally {
+      await log.close();
+    }
+    const exported = await run(['export', '--instance', 'src', '--url', url]);
+    const events = exported.stdout
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !l.includes('"eventlog.instance"'));
+    expect(events).toHaveLength(5);
+    writeFileSync(join(dir, 'old.ndjson'), `${events.join('\n')}\n`);
+
+    const copied = await run(['import', 'old.ndjson', '--instance', 'copy', '--create', '--url', url]);
+    expect(copied.code).toBe(0);
+    expect(JSON.parse(copied.stdout)).toMatchObject({ appended: 5, duplicates: 0 });
+    const twice = await run(['import', 'old.ndjson', '--instance', 'copy', '--url', url]);
+    expect(JSON.parse(twice.stdout)).toMatchObject({ appended: 0, duplicates: 5 });
+    // Back into the instance the events came from (they have no eventId): already there.
+    const home = await run(['import', 'old.ndjson', '--url', url]);
+    expect(home.code).toBe(0);
+    expect(JSON.parse(home.stdout)).toMatchObject({ appended: 0, duplicates: 5 });
+  }, 120_000);
+
+  it('given an exported instance missing from the target, when imported without --create, then NOT_FOUND names it and says --create', async () => {
+    const file = join(dir, 'one.ndjson');
+    writeFileSync(
+      file,
+      `${JSON.stringify({ type: 'eventlog.instance', instance: { id: 'abc', name: 'billing', createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' } })}\n`,
+    );
+    const result = await run(['import', file, '--url', `sqlite:${join(dir, 'empty.db')}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /NOT_FOUND: Instance "billing" \(exported as abc\) does not exist.*--create/,
+    );
   });
 });
 

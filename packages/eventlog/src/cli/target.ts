@@ -143,7 +143,9 @@ async function connectTarget(url: string, token: string | undefined): Promise<Ta
     await client.waitForConnection(10_000);
   } catch (error) {
     await client.close();
-    throw new CliError((error as Error).message, 1, 'STORAGE_ERROR');
+    // UNAUTHORIZED (a refused token) keeps its code; not reaching the server is STORAGE_ERROR.
+    const code = (error as { code?: unknown }).code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'STORAGE_ERROR';
+    throw new CliError((error as Error).message, 1, code);
   }
   return {
     label: url,

@@ -319,6 +319,20 @@ describe('Given a server started with a token', () => {
       type: 'eventLog.listInstances',
     });
   });
+  it('when the client waits for its connection, then it resolves with the right token and rejects UNAUTHORIZED with a wrong or missing one', async () => {
+    const server = await serve({ log: frozenLog(), token });
+    await expect(client(server.address.url, token).waitForConnection(5000)).resolves.toBeUndefined();
+    const wrong = client(server.address.url, 'wrong');
+    await expect(wrong.waitForConnection(5000)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/token is wrong.*refused the token/),
+    });
+    // Asked again (the client dials again), it is refused again rather than left waiting.
+    await expect(wrong.waitForConnection(5000)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(client(server.address.url).waitForConnection(5000)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+  });
 });
 
 describe('Given WebSocket upgrades from web pages (Origin)', () => {
@@ -405,6 +419,26 @@ describe('Given subscriptions', () => {
 
     expect(seen).toEqual(Array.from({ length: 90 }, (_, i) => i + 10));
     expect(sub.position).toBe(100);
+  });
+
+  it('when events are waiting, then sub.ready resolves before the first event reaches onEvent', async () => {
+    const log = frozenLog();
+    const server = await serve({ log });
+    await log.appendEvents({
+      instanceId: 'orders',
+      autoCreateInstance: true,
+      events: Array.from({ length: 5 }, () => ({ eventType: 'placed' })),
+    });
+    for (let round = 0; round < 5; round++) {
+      const order: string[] = [];
+      const sub = client(server.address.url).subscribe({ instance: 'orders' }, (event) =>
+        order.push(`event ${event.global_position}`),
+      );
+      await sub.ready;
+      order.push('ready');
+      await until(() => order.length === 6);
+      expect(order).toEqual(['ready', 'event 1', 'event 2', 'event 3', 'event 4', 'event 5']);
+    }
   });
 
   it('when filtered by stream and where, then only matching events arrive', async () => {

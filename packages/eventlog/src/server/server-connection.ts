@@ -23,6 +23,7 @@ import {
   invalid,
   limitExceeded,
   nowIso,
+  PING_TYPE,
   SUBSCRIBE_TYPE,
   SUBSCRIPTION_ENDED_TYPE,
   type SubscribeData,
@@ -424,6 +425,8 @@ export class ServerConnection {
   private async serve(request: Record<string, unknown>, echo: WireEcho): Promise<unknown> {
     if (echo.type === SUBSCRIBE_TYPE) return this.subscribe(request, echo.requestId);
     if (echo.type === UNSUBSCRIBE_TYPE) return this.unsubscribe(request, echo.requestId);
+    // Reached only once authenticated: the answer tells a client its token was taken.
+    if (echo.type === PING_TYPE) return successEnvelope(PING_TYPE, {}, echo.requestId);
     return dispatch(this.settings.log, request);
   }
 

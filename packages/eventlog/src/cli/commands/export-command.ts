@@ -1,6 +1,8 @@
 /**
- * `eventlog export`: writes events as NDJSON (one event record per line, in position order per
- * instance), with a progress line on stderr.
+ * `eventlog export`: writes NDJSON, with a progress line on stderr. Each instance starts with an
+ * instance record (`{"type":"eventlog.instance","instance":{id,name,description,…}}`), followed by
+ * its event records, one per line, in position order; `eventlog import` restores the instance's
+ * name and description from it.
  */
 
 import { createWriteStream } from 'node:fs';
@@ -11,6 +13,14 @@ import { readJsonArgument } from '../json-input.js';
 import { Progress, printJson, unwrap, usageError, write } from '../output.js';
 import { integerOption, targetOf, targetOptions, withTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
+
+/** The `type` of the line that describes an instance before its events. */
+export const INSTANCE_RECORD_TYPE = 'eventlog.instance';
+
+/** The NDJSON line describing an instance: what `import` needs to recreate it by name. */
+export function instanceRecord(instance: Instance): string {
+  return `${JSON.stringify({ type: INSTANCE_RECORD_TYPE, instance })}\n`;
+}
 
 interface ExportOptions extends TargetOptions {
   instance?: string;
@@ -25,7 +35,7 @@ export function exportCommand(program: Command): void {
     program
       .command('export [file]')
       .description(
-        'write events as NDJSON to a file (or stdout), one instance or all, with progress on stderr',
+        'write events as NDJSON to a file (or stdout), one instance or all, with progress on stderr; each instance starts with a line holding its name and description',
       )
       .option('-i, --instance <instance>', 'only this instance (id or name); default: every instance')
       .option('-s, --stream <streamId>', "only this stream's events")
@@ -49,6 +59,7 @@ export function exportCommand(program: Command): void {
       try {
         for (const [index, instance] of instances.entries()) {
           let done = 0;
+          await write(out, instanceRecord(instance));
           for await (const page of eventPages(eventLog, {
             instance: instance.id,
             stream: options.stream,
