@@ -11,7 +11,7 @@ import { openEventLog } from '../../open-event-log.js';
 import { confirm } from '../confirm.js';
 import { Progress, printJson, usageError } from '../output.js';
 import { integerOption, reportFailure } from '../run-command.js';
-import { isServerUrl, redactUrl, resolveUrl } from '../target.js';
+import { checkUrl, isServerUrl, redactUrl, requireExistingStore, resolveUrl } from '../target.js';
 
 interface ArchiveOptions {
   url?: string;
@@ -35,14 +35,20 @@ export function cutoffOption(value: string, now: number = Date.now()): string {
   }
 }
 
-/** Opens the store a command names; archives need a store, not a server. */
+/**
+ * Opens the store a command names; archives need a store, not a server. `restore` may create
+ * the store; `archive` needs an existing one.
+ */
 async function openStore(url: string | undefined, command: string): Promise<EventLog> {
-  const target = resolveUrl({ ...(url === undefined ? {} : { url }) });
+  const options = url === undefined ? {} : { url };
+  const target = resolveUrl(options);
+  checkUrl(target);
   if (isServerUrl(target)) {
     throw usageError(
       `${command} works on a store URL (sqlite:…, postgres://…), not on the server ${target}.`,
     );
   }
+  if (command !== 'restore') requireExistingStore(target, options);
   return openEventLog(target);
 }
 
