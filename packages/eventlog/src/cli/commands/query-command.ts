@@ -16,9 +16,9 @@ export function queryCommand(program: Command): void {
     program
       .command('query [json]')
       .description(
-        'run a query in the JSON DSL, given inline, as @file, as - (stdin) or with --file; prints the result',
+        'run a query in the JSON DSL, given inline, as @file, as - (stdin) or with --file; prints { result }',
       )
-      .option('-f, --file <path>', 'read the query from a file')
+      .option('--file <path>', 'read the query from a file (like @path)')
       .option('--archive <dir>', 'query an archive directory (read-only, in memory) instead of the store')
       .option('--keys-from <url>', "with --archive: read personal fields with this store's subject keys"),
   ).action((json: string | undefined, options: TargetOptions & QueryOptions) => {
@@ -29,7 +29,7 @@ export function queryCommand(program: Command): void {
         );
       }
       const query = await readJsonArgument(json ?? `@${options.file}`, 'The query');
-      await printJson(unwrap<{ result: unknown }>(await eventLog.queryEvents(query as never)).result);
+      await printJson(unwrap(await eventLog.queryEvents(query as never)));
     };
     return options.archive === undefined
       ? withTarget(targetOf(options), ({ eventLog }) => run(eventLog))

@@ -53,7 +53,7 @@ export function retentionCommand(program: Command): void {
         params.maxEventsPerStream =
           options.maxEvents === 'none' ? null : integerOption(options.maxEvents, '--max-events', 1);
       }
-      await printJson(unwrap<{ instance: unknown }>(await eventLog.setRetention(params)).instance);
+      await printJson(unwrap(await eventLog.setRetention(params)));
     }),
   );
 }
