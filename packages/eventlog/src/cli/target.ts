@@ -140,7 +140,7 @@ export function requireExistingStore(url: string, options: TargetOptions): void 
   const file = sqliteFile(url);
   if (file === undefined || existsSync(file)) return;
   throw new CliError(
-    `No store at ${url} (from ${urlSource(options)}): ${resolvePath(file)} does not exist, and this command does not create one. Choose the store with --url <url> or $EVENTLOG_URL, or create it with "eventlog instances create <name>".`,
+    `No store at ${url} (from ${urlSource(options)}): ${resolvePath(file)} does not exist, and this command does not create one. Choose the store with --url <url> or $EVENTLOG_URL, or create it with "eventlog instances create <name>" (or append/import --create).`,
     EXIT_FAILURE,
   );
 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { eventPages, headPosition, lastEvents } from '../event-pages.js';
 import { readJsonArgument } from '../json-input.js';
 import { CliError, usageError, write } from '../output.js';
-import { integerOption, targetOf, targetOptions, withTarget } from '../run-command.js';
+import { integerOption, reportFailure, targetOf, targetOptions, withTarget } from '../run-command.js';
 import type { Target, TargetOptions } from '../target.js';
 
 interface TailOptions extends TargetOptions {
@@ -31,9 +31,18 @@ export function tailCommand(program: Command): void {
       .option('--after <position>', 'print every event after this global position instead of the last n')
       .option('-s, --stream <streamId>', "only this stream's events")
       .option('-w, --where <json>', 'only events matching these conditions (a JSON array of the DSL)'),
-  ).action((instance: string, options: TailOptions) =>
-    withTarget(targetOf(options), async (target) => {
-      const lines = integerOption(options.lines, '--lines');
+  ).action((instance: string, options: TailOptions) => {
+    // Usage errors first (exit 2), before the store is opened.
+    let lines: number;
+    let after: number | undefined;
+    try {
+      lines = integerOption(options.lines, '--lines');
+      after = options.after === undefined ? undefined : integerOption(options.after, '--after');
+    } catch (error) {
+      reportFailure(error);
+      return;
+    }
+    return withTarget(targetOf(options), async (target) => {
       const where =
         options.where === undefined ? undefined : await readJsonArgument(options.where, '--where');
       if (where !== undefined && !Array.isArray(where)) {
@@ -47,8 +56,8 @@ export function tailCommand(program: Command): void {
         ...(where === undefined ? {} : { where: where as Condition[] }),
       };
       let position: number;
-      if (options.after !== undefined) {
-        position = integerOption(options.after, '--after');
+      if (after !== undefined) {
+        position = after;
         if (!options.follow) {
           for await (const page of eventPages(target.eventLog, { ...filter, after: position })) {
             for (const event of page.events) await printEvent(event);
@@ -64,8 +73,8 @@ export function tailCommand(program: Command): void {
         if (!options.follow) return;
       }
       await follow(target, filter, position);
-    }),
-  );
+    });
+  });
 }
 
 async function follow(
