@@ -43,7 +43,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('eventlog usage', { timeout: 90_000 }, () => {
+describe('eventlog usage', { timeout: 120_000 }, () => {
   it('given no arguments, then it prints the help on stdout and exits 0', async () => {
     const res = await runCli([], emptyDir('no-args'));
     expect(res.code).toBe(0);

@@ -180,7 +180,7 @@ describe('eventlog lifecycle commands', () => {
 
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('given an archive, when queried with --archive, then the DSL runs over it read-only', async () => {
     const log = await openEventLog('memory:');
