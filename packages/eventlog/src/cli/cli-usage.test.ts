@@ -83,6 +83,21 @@ describe('eventlog usage', { timeout: 120_000 }, () => {
     }
   });
 
+  it('given a bad value and no store, then the usage error comes first: exit 2, and no store file', async () => {
+    const cwd = emptyDir('usage-before-store');
+    const results = await Promise.all([
+      runCli(['append', 'audit', '--payload', '{}'], cwd),
+      runCli(['streams', 'truncate', 'audit', 's', '--before', 'abc', '--yes'], cwd),
+      runCli(['retention', 'set', 'audit'], cwd),
+      runCli(['tail', 'audit', '-n', 'many'], cwd),
+    ]);
+    for (const res of results) {
+      expect(res.stderr).not.toMatch(/No store/);
+      expect(res.code, res.stderr).toBe(2);
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it('given serve --help, then --port has a default', async () => {
     const res = await runCli(['serve', '--help'], emptyDir('serve-help'));
     expect(res.code).toBe(0);

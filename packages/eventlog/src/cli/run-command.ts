@@ -36,6 +36,25 @@ export async function withTarget(
   }
 }
 
+/**
+ * Like {@link withTarget}, with the command's checks of its arguments and options run first:
+ * a bad value is a usage error (exit 2) whatever the store, even one that does not exist.
+ */
+export async function withCheckedTarget<T>(
+  options: TargetOptions,
+  check: () => T | Promise<T>,
+  fn: (checked: T, target: Target) => Promise<void>,
+): Promise<void> {
+  let checked: T;
+  try {
+    checked = await check();
+  } catch (error) {
+    reportFailure(error);
+    return;
+  }
+  await withTarget(options, (target) => fn(checked, target));
+}
+
 /** Parses an integer option, or fails with a usage error naming it. */
 export function integerOption(value: string, name: string, min = 0): number {
   const n = Number(value);

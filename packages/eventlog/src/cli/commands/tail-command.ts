@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { eventPages, headPosition, lastEvents } from '../event-pages.js';
 import { readJsonArgument } from '../json-input.js';
 import { CliError, usageError, write } from '../output.js';
-import { integerOption, reportFailure, targetOf, targetOptions, withTarget } from '../run-command.js';
+import { integerOption, targetOf, targetOptions, withCheckedTarget } from '../run-command.js';
 import type { Target, TargetOptions } from '../target.js';
 
 interface TailOptions extends TargetOptions {
@@ -31,50 +31,51 @@ export function tailCommand(program: Command): void {
       .option('--after <position>', 'print every event after this global position instead of the last n')
       .option('-s, --stream <streamId>', "only this stream's events")
       .option('-w, --where <json>', 'only events matching these conditions (a JSON array of the DSL)'),
-  ).action((instance: string, options: TailOptions) => {
-    // Usage errors first (exit 2), before the store is opened.
-    let lines: number;
-    let after: number | undefined;
-    try {
-      lines = integerOption(options.lines, '--lines');
-      after = options.after === undefined ? undefined : integerOption(options.after, '--after');
-    } catch (error) {
-      reportFailure(error);
-      return;
-    }
-    return withTarget(targetOf(options), async (target) => {
-      const where =
-        options.where === undefined ? undefined : await readJsonArgument(options.where, '--where');
-      if (where !== undefined && !Array.isArray(where)) {
-        throw usageError(
-          '--where must be a JSON array of conditions, like \'[{"field":"event_type","operator":"eq","value":"login"}]\'.',
-        );
-      }
-      const filter = {
-        instance,
-        ...(options.stream === undefined ? {} : { stream: options.stream }),
-        ...(where === undefined ? {} : { where: where as Condition[] }),
-      };
-      let position: number;
-      if (after !== undefined) {
-        position = after;
-        if (!options.follow) {
-          for await (const page of eventPages(target.eventLog, { ...filter, after: position })) {
-            for (const event of page.events) await printEvent(event);
-          }
-          return;
+  ).action((instance: string, options: TailOptions) =>
+    withCheckedTarget(
+      targetOf(options),
+      async () => {
+        const where =
+          options.where === undefined ? undefined : await readJsonArgument(options.where, '--where');
+        if (where !== undefined && !Array.isArray(where)) {
+          throw usageError(
+            '--where must be a JSON array of conditions, like \'[{"field":"event_type","operator":"eq","value":"login"}]\'.',
+          );
         }
-      } else {
-        const events = await lastEvents(target.eventLog, filter, lines);
-        for (const event of events) await printEvent(event);
-        const last = events[events.length - 1];
-        // Nothing matched so far: every match read from 0 on is new. With -n 0, start at the head.
-        position = last?.global_position ?? (lines === 0 ? await headPosition(target.eventLog, instance) : 0);
-        if (!options.follow) return;
-      }
-      await follow(target, filter, position);
-    });
-  });
+        return {
+          lines: integerOption(options.lines, '--lines'),
+          after: options.after === undefined ? undefined : integerOption(options.after, '--after'),
+          where,
+        };
+      },
+      async ({ lines, after, where }, target) => {
+        const filter = {
+          instance,
+          ...(options.stream === undefined ? {} : { stream: options.stream }),
+          ...(where === undefined ? {} : { where: where as Condition[] }),
+        };
+        let position: number;
+        if (after !== undefined) {
+          position = after;
+          if (!options.follow) {
+            for await (const page of eventPages(target.eventLog, { ...filter, after: position })) {
+              for (const event of page.events) await printEvent(event);
+            }
+            return;
+          }
+        } else {
+          const events = await lastEvents(target.eventLog, filter, lines);
+          for (const event of events) await printEvent(event);
+          const last = events[events.length - 1];
+          // Nothing matched so far: every match read from 0 on is new. With -n 0, start at the head.
+          position =
+            last?.global_position ?? (lines === 0 ? await headPosition(target.eventLog, instance) : 0);
+          if (!options.follow) return;
+        }
+        await follow(target, filter, position);
+      },
+    ),
+  );
 }
 
 async function follow(
