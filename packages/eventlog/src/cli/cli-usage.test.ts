@@ -90,6 +90,7 @@ describe('eventlog usage', { timeout: 120_000 }, () => {
       runCli(['streams', 'truncate', 'audit', 's', '--before', 'abc', '--yes'], cwd),
       runCli(['retention', 'set', 'audit'], cwd),
       runCli(['tail', 'audit', '-n', 'many'], cwd),
+      runCli(['query', '{"from":'], cwd),
     ]);
     for (const res of results) {
       expect(res.stderr).not.toMatch(/No store/);

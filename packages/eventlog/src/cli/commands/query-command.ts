@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { queryArchive } from '../archive-query.js';
 import { readJsonArgument } from '../json-input.js';
 import { printJson, unwrap, usageError } from '../output.js';
-import { targetOf, targetOptions, withTarget } from '../run-command.js';
+import { reportFailure, targetOf, targetOptions, withTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
 /** Registers `query`. */
@@ -21,14 +21,21 @@ export function queryCommand(program: Command): void {
       .option('--file <path>', 'read the query from a file (like @path)')
       .option('--archive <dir>', 'query an archive directory (read-only, in memory) instead of the store')
       .option('--keys-from <url>', "with --archive: read personal fields with this store's subject keys"),
-  ).action((json: string | undefined, options: TargetOptions & QueryOptions) => {
-    const run = async (eventLog: Pick<RemoteEventLog, 'queryEvents'>) => {
+  ).action(async (json: string | undefined, options: TargetOptions & QueryOptions) => {
+    // The query is read first: a missing or malformed one is a usage error (exit 2) whatever the store.
+    let query: unknown;
+    try {
       if ((json === undefined) === (options.file === undefined)) {
         throw usageError(
           'query needs the query JSON either as an argument or with --file <path> (not both).',
         );
       }
-      const query = await readJsonArgument(json ?? `@${options.file}`, 'The query');
+      query = await readJsonArgument(json ?? `@${options.file}`, 'The query');
+    } catch (error) {
+      reportFailure(error);
+      return;
+    }
+    const run = async (eventLog: Pick<RemoteEventLog, 'queryEvents'>) => {
       await printJson(unwrap(await eventLog.queryEvents(query as never)));
     };
     return options.archive === undefined
