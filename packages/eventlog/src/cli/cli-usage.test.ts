@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openEventLog } from '../open-event-log.js';
-import { killCliProcesses, runCli, startCli } from '../test/cli-process.js';
+import {
+  canRunOnTerminal,
+  killCliProcesses,
+  runCli,
+  runCliOnTerminal,
+  startCli,
+} from '../test/cli-process.js';
 import { openTarget } from './target.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-cli-usage-'));
@@ -220,4 +226,24 @@ describe('eventlog usage', { timeout: 120_000 }, () => {
     expect(JSON.parse(get.stdout)).toMatchObject({ instance: { name: 'audit' } });
     expect(JSON.parse(query.stdout)).toMatchObject({ result: { total: 3, limit: 1 } });
   });
+
+  it.skipIf(!canRunOnTerminal)(
+    'given a terminal, then results are text for a person, and --json keeps JSON',
+    async () => {
+      const cwd = emptyDir('terminal');
+      const url = await store('terminal');
+      const [list, stats, tail, json] = await Promise.all([
+        runCliOnTerminal(['instances', 'list', '--url', url], cwd),
+        runCliOnTerminal(['stats', 'audit', '--url', url], cwd),
+        runCliOnTerminal(['tail', 'audit', '-n', '1', '--url', url], cwd),
+        runCliOnTerminal(['stats', 'audit', '--url', url, '--json'], cwd),
+      ]);
+      expect(list).toMatch(/^instances:\n\s+NAME\s+ID\s+CREATEDAT/);
+      expect(list).toMatch(/\n\s+audit\s+/);
+      expect(stats).toMatch(/^instanceId: /m);
+      expect(stats).toMatch(/^eventCount: 3$/m);
+      expect(tail.trim()).toMatch(/^#3 {2}default#3 {2}e {2}\S+Z {2}\{"i":2\}$/);
+      expect(JSON.parse(json)).toMatchObject({ eventCount: 3 });
+    },
+  );
 });

@@ -5,6 +5,7 @@
 
 import type { ErrorCode } from '@eventlog/core';
 import { EventLogError } from '@eventlog/core';
+import { formatHuman } from './human.js';
 
 /** Exit code of a failed envelope or a failed operation. */
 export const EXIT_FAILURE = 1;
@@ -62,10 +63,30 @@ export function write(stream: NodeJS.WritableStream, text: string): Promise<void
   });
 }
 
-/** Prints a value as indented JSON on stdout. */
-export async function printJson(value: unknown): Promise<void> {
-  await write(process.stdout, `${JSON.stringify(value, null, 2)}\n`);
+/** `--json` was given: JSON even on a terminal. */
+let jsonRequested = false;
+
+/** Records the running command's `--json` (set by the program before each action). */
+export function setJsonOutput(json: boolean): void {
+  jsonRequested = json;
 }
+
+/** True when results are for a person: stdout is a terminal and `--json` was not given. */
+export function isHumanOutput(): boolean {
+  return !jsonRequested && process.stdout.isTTY === true;
+}
+
+/**
+ * Prints a command's result on stdout: indented JSON (pipes, scripts, `--json`), or on a terminal
+ * the same value as text for a person ({@link formatHuman}).
+ */
+export async function printResult(value: unknown): Promise<void> {
+  const text = isHumanOutput() ? formatHuman(value) : JSON.stringify(value, null, 2);
+  await write(process.stdout, `${text}\n`);
+}
+
+/** The former name of {@link printResult}. */
+export const printJson = printResult;
 
 /**
  * Rewrites an error message written for API callers into advice for CLI users: API options and

@@ -16,7 +16,7 @@ import { pruneCommand, retentionCommand } from './commands/retention-command.js'
 import { serveCommand } from './commands/serve-command.js';
 import { streamsCommand } from './commands/streams-command.js';
 import { tailCommand } from './commands/tail-command.js';
-import { EXIT_USAGE } from './output.js';
+import { EXIT_USAGE, setJsonOutput } from './output.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -63,6 +63,20 @@ function configureUsage(command: Command): void {
     });
   }
   for (const sub of command.commands) configureUsage(sub);
+}
+
+/** Commands whose stdout is a protocol or a log, not a result: they take no `--json`. */
+const NO_RESULT = new Set(['serve', 'mcp']);
+
+/**
+ * `--json` on every command that prints a result: JSON even on a terminal. (Without a terminal —
+ * pipes, scripts — results are JSON anyway.)
+ */
+function addJsonOption(command: Command): void {
+  if (command.commands.length === 0 && !NO_RESULT.has(command.name())) {
+    command.option('--json', 'print JSON even on a terminal (without one, output is always JSON)');
+  }
+  for (const sub of command.commands) addJsonOption(sub);
 }
 
 /**
@@ -125,6 +139,8 @@ Examples:
   archiveCommands(program);
   forgetCommand(program);
   configureUsage(program);
+  addJsonOption(program);
+  program.hook('preAction', (_program, action) => setJsonOutput(action.opts().json === true));
   return program;
 }
 

@@ -4,7 +4,7 @@
  * (Under src/test/, which the build excludes.)
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -65,4 +65,27 @@ export async function runCli(args: string[], cwd: string, env?: Record<string, s
 /** Kills the children still running. */
 export function killCliProcesses(): void {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** True when util-linux `script` can give the bin a terminal (see {@link runCliOnTerminal}). */
+export const canRunOnTerminal = spawnSync('script', ['--version']).status === 0;
+
+/**
+ * Runs the bin with a pseudo-terminal as stdin, stdout and stderr (through util-linux `script`),
+ * as a person at a terminal would; resolves with what it printed (stdout and stderr together).
+ */
+export function runCliOnTerminal(args: string[], cwd: string): Promise<string> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const line = [process.execPath, '--conditions=@eventlog/source', '--import', TSX, CLI, ...args]
+    .map(quote)
+    .join(' ');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.EVENTLOG_URL;
+  delete env.EVENTLOG_TOKEN;
+  return new Promise((resolve, reject) => {
+    execFile('script', ['-qec', line, '/dev/null'], { cwd, env }, (error, stdout) => {
+      if (error !== null && error.code === undefined) reject(error);
+      else resolve(stdout.replace(/\r/g, ''));
+    });
+  });
 }

@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { readJsonObject } from '../json-input.js';
-import { printJson, unwrap, usageError } from '../output.js';
+import { printResult, unwrap, usageError } from '../output.js';
 import { targetOf, targetOptions, withCheckedTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
@@ -68,7 +68,7 @@ export function appendCommand(program: Command): void {
         return params;
       },
       async (params, { eventLog }) => {
-        await printJson(unwrap(await eventLog.appendEvent(params as never)));
+        await printResult(unwrap(await eventLog.appendEvent(params as never)));
       },
     ),
   );

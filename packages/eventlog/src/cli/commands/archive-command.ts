@@ -9,7 +9,7 @@ import { archiveEvents, restoreArchive } from '../../lifecycle/archive.js';
 import { parseDuration } from '../../lifecycle/pruner.js';
 import { openEventLog } from '../../open-event-log.js';
 import { confirm } from '../confirm.js';
-import { Progress, printJson, usageError } from '../output.js';
+import { Progress, printResult, usageError } from '../output.js';
 import { integerOption, reportFailure } from '../run-command.js';
 import { checkUrl, isServerUrl, redactUrl, requireExistingStore, resolveUrl } from '../target.js';
 
@@ -109,7 +109,7 @@ export function archiveCommands(program: Command): void {
         progress.done(
           `${moved} events moved into ${files.length} file${files.length === 1 ? '' : 's'} in ${dir}`,
         );
-        await printJson({ before, files, movedEvents: moved });
+        await printResult({ before, files, movedEvents: moved });
       }),
     );
 
@@ -133,7 +133,7 @@ export function archiveCommands(program: Command): void {
         progress.done(
           `${outcome.imported} events restored (${outcome.skipped} already there) from ${outcome.files} files`,
         );
-        await printJson(outcome);
+        await printResult(outcome);
       }),
     );
 }

@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { confirm } from '../confirm.js';
-import { printJson, unwrap } from '../output.js';
+import { printResult, unwrap } from '../output.js';
 import { targetOf, targetOptions, withTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
@@ -16,7 +16,7 @@ export function instancesCommand(program: Command): void {
     instances.command('list', { isDefault: true }).description('list instances ({ instances })'),
   ).action((options: TargetOptions) =>
     withTarget(targetOf(options), async ({ eventLog }) => {
-      await printJson(unwrap(await eventLog.listInstances()));
+      await printResult(unwrap(await eventLog.listInstances()));
     }),
   );
 
@@ -27,14 +27,14 @@ export function instancesCommand(program: Command): void {
       .option('-d, --description <text>', 'a description'),
   ).action((name: string, options: TargetOptions & { description?: string }) =>
     withTarget({ ...targetOf(options), create: true }, async ({ eventLog }) => {
-      await printJson(unwrap(await eventLog.createInstance(name, options.description)));
+      await printResult(unwrap(await eventLog.createInstance(name, options.description)));
     }),
   );
 
   targetOptions(instances.command('get <instance>').description('show an instance (id or name)')).action(
     (ref: string, options: TargetOptions) =>
       withTarget(targetOf(options), async ({ eventLog }) => {
-        await printJson(unwrap(await eventLog.getInstance(ref)));
+        await printResult(unwrap(await eventLog.getInstance(ref)));
       }),
   );
 
@@ -50,7 +50,7 @@ export function instancesCommand(program: Command): void {
         ...(options.name === undefined ? {} : { name: options.name }),
         ...(options.description === undefined ? {} : { description: options.description }),
       };
-      await printJson(unwrap(await eventLog.updateInstance(ref, updates)));
+      await printResult(unwrap(await eventLog.updateInstance(ref, updates)));
     }),
   );
 
@@ -66,7 +66,7 @@ export function instancesCommand(program: Command): void {
         `Delete instance "${stats.name}" and its ${stats.eventCount} event${stats.eventCount === 1 ? '' : 's'}?`,
         options.yes,
       );
-      await printJson(unwrap(await eventLog.deleteInstance(ref)));
+      await printResult(unwrap(await eventLog.deleteInstance(ref)));
     }),
   );
 }

@@ -6,7 +6,7 @@ import type { RemoteEventLog } from '@eventlog/client';
 import type { Command } from 'commander';
 import { queryArchive } from '../archive-query.js';
 import { readJsonArgument } from '../json-input.js';
-import { printJson, unwrap, usageError } from '../output.js';
+import { printResult, unwrap, usageError } from '../output.js';
 import { reportFailure, targetOf, targetOptions, withTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
@@ -36,7 +36,7 @@ export function queryCommand(program: Command): void {
       return;
     }
     const run = async (eventLog: Pick<RemoteEventLog, 'queryEvents'>) => {
-      await printJson(unwrap(await eventLog.queryEvents(query as never)));
+      await printResult(unwrap(await eventLog.queryEvents(query as never)));
     };
     return options.archive === undefined
       ? withTarget(targetOf(options), ({ eventLog }) => run(eventLog))
@@ -55,7 +55,7 @@ export function statsCommand(program: Command): void {
   targetOptions(program.command('stats <instance>').description("show an instance's statistics")).action(
     (instance: string, options: TargetOptions) =>
       withTarget(targetOf(options), async ({ eventLog }) => {
-        await printJson(unwrap(await eventLog.getInstanceStats(instance)));
+        await printResult(unwrap(await eventLog.getInstanceStats(instance)));
       }),
   );
 }

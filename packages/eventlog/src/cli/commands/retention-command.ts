@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { parseDuration } from '../../lifecycle/pruner.js';
-import { printJson, unwrap, usageError } from '../output.js';
+import { printResult, unwrap, usageError } from '../output.js';
 import { integerOption, targetOf, targetOptions, withCheckedTarget, withTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
@@ -58,7 +58,7 @@ export function retentionCommand(program: Command): void {
         return params;
       },
       async (params, { eventLog }) => {
-        await printJson(unwrap(await eventLog.setRetention(params)));
+        await printResult(unwrap(await eventLog.setRetention(params)));
       },
     ),
   );
@@ -73,7 +73,7 @@ export function pruneCommand(program: Command): void {
       .option('-i, --instance <instance>', 'only this instance (default: every instance)'),
   ).action((options: TargetOptions & { instance?: string }) =>
     withTarget(targetOf(options), async ({ eventLog }) => {
-      await printJson(
+      await printResult(
         unwrap(
           await eventLog.pruneExpired(options.instance === undefined ? {} : { instanceId: options.instance }),
         ),

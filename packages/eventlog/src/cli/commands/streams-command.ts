@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { confirm } from '../confirm.js';
-import { printJson, unwrap, usageError } from '../output.js';
+import { printResult, unwrap, usageError } from '../output.js';
 import { integerOption, targetOf, targetOptions, withCheckedTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
@@ -43,7 +43,7 @@ export function streamsCommand(program: Command): void {
         options.expectedVersion === undefined ? undefined : expectedVersionOption(options.expectedVersion),
       async (expectedVersion, { eventLog }) => {
         await confirm(`Delete every event of stream "${stream}" in instance "${instance}"?`, options.yes);
-        await printJson(
+        await printResult(
           unwrap(
             await eventLog.deleteStream({
               instanceId: instance,
@@ -73,7 +73,7 @@ export function streamsCommand(program: Command): void {
           `Delete the events of stream "${stream}" in instance "${instance}" with sequence_number < ${before}?`,
           options.yes,
         );
-        await printJson(
+        await printResult(
           unwrap(await eventLog.truncateStream({ instanceId: instance, streamId: stream, before })),
         );
       },

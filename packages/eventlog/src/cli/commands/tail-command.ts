@@ -5,8 +5,9 @@
 import type { Condition, EventRecord } from '@eventlog/core';
 import type { Command } from 'commander';
 import { eventPages, headPosition, lastEvents } from '../event-pages.js';
+import { formatEventLine } from '../human.js';
 import { readJsonArgument } from '../json-input.js';
-import { CliError, usageError, write } from '../output.js';
+import { CliError, isHumanOutput, usageError, write } from '../output.js';
 import { integerOption, targetOf, targetOptions, withCheckedTarget } from '../run-command.js';
 import type { Target, TargetOptions } from '../target.js';
 
@@ -18,7 +19,9 @@ interface TailOptions extends TargetOptions {
   where?: string;
 }
 
-const printEvent = (event: EventRecord) => write(process.stdout, `${JSON.stringify(event)}\n`);
+/** One event per line: NDJSON, or on a terminal (without --json) a line for a person. */
+const printEvent = (event: EventRecord) =>
+  write(process.stdout, `${isHumanOutput() ? formatEventLine(event) : JSON.stringify(event)}\n`);
 
 /** Registers `tail`. */
 export function tailCommand(program: Command): void {
