@@ -101,8 +101,9 @@ Every command takes --url (default: $EVENTLOG_URL, else sqlite:./eventlog.db) an
 import --create, restore, serve, mcp) create a missing SQLite file; the others fail naming the URL.
 
 Output: a command that calls one method (instances, append, query, stats, streams, retention, prune,
-forget) prints that method's envelope data as JSON on stdout, as the API returns it; tail and export
-print NDJSON event records; import, export to a file, archive and restore print a JSON summary.
+forget) prints that method's envelope data, as the API returns it; import, export to a file, archive
+and restore print a summary; tail prints events. On a terminal these are text for a person; piped,
+redirected or with --json they are JSON (tail: NDJSON). export writes NDJSON records either way.
 Progress and messages go to stderr.
 
 Exit codes: 0 success; 1 the operation failed (stderr: "eventlog: CODE: message"); 2 usage error
