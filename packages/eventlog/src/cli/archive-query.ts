@@ -5,7 +5,9 @@
 import type { EventLog } from '@eventlog/core';
 import { openArchive } from '../lifecycle/archive.js';
 import { openEventLog } from '../open-event-log.js';
+import { usageError } from './output.js';
 import { reportFailure } from './run-command.js';
+import { checkUrl, isServerUrl, requireExistingStore } from './target.js';
 
 /**
  * Opens the archive (checksums verified), with the subject keys of `keysFrom` when given, runs
@@ -19,7 +21,12 @@ export async function queryArchive(
   let source: EventLog | undefined;
   let archive: EventLog | undefined;
   try {
-    source = keysFrom === undefined ? undefined : await openEventLog(keysFrom);
+    if (keysFrom !== undefined) {
+      checkUrl(keysFrom);
+      if (isServerUrl(keysFrom)) throw usageError('--keys-from needs a store URL, not a server URL.');
+      requireExistingStore(keysFrom, { url: keysFrom });
+      source = await openEventLog(keysFrom);
+    }
     archive = await openArchive(dir, source === undefined ? {} : { subjectKeys: source.store.adapter.kv });
     await fn(archive);
   } catch (error) {

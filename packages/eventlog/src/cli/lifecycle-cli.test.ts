@@ -141,12 +141,12 @@ describe('eventlog lifecycle commands', () => {
       url,
     ]);
     expect(set.code).toBe(0);
-    expect(JSON.parse(set.stdout)).toMatchObject({
+    expect(JSON.parse(set.stdout).instance).toMatchObject({
       name: 'shop',
       retention: { maxAgeMs: 2_592_000_000, maxEventsPerStream: 5 },
     });
     const cleared = await run(['retention', 'set', 'shop', '--max-events', 'none', '--url', url]);
-    expect(JSON.parse(cleared.stdout).retention).toEqual({ maxAgeMs: 2_592_000_000 });
+    expect(JSON.parse(cleared.stdout).instance.retention).toEqual({ maxAgeMs: 2_592_000_000 });
     const noRule = await run(['retention', 'set', 'shop', '--url', url]);
     expect(noRule.code).toBe(2);
 
@@ -164,7 +164,7 @@ describe('eventlog lifecycle commands', () => {
       '--url',
       url,
     ]);
-    const events = JSON.parse(query.stdout).events as Array<{
+    const events = JSON.parse(query.stdout).result.events as Array<{
       stream_id: string;
       event_type: string;
       payload: unknown;
@@ -180,7 +180,7 @@ describe('eventlog lifecycle commands', () => {
 
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('given an archive, when queried with --archive, then the DSL runs over it read-only', async () => {
     const log = await openEventLog('memory:');
@@ -205,7 +205,7 @@ describe('eventlog lifecycle commands', () => {
       archive,
     ]);
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout)).toMatchObject({
+    expect(JSON.parse(res.stdout).result).toMatchObject({
       total: 6,
       aggregation: {
         groups: [

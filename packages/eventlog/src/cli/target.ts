@@ -4,16 +4,25 @@
  * small interface.
  */
 
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { connect, type EventLogClient, type RemoteEventLog, type RemoteSubscription } from '@eventlog/client';
 import { type Condition, type EventRecord, toEventLogError } from '@eventlog/core';
 import { LiveReader } from '@eventlog/rx';
 import { DEFAULT_EVENTLOG_URL, openEventLog } from '../open-event-log.js';
-import { CliError, unwrap } from './output.js';
+import { CliError, EXIT_FAILURE, unwrap, usageError } from './output.js';
 
 /** Options every command takes. */
 export interface TargetOptions {
   url?: string;
   token?: string;
+  /**
+   * The command may create the store (`instances create`, `append --create`, `import --create`):
+   * a SQLite file that does not exist is created. Every other command fails instead, so reading
+   * never leaves an empty `eventlog.db` behind.
+   */
+  create?: boolean;
 }
 
 /** What to follow live. */
@@ -92,10 +101,100 @@ export function resolveUrl(options: TargetOptions): string {
   return options.url ?? process.env.EVENTLOG_URL ?? DEFAULT_EVENTLOG_URL;
 }
 
+/** Every URL the CLI takes, as the messages list them. */
+const SUPPORTED_URLS =
+  'a store URL ("memory:", "sqlite:<path>", "sqlite::memory:", "postgres://user:password@host:port/database" or "postgresql://…") or a server URL ("ws://host:port" or "wss://host:port")';
+
+/**
+ * Checks that a URL names a store or a server the CLI can open.
+ *
+ * @throws CliError (usage) listing every supported scheme
+ */
+export function checkUrl(url: string): void {
+  if (/^(memory:(\/\/)?$|sqlite:.|postgres(ql)?:\/\/|wss?:\/\/)/i.test(url)) return;
+  throw usageError(`Unsupported URL "${redactUrl(url)}". Use ${SUPPORTED_URLS}.`);
+}
+
+/** Where the URL came from, for messages. */
+function urlSource(options: TargetOptions): string {
+  if (options.url !== undefined) return '--url';
+  if (process.env.EVENTLOG_URL !== undefined) return '$EVENTLOG_URL';
+  return 'the default, as neither --url nor $EVENTLOG_URL is set';
+}
+
+/** The file of a `sqlite:<path>` URL; undefined for `sqlite::memory:` and other URLs. */
+export function sqliteFile(url: string): string | undefined {
+  if (!url.startsWith('sqlite:')) return undefined;
+  let file = url.slice('sqlite:'.length);
+  if (file.startsWith('//')) file = file.slice(2);
+  return file === '' || file === ':memory:' || file.startsWith('file:') ? undefined : file;
+}
+
+/**
+ * Fails when a command that does not create stores names a SQLite file that does not exist,
+ * saying which URL was tried, where it came from and how to choose another.
+ *
+ * @throws CliError when the file does not exist
+ */
+export function requireExistingStore(url: string, options: TargetOptions): void {
+  const file = sqliteFile(url);
+  if (file === undefined || existsSync(file)) return;
+  throw new CliError(
+    `No store at ${url} (from ${urlSource(options)}): ${resolvePath(file)} does not exist, and this command does not create one. Choose the store with --url <url> or $EVENTLOG_URL, or create it with "eventlog instances create <name>" (or append/import --create).`,
+    EXIT_FAILURE,
+  );
+}
+
 /** Opens the store or connects to the server a URL names. */
 export async function openTarget(options: TargetOptions): Promise<Target> {
   const url = resolveUrl(options);
-  return isServerUrl(url) ? connectTarget(url, options.token) : openLocalTarget(url);
+  checkUrl(url);
+  if (isServerUrl(url)) return connectTarget(url, options.token);
+  if (options.create !== true) requireExistingStore(url, options);
+  return openLocalTarget(url);
+}
+
+/**
+ * Fails at once when nothing accepts TCP connections at a server URL's host and port (the client
+ * would otherwise keep retrying until its timeout).
+ *
+ * @throws CliError naming the URL and the reason
+ */
+async function probeServer(url: string): Promise<void> {
+  let host: string;
+  let port: number;
+  try {
+    const parsed = new URL(url);
+    host = parsed.hostname.replace(/^\[|\]$/g, '');
+    port = parsed.port === '' ? (parsed.protocol === 'wss:' ? 443 : 80) : Number(parsed.port);
+  } catch {
+    throw usageError(`The server URL "${redactUrl(url)}" cannot be parsed; use "ws://host:port".`);
+  }
+  const failure = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(10_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(undefined); // slow, not refused: let the client decide
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error));
+  });
+  if (failure === undefined) return;
+  const why =
+    failure.code === 'ECONNREFUSED'
+      ? 'the connection was refused (ECONNREFUSED): no server listens there'
+      : failure.code === 'ENOTFOUND' || failure.code === 'EAI_AGAIN'
+        ? `the host "${host}" was not found (${failure.code})`
+        : `${failure.message}${failure.code === undefined ? '' : ` (${failure.code})`}`;
+  throw new CliError(
+    `Cannot reach the Event Log server at ${redactUrl(url)}: ${why}. Start one with "eventlog serve --port <port>", or choose another URL with --url or $EVENTLOG_URL.`,
+    EXIT_FAILURE,
+    'STORAGE_ERROR',
+  );
 }
 
 async function openLocalTarget(url: string): Promise<Target> {
@@ -138,6 +237,7 @@ async function openLocalTarget(url: string): Promise<Target> {
 }
 
 async function connectTarget(url: string, token: string | undefined): Promise<Target> {
+  await probeServer(url);
   const client = connect(url, token === undefined ? {} : { token });
   try {
     await client.waitForConnection(10_000);

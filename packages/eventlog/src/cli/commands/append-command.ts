@@ -4,8 +4,8 @@
 
 import type { Command } from 'commander';
 import { readJsonObject } from '../json-input.js';
-import { printJson, unwrap, usageError } from '../output.js';
-import { targetOf, targetOptions, withTarget } from '../run-command.js';
+import { printResult, unwrap, usageError } from '../output.js';
+import { targetOf, targetOptions, withCheckedTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
 interface AppendOptions extends TargetOptions {
@@ -41,26 +41,35 @@ export function appendCommand(program: Command): void {
       .option('--expected-version <v>', "a number, 'no_stream', 'any' or 'stream_exists'")
       .option('--create', 'create the instance if it does not exist'),
   ).action((instance: string, eventJson: string | undefined, options: AppendOptions) =>
-    withTarget(targetOf(options), async ({ eventLog }) => {
-      const params: Record<string, unknown> =
-        eventJson === undefined ? {} : await readJsonObject(eventJson, 'The event JSON');
-      if (options.type !== undefined) params.eventType = options.type;
-      if (options.stream !== undefined) params.streamId = options.stream;
-      if (options.payload !== undefined) params.payload = await readJsonObject(options.payload, '--payload');
-      if (options.metadata !== undefined)
-        params.metadata = await readJsonObject(options.metadata, '--metadata');
-      if (options.eventId !== undefined) params.eventId = options.eventId;
-      if (options.timestamp !== undefined) {
-        params.timestamp = /^\d+$/.test(options.timestamp) ? Number(options.timestamp) : options.timestamp;
-      }
-      if (options.expectedVersion !== undefined)
-        params.expectedVersion = expectedVersionOf(options.expectedVersion);
-      if (options.create) params.autoCreateInstance = true;
-      if (params.eventType === undefined && params.event_type === undefined) {
-        throw usageError('append needs an event type: --type <eventType>, or "eventType" in the event JSON.');
-      }
-      params.instanceId = instance;
-      await printJson(unwrap(await eventLog.appendEvent(params as never)));
-    }),
+    withCheckedTarget(
+      targetOf(options),
+      async () => {
+        const params: Record<string, unknown> =
+          eventJson === undefined ? {} : await readJsonObject(eventJson, 'The event JSON');
+        if (options.type !== undefined) params.eventType = options.type;
+        if (options.stream !== undefined) params.streamId = options.stream;
+        if (options.payload !== undefined)
+          params.payload = await readJsonObject(options.payload, '--payload');
+        if (options.metadata !== undefined)
+          params.metadata = await readJsonObject(options.metadata, '--metadata');
+        if (options.eventId !== undefined) params.eventId = options.eventId;
+        if (options.timestamp !== undefined) {
+          params.timestamp = /^\d+$/.test(options.timestamp) ? Number(options.timestamp) : options.timestamp;
+        }
+        if (options.expectedVersion !== undefined)
+          params.expectedVersion = expectedVersionOf(options.expectedVersion);
+        if (options.create) params.autoCreateInstance = true;
+        if (params.eventType === undefined && params.event_type === undefined) {
+          throw usageError(
+            'append needs an event type: --type <eventType>, or "eventType" in the event JSON.',
+          );
+        }
+        params.instanceId = instance;
+        return params;
+      },
+      async (params, { eventLog }) => {
+        await printResult(unwrap(await eventLog.appendEvent(params as never)));
+      },
+    ),
   );
 }

@@ -9,9 +9,9 @@ import { archiveEvents, restoreArchive } from '../../lifecycle/archive.js';
 import { parseDuration } from '../../lifecycle/pruner.js';
 import { openEventLog } from '../../open-event-log.js';
 import { confirm } from '../confirm.js';
-import { Progress, printJson, usageError } from '../output.js';
+import { Progress, printResult, usageError } from '../output.js';
 import { integerOption, reportFailure } from '../run-command.js';
-import { isServerUrl, redactUrl, resolveUrl } from '../target.js';
+import { checkUrl, isServerUrl, redactUrl, requireExistingStore, resolveUrl } from '../target.js';
 
 interface ArchiveOptions {
   url?: string;
@@ -35,14 +35,20 @@ export function cutoffOption(value: string, now: number = Date.now()): string {
   }
 }
 
-/** Opens the store a command names; archives need a store, not a server. */
+/**
+ * Opens the store a command names; archives need a store, not a server. `restore` may create
+ * the store; `archive` needs an existing one.
+ */
 async function openStore(url: string | undefined, command: string): Promise<EventLog> {
-  const target = resolveUrl({ ...(url === undefined ? {} : { url }) });
+  const options = url === undefined ? {} : { url };
+  const target = resolveUrl(options);
+  checkUrl(target);
   if (isServerUrl(target)) {
     throw usageError(
       `${command} works on a store URL (sqlite:…, postgres://…), not on the server ${target}.`,
     );
   }
+  if (command !== 'restore') requireExistingStore(target, options);
   return openEventLog(target);
 }
 
@@ -103,7 +109,7 @@ export function archiveCommands(program: Command): void {
         progress.done(
           `${moved} events moved into ${files.length} file${files.length === 1 ? '' : 's'} in ${dir}`,
         );
-        await printJson({ before, files, movedEvents: moved });
+        await printResult({ before, files, movedEvents: moved });
       }),
     );
 
@@ -127,7 +133,7 @@ export function archiveCommands(program: Command): void {
         progress.done(
           `${outcome.imported} events restored (${outcome.skipped} already there) from ${outcome.files} files`,
         );
-        await printJson(outcome);
+        await printResult(outcome);
       }),
     );
 }

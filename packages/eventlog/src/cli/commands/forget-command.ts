@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { confirm } from '../confirm.js';
-import { printJson, unwrap } from '../output.js';
+import { printResult, unwrap } from '../output.js';
 import { targetOf, targetOptions, withTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
@@ -20,7 +20,7 @@ export function forgetCommand(program: Command): void {
   ).action((subjectId: string, options: TargetOptions & { yes?: boolean }) =>
     withTarget(targetOf(options), async ({ eventLog }) => {
       await confirm(`Erase the personal data of subject "${subjectId}" for good?`, options.yes);
-      await printJson(unwrap(await eventLog.forgetSubject(subjectId)));
+      await printResult(unwrap(await eventLog.forgetSubject(subjectId)));
     }),
   );
 }

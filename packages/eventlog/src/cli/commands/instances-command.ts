@@ -3,7 +3,8 @@
  */
 
 import type { Command } from 'commander';
-import { printJson, unwrap } from '../output.js';
+import { confirm } from '../confirm.js';
+import { printResult, unwrap } from '../output.js';
 import { targetOf, targetOptions, withTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
@@ -12,10 +13,10 @@ export function instancesCommand(program: Command): void {
   const instances = program.command('instances').description('list, create, get, update or delete instances');
 
   targetOptions(
-    instances.command('list', { isDefault: true }).description('list instances (JSON array)'),
+    instances.command('list', { isDefault: true }).description('list instances ({ instances })'),
   ).action((options: TargetOptions) =>
     withTarget(targetOf(options), async ({ eventLog }) => {
-      await printJson(unwrap<{ instances: unknown[] }>(await eventLog.listInstances()).instances);
+      await printResult(unwrap(await eventLog.listInstances()));
     }),
   );
 
@@ -25,17 +26,15 @@ export function instancesCommand(program: Command): void {
       .description('create an instance')
       .option('-d, --description <text>', 'a description'),
   ).action((name: string, options: TargetOptions & { description?: string }) =>
-    withTarget(targetOf(options), async ({ eventLog }) => {
-      await printJson(
-        unwrap<{ instance: unknown }>(await eventLog.createInstance(name, options.description)).instance,
-      );
+    withTarget({ ...targetOf(options), create: true }, async ({ eventLog }) => {
+      await printResult(unwrap(await eventLog.createInstance(name, options.description)));
     }),
   );
 
   targetOptions(instances.command('get <instance>').description('show an instance (id or name)')).action(
     (ref: string, options: TargetOptions) =>
       withTarget(targetOf(options), async ({ eventLog }) => {
-        await printJson(unwrap<{ instance: unknown }>(await eventLog.getInstance(ref)).instance);
+        await printResult(unwrap(await eventLog.getInstance(ref)));
       }),
   );
 
@@ -51,15 +50,23 @@ export function instancesCommand(program: Command): void {
         ...(options.name === undefined ? {} : { name: options.name }),
         ...(options.description === undefined ? {} : { description: options.description }),
       };
-      await printJson(unwrap<{ instance: unknown }>(await eventLog.updateInstance(ref, updates)).instance);
+      await printResult(unwrap(await eventLog.updateInstance(ref, updates)));
     }),
   );
 
   targetOptions(
-    instances.command('delete <instance>').description('delete an instance and all its events'),
-  ).action((ref: string, options: TargetOptions) =>
+    instances
+      .command('delete <instance>')
+      .description('delete an instance and all its events')
+      .option('-y, --yes', 'do not ask for confirmation (needed when stdin is not a terminal)'),
+  ).action((ref: string, options: TargetOptions & { yes?: boolean }) =>
     withTarget(targetOf(options), async ({ eventLog }) => {
-      await printJson(unwrap(await eventLog.deleteInstance(ref)));
+      const stats = unwrap<{ name: string; eventCount: number }>(await eventLog.getInstanceStats(ref));
+      await confirm(
+        `Delete instance "${stats.name}" and its ${stats.eventCount} event${stats.eventCount === 1 ? '' : 's'}?`,
+        options.yes,
+      );
+      await printResult(unwrap(await eventLog.deleteInstance(ref)));
     }),
   );
 }

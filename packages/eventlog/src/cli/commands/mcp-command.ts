@@ -38,7 +38,8 @@ async function runMcp(options: McpOptions): Promise<void> {
     import('../../mcp/mcp-server.js'),
   ]);
   const readOnly = options.readOnly === true;
-  const target = await openTarget(targetOf(options));
+  // A read-only server needs an existing store; a writing one may create it.
+  const target = await openTarget({ ...targetOf(options), create: !readOnly });
   const server = createEventLogMcpServer({ log: target.eventLog, readOnly });
   let stopping = false;
   const stop = async (reason: string) => {

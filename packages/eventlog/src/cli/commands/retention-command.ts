@@ -5,8 +5,8 @@
 
 import type { Command } from 'commander';
 import { parseDuration } from '../../lifecycle/pruner.js';
-import { printJson, unwrap, usageError } from '../output.js';
-import { integerOption, targetOf, targetOptions, withTarget } from '../run-command.js';
+import { printResult, unwrap, usageError } from '../output.js';
+import { integerOption, targetOf, targetOptions, withCheckedTarget, withTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
 interface RetentionOptions extends TargetOptions {
@@ -41,20 +41,26 @@ export function retentionCommand(program: Command): void {
       )
       .option('--max-events <n>', 'each stream keeps its last n events (by sequence number), or none'),
   ).action((instance: string, options: RetentionOptions) =>
-    withTarget(targetOf(options), async ({ eventLog }) => {
-      if (options.maxAge === undefined && options.maxEvents === undefined) {
-        throw usageError('retention set needs --max-age and/or --max-events (none removes a rule).');
-      }
-      const params: { instanceId: string; maxAgeMs?: number | null; maxEventsPerStream?: number | null } = {
-        instanceId: instance,
-      };
-      if (options.maxAge !== undefined) params.maxAgeMs = maxAgeOption(options.maxAge);
-      if (options.maxEvents !== undefined) {
-        params.maxEventsPerStream =
-          options.maxEvents === 'none' ? null : integerOption(options.maxEvents, '--max-events', 1);
-      }
-      await printJson(unwrap<{ instance: unknown }>(await eventLog.setRetention(params)).instance);
-    }),
+    withCheckedTarget(
+      targetOf(options),
+      () => {
+        if (options.maxAge === undefined && options.maxEvents === undefined) {
+          throw usageError('retention set needs --max-age and/or --max-events (none removes a rule).');
+        }
+        const params: { instanceId: string; maxAgeMs?: number | null; maxEventsPerStream?: number | null } = {
+          instanceId: instance,
+        };
+        if (options.maxAge !== undefined) params.maxAgeMs = maxAgeOption(options.maxAge);
+        if (options.maxEvents !== undefined) {
+          params.maxEventsPerStream =
+            options.maxEvents === 'none' ? null : integerOption(options.maxEvents, '--max-events', 1);
+        }
+        return params;
+      },
+      async (params, { eventLog }) => {
+        await printResult(unwrap(await eventLog.setRetention(params)));
+      },
+    ),
   );
 }
 
@@ -67,7 +73,7 @@ export function pruneCommand(program: Command): void {
       .option('-i, --instance <instance>', 'only this instance (default: every instance)'),
   ).action((options: TargetOptions & { instance?: string }) =>
     withTarget(targetOf(options), async ({ eventLog }) => {
-      await printJson(
+      await printResult(
         unwrap(
           await eventLog.pruneExpired(options.instance === undefined ? {} : { instanceId: options.instance }),
         ),

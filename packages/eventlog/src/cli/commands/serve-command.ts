@@ -12,7 +12,10 @@ import { stderrLogger } from '../../server/logger.js';
 import { isLoopback } from '../../server/origin.js';
 import { usageError } from '../output.js';
 import { integerOption, reportFailure } from '../run-command.js';
-import { isServerUrl, redactUrl, resolveUrl } from '../target.js';
+import { checkUrl, isServerUrl, redactUrl, resolveUrl } from '../target.js';
+
+/** The port `serve` listens on without `--port`. */
+export const DEFAULT_PORT = '4000';
 
 interface ServeOptions {
   url?: string;
@@ -40,7 +43,7 @@ export function serveCommand(program: Command): void {
       'serve a store over WebSocket and HTTP (API, SSE, console, /health, /metrics); prints "listening on ws://…" once it accepts connections',
     )
     .option('--url <store-url>', 'the store to serve (default: $EVENTLOG_URL, else sqlite:./eventlog.db)')
-    .requiredOption('--port <port>', 'TCP port (0 picks a free one)')
+    .option('--port <port>', 'TCP port (0 picks a free one)', DEFAULT_PORT)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--token <secret>', 'require this token on every request (default: $EVENTLOG_TOKEN)')
     .option('--max-message-bytes <n>', 'largest request accepted (default 33554432)')
@@ -89,6 +92,7 @@ export function serveCommand(program: Command): void {
 
 async function serve(options: ServeOptions): Promise<void> {
   const url = resolveUrl(options);
+  checkUrl(url);
   if (isServerUrl(url)) {
     throw usageError(`serve needs a store URL (sqlite:…, postgres://…, memory:), not the server URL ${url}.`);
   }

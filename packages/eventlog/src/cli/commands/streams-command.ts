@@ -5,8 +5,8 @@
 
 import type { Command } from 'commander';
 import { confirm } from '../confirm.js';
-import { printJson, unwrap, usageError } from '../output.js';
-import { integerOption, targetOf, targetOptions, withTarget } from '../run-command.js';
+import { printResult, unwrap, usageError } from '../output.js';
+import { integerOption, targetOf, targetOptions, withCheckedTarget } from '../run-command.js';
 import type { TargetOptions } from '../target.js';
 
 interface RemovalOptions extends TargetOptions {
@@ -37,20 +37,23 @@ export function streamsCommand(program: Command): void {
       .option('--expected-version <version>', "only if the stream's version is this (else CONFLICT)")
       .option('-y, --yes', 'do not ask for confirmation (needed when stdin is not a terminal)'),
   ).action((instance: string, stream: string, options: RemovalOptions) =>
-    withTarget(targetOf(options), async ({ eventLog }) => {
-      const expectedVersion =
-        options.expectedVersion === undefined ? undefined : expectedVersionOption(options.expectedVersion);
-      await confirm(`Delete every event of stream "${stream}" in instance "${instance}"?`, options.yes);
-      await printJson(
-        unwrap(
-          await eventLog.deleteStream({
-            instanceId: instance,
-            streamId: stream,
-            ...(expectedVersion === undefined ? {} : { expectedVersion: expectedVersion as never }),
-          }),
-        ),
-      );
-    }),
+    withCheckedTarget(
+      targetOf(options),
+      () =>
+        options.expectedVersion === undefined ? undefined : expectedVersionOption(options.expectedVersion),
+      async (expectedVersion, { eventLog }) => {
+        await confirm(`Delete every event of stream "${stream}" in instance "${instance}"?`, options.yes);
+        await printResult(
+          unwrap(
+            await eventLog.deleteStream({
+              instanceId: instance,
+              streamId: stream,
+              ...(expectedVersion === undefined ? {} : { expectedVersion: expectedVersion as never }),
+            }),
+          ),
+        );
+      },
+    ),
   );
 
   targetOptions(
@@ -62,15 +65,18 @@ export function streamsCommand(program: Command): void {
       .requiredOption('--before <sequence>', 'events with sequence_number < this are deleted')
       .option('-y, --yes', 'do not ask for confirmation (needed when stdin is not a terminal)'),
   ).action((instance: string, stream: string, options: RemovalOptions) =>
-    withTarget(targetOf(options), async ({ eventLog }) => {
-      const before = integerOption(options.before as string, '--before', 1);
-      await confirm(
-        `Delete the events of stream "${stream}" in instance "${instance}" with sequence_number < ${before}?`,
-        options.yes,
-      );
-      await printJson(
-        unwrap(await eventLog.truncateStream({ instanceId: instance, streamId: stream, before })),
-      );
-    }),
+    withCheckedTarget(
+      targetOf(options),
+      () => integerOption(options.before as string, '--before', 1),
+      async (before, { eventLog }) => {
+        await confirm(
+          `Delete the events of stream "${stream}" in instance "${instance}" with sequence_number < ${before}?`,
+          options.yes,
+        );
+        await printResult(
+          unwrap(await eventLog.truncateStream({ instanceId: instance, streamId: stream, before })),
+        );
+      },
+    ),
   );
 }

@@ -5,9 +5,10 @@
 import type { Condition, EventRecord } from '@eventlog/core';
 import type { Command } from 'commander';
 import { eventPages, headPosition, lastEvents } from '../event-pages.js';
+import { formatEventLine } from '../human.js';
 import { readJsonArgument } from '../json-input.js';
-import { CliError, usageError, write } from '../output.js';
-import { integerOption, targetOf, targetOptions, withTarget } from '../run-command.js';
+import { CliError, isHumanOutput, usageError, write } from '../output.js';
+import { integerOption, targetOf, targetOptions, withCheckedTarget } from '../run-command.js';
 import type { Target, TargetOptions } from '../target.js';
 
 interface TailOptions extends TargetOptions {
@@ -18,7 +19,9 @@ interface TailOptions extends TargetOptions {
   where?: string;
 }
 
-const printEvent = (event: EventRecord) => write(process.stdout, `${JSON.stringify(event)}\n`);
+/** One event per line: NDJSON, or on a terminal (without --json) a line for a person. */
+const printEvent = (event: EventRecord) =>
+  write(process.stdout, `${isHumanOutput() ? formatEventLine(event) : JSON.stringify(event)}\n`);
 
 /** Registers `tail`. */
 export function tailCommand(program: Command): void {
@@ -32,39 +35,49 @@ export function tailCommand(program: Command): void {
       .option('-s, --stream <streamId>', "only this stream's events")
       .option('-w, --where <json>', 'only events matching these conditions (a JSON array of the DSL)'),
   ).action((instance: string, options: TailOptions) =>
-    withTarget(targetOf(options), async (target) => {
-      const lines = integerOption(options.lines, '--lines');
-      const where =
-        options.where === undefined ? undefined : await readJsonArgument(options.where, '--where');
-      if (where !== undefined && !Array.isArray(where)) {
-        throw usageError(
-          '--where must be a JSON array of conditions, like \'[{"field":"event_type","operator":"eq","value":"login"}]\'.',
-        );
-      }
-      const filter = {
-        instance,
-        ...(options.stream === undefined ? {} : { stream: options.stream }),
-        ...(where === undefined ? {} : { where: where as Condition[] }),
-      };
-      let position: number;
-      if (options.after !== undefined) {
-        position = integerOption(options.after, '--after');
-        if (!options.follow) {
-          for await (const page of eventPages(target.eventLog, { ...filter, after: position })) {
-            for (const event of page.events) await printEvent(event);
-          }
-          return;
+    withCheckedTarget(
+      targetOf(options),
+      async () => {
+        const where =
+          options.where === undefined ? undefined : await readJsonArgument(options.where, '--where');
+        if (where !== undefined && !Array.isArray(where)) {
+          throw usageError(
+            '--where must be a JSON array of conditions, like \'[{"field":"event_type","operator":"eq","value":"login"}]\'.',
+          );
         }
-      } else {
-        const events = await lastEvents(target.eventLog, filter, lines);
-        for (const event of events) await printEvent(event);
-        const last = events[events.length - 1];
-        // Nothing matched so far: every match read from 0 on is new. With -n 0, start at the head.
-        position = last?.global_position ?? (lines === 0 ? await headPosition(target.eventLog, instance) : 0);
-        if (!options.follow) return;
-      }
-      await follow(target, filter, position);
-    }),
+        return {
+          lines: integerOption(options.lines, '--lines'),
+          after: options.after === undefined ? undefined : integerOption(options.after, '--after'),
+          where,
+        };
+      },
+      async ({ lines, after, where }, target) => {
+        const filter = {
+          instance,
+          ...(options.stream === undefined ? {} : { stream: options.stream }),
+          ...(where === undefined ? {} : { where: where as Condition[] }),
+        };
+        let position: number;
+        if (after !== undefined) {
+          position = after;
+          if (!options.follow) {
+            for await (const page of eventPages(target.eventLog, { ...filter, after: position })) {
+              for (const event of page.events) await printEvent(event);
+            }
+            return;
+          }
+        } else {
+          const events = await lastEvents(target.eventLog, filter, lines);
+          for (const event of events) await printEvent(event);
+          const last = events[events.length - 1];
+          // Nothing matched so far: every match read from 0 on is new. With -n 0, start at the head.
+          position =
+            last?.global_position ?? (lines === 0 ? await headPosition(target.eventLog, instance) : 0);
+          if (!options.follow) return;
+        }
+        await follow(target, filter, position);
+      },
+    ),
   );
 }
 
