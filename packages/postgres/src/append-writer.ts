@@ -1,6 +1,19 @@
 /**
  * One append transaction for a group of calls to one instance reference.
  *
+ * **A lone call** (the coalescer's group holds one call: sequential appends) without a condition
+ * or key-value writes is one statement and one round trip: `select * from append_events(...)`, a
+ * plpgsql function of migration 0004, sent on the pool outside an explicit transaction, so the
+ * statement is its own (implicit) transaction — no reserved connection, no `begin` or `commit`.
+ * Inside, it takes the instance's advisory lock and then, each statement of the function taking a
+ * new READ COMMITTED snapshot, reads what the previous holder of the lock committed: the stream
+ * versions (checking `expectedVersion`), the eventIds (a stored one sends the call to the general
+ * path, which returns the duplicate), the head; it inserts the events, their tags and type counts.
+ * The lock is held until the implicit commit. A failed version check comes back as the versions
+ * read, and core's `planAppend` names the CONFLICT. A missing or renamed instance, or a unique
+ * violation, writes nothing and takes the general path. (Not with a `beforeAppendCommit` hook or
+ * replicas: both need the transaction open around the insert.)
+ *
  * **Unconditional groups** (no call has eventIds or a version check, the common case) need no
  * facts from the database before their insert, so the whole transaction goes in one round trip:
  * `begin`; resolve the reference and take the instance's advisory lock; insert every call's
@@ -60,7 +73,7 @@ import {
 import { encodeEvents } from './event-rows.js';
 import type { AppendTransactionInfo, PostgresAdapterHooks } from './options.js';
 import { type PgClient, PREPARED } from './pg-client.js';
-import { isServerError, isUniqueViolation, wrapDriverError } from './pg-errors.js';
+import { findPgError, isServerError, isUniqueViolation, wrapDriverError } from './pg-errors.js';
 import { STREAM_SEQUENCE_KEY } from './schema.js';
 import type { Statements } from './statements.js';
 
@@ -119,7 +132,7 @@ interface CheckedRow extends InsertedRow {
  * The error of a checked call whose in-statement checks failed: the same decision as the general
  * path's (core's `planAppend`, over the versions and the condition match the statement read).
  */
-function checkFailure(pending: PendingAppend, facts: CheckedRow): unknown {
+function checkFailure(pending: PendingAppend, facts: Pick<CheckedRow, 'actual' | 'conflict'>): unknown {
   const versions = new Map(Object.entries(facts.actual ?? {}).map(([stream, v]) => [stream, Number(v)]));
   const conflict = facts.conflict === null ? null : Number(facts.conflict);
   try {
@@ -150,6 +163,22 @@ interface InsertedRow {
   /** From the one-round-trip insert: the instance's highest position before it. */
   previous?: number;
 }
+
+/** What `append_events` (the one-statement path) returns: see migration 0004. */
+interface OneRow {
+  /** 1 inserted, 2 a version check failed, 0 take the general path. */
+  r_outcome: number;
+  r_instance: string | null;
+  r_listened: boolean | null;
+  r_retained: boolean | null;
+  r_previous: number | null;
+  r_actual: Record<string, number> | null;
+  r_position: number | null;
+  r_sequence: number | null;
+}
+
+/** postgres.js error codes of a connection that could not be made: nothing was sent. */
+const NOT_CONNECTED = new Set(['CONNECT_TIMEOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 interface VersionRow {
   id: string;
@@ -187,6 +216,11 @@ export class AppendWriter {
 
   /** Appends the group in one transaction, settling every call it does not return (deferred). */
   run = async (ref: string, group: PendingAppend[]): Promise<PendingAppend[]> => {
+    const single = group.length === 1 ? group[0] : undefined;
+    if (single !== undefined && this.#oneStatementFits(single)) {
+      const outcome = await this.#appendOne(ref, single);
+      if (outcome !== GENERAL) return outcome;
+    }
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       let conn: Reserved;
       try {
@@ -222,6 +256,96 @@ export class AppendWriter {
       `Appending to "${ref}" kept racing with renames or deletes of the instance (${MAX_ATTEMPTS} attempts); retry later.`,
     );
   };
+
+  /**
+   * Whether a lone call can take the one-statement path: no condition, no key-value writes, and
+   * nothing that must run inside the transaction besides the statement (a `beforeAppendCommit`
+   * hook, the WAL position read for replicas).
+   */
+  #oneStatementFits(pending: PendingAppend): boolean {
+    const { request } = pending;
+    return (
+      request.condition === undefined &&
+      (request.kvWrites === undefined || request.kvWrites.length === 0) &&
+      this.#ctx.hooks.beforeAppendCommit === undefined &&
+      this.#ctx.onLsn === undefined
+    );
+  }
+
+  /**
+   * A lone call in one statement and one round trip: `append_events` (migration 0004), sent on the
+   * pool outside an explicit transaction, so the statement is its own transaction (see the module
+   * comment). GENERAL when it wrote nothing the general path must decide instead.
+   */
+  async #appendOne(ref: string, pending: PendingAppend): Promise<PendingAppend[] | typeof GENERAL> {
+    const S = this.#ctx.statements;
+    const { request } = pending;
+    const { events } = request;
+    const encoded = encodeEvents(events);
+    const checks = versionChecksOf(request).map((c) => ({
+      s: c.streamId,
+      k: c.check.kind,
+      v: c.check.kind === 'exact' ? c.check.version : 0,
+    }));
+    const eventIds = eventIdsOfGroup([pending]);
+    let rows: OneRow[];
+    try {
+      rows = await this.#ctx.sql
+        .unsafe<OneRow[]>(
+          S.appendOne,
+          [
+            ref,
+            this.#ctx.lockSeed(),
+            this.#ctx.schema,
+            encoded.rows,
+            encoded.stream,
+            encoded.timestamp,
+            encoded.streams,
+            checks.length === 0 ? null : checks,
+            eventIds.length === 0 ? null : eventIds,
+          ] as never[],
+          PREPARED,
+        )
+        .execute();
+    } catch (error) {
+      if (!isServerError(error)) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (typeof code === 'string' && NOT_CONNECTED.has(code)) {
+          throw wrapDriverError(error, 'getting a connection to append');
+        }
+        throw unknownOutcome(ref, error);
+      }
+      // The server refused it, so its transaction rolled back: a unique key (someone wrote without
+      // the lock, an eventId twice in the call) is for the general path to decide.
+      if (findPgError(error)?.code === '23505') return GENERAL;
+      throw wrapDriverError(error, `appending to "${ref}"`, S.appendOne);
+    }
+    const first = rows[0];
+    if (first === undefined || first.r_outcome === 0) return GENERAL;
+    if (first.r_outcome === 2) {
+      // A version check failed, so nothing was written: the shared decision names the conflict.
+      pending.reject(checkFailure(pending, { actual: first.r_actual, conflict: null }));
+      return [];
+    }
+    const locked: LockRow = {
+      id: first.r_instance as string,
+      listened: first.r_listened === true,
+      retained: first.r_retained === true,
+    };
+    const inserted = inEventOrder(
+      ref,
+      rows.map((r) => ({ global_position: Number(r.r_position), sequence_number: Number(r.r_sequence) })),
+      events.length,
+    );
+    const info = { instanceId: locked.id, requests: 1, events: events.length };
+    const decisions: AppendDecision[] = [{ pending, kind: 'insert', start: 0, count: events.length }];
+    const planned: PlannedRow[] = events.map((event, k) => ({
+      event,
+      sequence: inserted[k]?.sequence_number as number,
+    }));
+    this.#committed(info, locked, Number(first.r_previous ?? 0), inserted, decisions, planned);
+    return [];
+  }
 
   async #attempt(
     conn: Reserved,
