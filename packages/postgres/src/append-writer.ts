@@ -37,7 +37,13 @@
  * Between the two, each call is decided on its own with core's `planAppend` against the versions
  * left by the calls before it, so a conflicting call fails alone.
  *
- * Either way the events travel as one JSON parameter (see `event-rows.ts`), positions come from an
+ * **Large transactions** (at least `copyMinEvents` events, default 500, one call or a group) take
+ * the general path and write their rows with `COPY ... FROM STDIN` instead of the insert (see
+ * `copy-rows.ts`); one more statement then adds their tags and type counts and returns their
+ * positions (every row of the instance past the head read under the lock is one the COPY wrote,
+ * in event order). Same checks, same decisions, same lock: only the way the rows travel differs.
+ *
+ * Otherwise the events travel as one JSON parameter (see `event-rows.ts`), positions come from an
  * uncached sequence inside the lock, and the lock is held until commit: within an instance,
  * positions become visible in increasing order. Then the adapter signals the commit (local
  * watchers at once, other processes by NOTIFY).
@@ -70,6 +76,7 @@ import {
   settleAppends,
   streamsOfGroup,
 } from '@eventlog/sql';
+import { copyRows } from './copy-rows.js';
 import { encodeEvents } from './event-rows.js';
 import type { AppendTransactionInfo, PostgresAdapterHooks } from './options.js';
 import { type PgClient, PREPARED } from './pg-client.js';
@@ -91,6 +98,8 @@ export interface AppendWriterContext {
   /** The seed of instance lock keys (known once the adapter is open). */
   lockSeed(): number;
   hooks: PostgresAdapterHooks;
+  /** Transactions inserting at least this many events write them with COPY (see `copy-rows.ts`). */
+  copyMinEvents: number;
   /**
    * Called after a commit with what it wrote (in position order) and the instance's head before it,
    * before the calls are settled; `listened` tells whether some process was listening when the
@@ -217,7 +226,11 @@ export class AppendWriter {
   /** Appends the group in one transaction, settling every call it does not return (deferred). */
   run = async (ref: string, group: PendingAppend[]): Promise<PendingAppend[]> => {
     const single = group.length === 1 ? group[0] : undefined;
-    if (single !== undefined && this.#oneStatementFits(single)) {
+    if (
+      single !== undefined &&
+      single.request.events.length < this.#ctx.copyMinEvents &&
+      this.#oneStatementFits(single)
+    ) {
       const outcome = await this.#appendOne(ref, single);
       if (outcome !== GENERAL) return outcome;
     }
@@ -352,6 +365,10 @@ export class AppendWriter {
     ref: string,
     group: PendingAppend[],
   ): Promise<PendingAppend[] | typeof RETRY | typeof FALLBACK> {
+    let events = 0;
+    for (const pending of group) events += pending.request.events.length;
+    // Large transactions write with COPY, which only the general path does.
+    if (events >= this.#ctx.copyMinEvents) return this.#attemptChecked(conn, ref, group);
     if (group.every(isUnconditional)) {
       const outcome = await this.#attemptUnconditional(conn, ref, group);
       if (outcome !== GENERAL) return outcome;
@@ -614,17 +631,10 @@ export class AppendWriter {
     }
 
     const info = { instanceId, requests: decisions.length, events: rows.length };
-    const encoded = encodeEvents(
-      rows.map((r) => r.event),
-      rows.map((r) => r.sequence),
-    );
-    const insert = conn
-      .unsafe<InsertedRow[]>(
-        encoded.tagged ? S.insertEventsTagged : S.insertEvents,
-        [instanceId, encoded.rows as never, encoded.stream, encoded.timestamp],
-        PREPARED,
-      )
-      .execute();
+    const copy = rows.length >= this.#ctx.copyMinEvents;
+    const insert = copy ? this.#copy(conn, instanceId, previous, rows) : this.#insert(conn, instanceId, rows);
+    // Nothing else may be sent on the connection while a COPY runs.
+    if (copy) await insert.catch(() => {});
     // Snapshots and other key-value writes commit with the events (after the insert, before the commit).
     const kvWrites = kvWritesOf(decisions).map((write) => {
       const upsert = this.#ctx.store.kvUpsert(write.namespace, write.key, JSON.stringify(write.value));
@@ -671,6 +681,38 @@ export class AppendWriter {
     const ordered = inEventOrder(ref, inserted.value, rows.length);
     this.#committed(info, locked, previous, ordered, decisions, rows);
     return deferred;
+  }
+
+  /** The general path's insert: one statement (see `insertEvents`). */
+  #insert(conn: Reserved, instanceId: string, rows: readonly PlannedRow[]): Promise<InsertedRow[]> {
+    const S = this.#ctx.statements;
+    const encoded = encodeEvents(
+      rows.map((r) => r.event),
+      rows.map((r) => r.sequence),
+    );
+    return conn
+      .unsafe<InsertedRow[]>(
+        encoded.tagged ? S.insertEventsTagged : S.insertEvents,
+        [instanceId, encoded.rows as never, encoded.stream, encoded.timestamp],
+        PREPARED,
+      )
+      .execute();
+  }
+
+  /**
+   * The general path's insert of a large transaction: the rows by COPY, then (a statement) their
+   * tags and type counts, and their positions: every row of the instance past `previous`, the head
+   * read under the lock, is one the COPY wrote, in event order.
+   */
+  async #copy(
+    conn: Reserved,
+    instanceId: string,
+    previous: number,
+    rows: readonly PlannedRow[],
+  ): Promise<InsertedRow[]> {
+    const S = this.#ctx.statements;
+    await copyRows(conn.unsafe(S.copyEvents) as never, instanceId, rows);
+    return conn.unsafe<InsertedRow[]>(S.copiedEvents, [instanceId, previous], PREPARED).execute();
   }
 
   async #currentVersion(instanceId: string, streamId: string): Promise<number> {

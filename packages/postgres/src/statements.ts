@@ -222,6 +222,19 @@ export function buildStatements(schema: string) {
      */
     appendOne: `select * from ${s}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 
+    /** The COPY of the general path's rows (text format, see `copy-rows.ts`). */
+    copyEvents: `copy ${events} (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id, tags) from stdin`,
+
+    /**
+     * After {@link copyEvents}, in its transaction: $1 instance id, $2 the instance's head before
+     * it (read under the lock, so every row of the instance past it is one the COPY wrote). Adds
+     * their tags and type counts, as the inserts do, and returns their positions in order (COPY
+     * draws them row by row, in event order).
+     */
+    copiedEvents: `with ins as materialized (select e.global_position, e.instance_id, e.event_type, e.tags from ${events} e
+        where e.instance_id = $1 and e.global_position > $2), ${tagRows}, ${countRows}
+      select global_position from ins order by global_position`,
+
     /** $1 instance id, $2 stream: the stream's last sequence number. */
     streamVersion: `select coalesce(greatest((select max(sequence_number) from ${events}
       where instance_id = $1 and stream_id = $2), ${floorOf('$1', '$2')}), 0) as version`,
