@@ -75,6 +75,35 @@ describePostgres('postgres append paths', () => {
     }
   });
 
+  it('given lone appends racing on one stream from two pools, then each is one statement that waits for the lock and reads the versions its predecessor committed (no fallback)', async () => {
+    const instance = await freshInstance(adapter);
+    const pools = [testAdapter(pg, { coalesce: false }), testAdapter(pg, { coalesce: false })];
+    await Promise.all(pools.map((p) => p.ready()));
+    const recorders = pools.map((p) => recordStatements(p));
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 40 }, (_, k) =>
+          (pools[k % 2] as PostgresAdapter).append(
+            appendRequest(instance.id, [newEvent({ streamId: 'race' })]),
+          ),
+        ),
+      );
+      // A stale snapshot would have hit the stream's unique key and fallen back to the general path.
+      expect(recorders.flatMap((r) => kinds(r.statements))).toEqual(Array(40).fill('append-one'));
+      const records = outcomes.map(
+        (o) => o.events[0] as { sequence_number: number; global_position: number },
+      );
+      const bySequence = [...records].sort((x, y) => x.sequence_number - y.sequence_number);
+      expect(bySequence.map((r) => r.sequence_number)).toEqual(Array.from({ length: 40 }, (_, k) => k + 1));
+      // Sequence order is position order: the lock serialized them.
+      const positions = bySequence.map((r) => r.global_position);
+      expect(positions).toEqual([...positions].sort((x, y) => x - y));
+    } finally {
+      for (const r of recorders) r.stop();
+      await Promise.all(pools.map((p) => p.close()));
+    }
+  });
+
   it('given a group of unconditional appends, when it runs, then its transaction is one round trip and it numbers each stream on from its last sequence number', async () => {
     const instance = await freshInstance(adapter);
     await adapter.append(
