@@ -1,6 +1,6 @@
 /**
  * PostgreSQL bulk ingest: large batches through our `appendEvents` (the adapter writes batches of
- * ≥ 500 events with COPY) against the physical bar — a hand-written `COPY` of the same rows into
+ * ≥ 5000 events with COPY) against the physical bar — a hand-written `COPY` of the same rows into
  * the same schema — and against the raw driver's `INSERT` (one `unnest` statement per batch, as in
  * the `postgres` section). Every run gets a database of its own.
  */

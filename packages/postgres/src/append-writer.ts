@@ -37,7 +37,7 @@
  * Between the two, each call is decided on its own with core's `planAppend` against the versions
  * left by the calls before it, so a conflicting call fails alone.
  *
- * **Large transactions** (at least `copyMinEvents` events, default 500, one call or a group) take
+ * **Large transactions** (at least `copyMinEvents` events, default 5000, one call or a group) take
  * the general path and write their rows with `COPY ... FROM STDIN` instead of the insert (see
  * `copy-rows.ts`); one more statement then adds their tags and type counts and returns their
  * positions (every row of the instance past the head read under the lock is one the COPY wrote,

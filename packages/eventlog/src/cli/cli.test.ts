@@ -236,10 +236,10 @@ describe('eventlog export / import', () => {
 describePostgres('eventlog import into PostgreSQL', () => {
   const pg = usePostgres({ prefix: 'el_cli_import' });
 
-  it('given 1200 events, when imported with the default batch size (the COPY path) and imported again, then the store holds them once, in order', async () => {
+  it('given 5000 events, when imported with the default batch size (one batch: the COPY path) and imported again, then the store holds them once, in order', async () => {
     const url = `${pg.url}${pg.url.includes('?') ? '&' : '?'}schema=${pg.schema}`;
     const file = join(dir, 'pg-import.ndjson');
-    const events = Array.from({ length: 1200 }, (_, i) => ({
+    const events = Array.from({ length: 5000 }, (_, i) => ({
       streamId: `s${i % 3}`,
       eventType: i % 2 === 0 ? 'even' : 'odd',
       payload: { i, text: `tab\there \\ é ${i}\n"q"` },
@@ -250,13 +250,13 @@ describePostgres('eventlog import into PostgreSQL', () => {
     writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
     const first = await run(['import', file, '--instance', 'dst', '--create', '--url', url]);
     expect(first.stderr).not.toMatch(/eventlog: /);
-    expect(JSON.parse(first.stdout)).toMatchObject({ lines: 1200, appended: 1200, duplicates: 0 });
+    expect(JSON.parse(first.stdout)).toMatchObject({ lines: 5000, appended: 5000, duplicates: 0 });
     const again = await run(['import', file, '--instance', 'dst', '--url', url]);
-    expect(JSON.parse(again.stdout)).toMatchObject({ appended: 0, duplicates: 1200 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ appended: 0, duplicates: 5000 });
 
     const check = await openEventLog(url);
     try {
-      const res = await check.queryEvents({ from: { instance: 'dst' }, limit: 2000 });
+      const res = await check.queryEvents({ from: { instance: 'dst' }, limit: 10_000 });
       if (!res.success) throw new Error(res.error);
       const stored = res.data.result.events as EventRecord[];
       expect(
@@ -277,7 +277,7 @@ describePostgres('eventlog import into PostgreSQL', () => {
         })),
       );
       expect(stored.filter((e) => e.stream_id === 's0').map((e) => e.sequence_number)).toEqual(
-        Array.from({ length: 400 }, (_, k) => k + 1),
+        Array.from({ length: 1667 }, (_, k) => k + 1),
       );
     } finally {
       await check.close();

@@ -29,7 +29,7 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 /**
  * Events per batch by default: large, since stores ingest large batches fastest (PostgreSQL writes
- * batches of 500 events or more with COPY), and under the 10,000 events of a batch.
+ * batches of 5000 events or more with COPY), and under the 10,000 events of a batch.
  */
 const DEFAULT_BATCH_SIZE = '5000';
 
