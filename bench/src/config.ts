@@ -4,13 +4,17 @@
  */
 
 /** Which sections run. */
-export type Section = 'sqlite' | 'postgres' | 'latency' | 'decisions' | 'partitions' | 'server';
+export type Section = 'sqlite' | 'postgres' | 'bulk' | 'latency' | 'decisions' | 'partitions' | 'server';
 
 export interface BenchConfig {
   /** Events loaded by the batch case (and queried afterwards). `BENCH_EVENTS`, default 100000. */
   events: number;
   /** Events per `appendEvents` call. `BENCH_BATCH`, default 1000. */
   batchSize: number;
+  /** Events of the bulk-ingest case (PostgreSQL). `BENCH_BULK_EVENTS`, default 100000. */
+  bulkEvents: number;
+  /** Events per `appendEvents` of the bulk-ingest case. `BENCH_BULK_BATCH`, default 5000. */
+  bulkBatch: number;
   /** Sequential single appends per run. `BENCH_SINGLE`, default 5000. */
   singleAppends: number;
   /** Single appends per run of the 16-appender case (PostgreSQL). `BENCH_CONCURRENT_EVENTS`, default 4000. */
@@ -63,7 +67,15 @@ function int(name: string, fallback: number, min = 1): number {
   return value;
 }
 
-const SECTIONS: readonly Section[] = ['sqlite', 'postgres', 'latency', 'decisions', 'partitions', 'server'];
+const SECTIONS: readonly Section[] = [
+  'sqlite',
+  'postgres',
+  'bulk',
+  'latency',
+  'decisions',
+  'partitions',
+  'server',
+];
 
 function sections(): Set<Section> {
   const raw = process.env.BENCH_ONLY?.trim();
@@ -97,11 +109,14 @@ function serverStores(): Array<'sqlite' | 'memory'> {
 export function readConfig(): BenchConfig {
   const events = int('BENCH_EVENTS', 100_000);
   const batchSize = int('BENCH_BATCH', 1000);
+  const bulkBatch = int('BENCH_BULK_BATCH', 5000);
   return {
     events: Math.max(batchSize, Math.floor(events / batchSize) * batchSize),
     batchSize,
     singleAppends: int('BENCH_SINGLE', 5000),
     concurrentAppends: int('BENCH_CONCURRENT_EVENTS', 4000),
+    bulkEvents: Math.max(bulkBatch, Math.floor(int('BENCH_BULK_EVENTS', 100_000) / bulkBatch) * bulkBatch),
+    bulkBatch,
     concurrency: int('BENCH_CONCURRENCY', 16),
     reps: int('BENCH_REPS', 5),
     queryMs: int('BENCH_QUERY_MS', 400),

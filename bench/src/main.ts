@@ -51,6 +51,12 @@ async function main(): Promise<void> {
     if (result.skipped !== undefined) skipped.push(`PostgreSQL section skipped: ${result.skipped}`);
     tables.push(...result.tables);
   }
+  if (config.sections.has('bulk')) {
+    const { runBulkSection } = await import('./postgres/bulk.js');
+    const result = await runBulkSection(config, checks, log);
+    if (result.skipped !== undefined) skipped.push(`PostgreSQL bulk section skipped: ${result.skipped}`);
+    tables.push(...result.tables);
+  }
   if (config.sections.has('decisions')) {
     const { runDecisionsSection } = await import('./decisions/section.js');
     const result = await runDecisionsSection(config, checks, log);

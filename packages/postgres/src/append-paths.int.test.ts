@@ -1,6 +1,6 @@
 /**
- * The two append paths (see append-writer.ts): unconditional groups in one round trip, the others
- * through the general path; and the NOTIFY that goes out only while some process listens.
+ * The append paths (see append-writer.ts): a lone call in one statement (`append_events`), groups
+ * in one pipelined round trip when unconditional, the others through the general path; and the NOTIFY that goes out only while some process listens.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -24,6 +24,7 @@ import { recordStatements, testAdapter } from './test/pg-env.js';
 /** Short names of the statements an append sends. */
 function kinds(statements: string[]): string[] {
   return statements.map((s) => {
+    if (/^select \* from "[^"]+"\.append_events\(/.test(s)) return 'append-one';
     if (s.startsWith('with instance as materialized') && s.includes('checks as materialized'))
       return 'insert-checked';
     if (s.startsWith('with instance as materialized')) return 'insert-unconditional';
@@ -51,7 +52,59 @@ describePostgres('postgres append paths', () => {
     await adapter.ready();
   });
 
-  it('given an append without eventIds or version check, when it runs, then its transaction is one round trip and it numbers each stream on from its last sequence number', async () => {
+  it('given a lone append with tags, an eventId and an exact expectedVersion, when it runs, then it is one statement and one round trip on the pool, outside an explicit transaction', async () => {
+    const instance = await freshInstance(adapter);
+    await adapter.append(appendRequest(instance.id, [newEvent()]));
+    const recorder = recordStatements(adapter, { replies: true });
+    try {
+      const { events } = await adapter.append(
+        appendRequest(instance.id, [newEvent({ eventId: `e-${randomUUID()}`, tags: ['t:1', 't:2'] })], {
+          expectedVersion: expectVersion(1),
+        }),
+      );
+      expect(events[0]).toMatchObject({ sequence_number: 2 });
+      // One statement, then its reply: no begin, lock or commit of its own.
+      expect(kinds(recorder.statements)).toEqual(['append-one', '(reply)']);
+      const [tags] = await pg.sql.unsafe<Array<{ n: number }>>(
+        `select count(*) as n from "${schema}".event_tags where global_position = $1`,
+        [events[0]?.global_position as number],
+      );
+      expect(tags?.n).toBe(2);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it('given lone appends racing on one stream from two pools, then each is one statement that waits for the lock and reads the versions its predecessor committed (no fallback)', async () => {
+    const instance = await freshInstance(adapter);
+    const pools = [testAdapter(pg, { coalesce: false }), testAdapter(pg, { coalesce: false })];
+    await Promise.all(pools.map((p) => p.ready()));
+    const recorders = pools.map((p) => recordStatements(p));
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 40 }, (_, k) =>
+          (pools[k % 2] as PostgresAdapter).append(
+            appendRequest(instance.id, [newEvent({ streamId: 'race' })]),
+          ),
+        ),
+      );
+      // A stale snapshot would have hit the stream's unique key and fallen back to the general path.
+      expect(recorders.flatMap((r) => kinds(r.statements))).toEqual(Array(40).fill('append-one'));
+      const records = outcomes.map(
+        (o) => o.events[0] as { sequence_number: number; global_position: number },
+      );
+      const bySequence = [...records].sort((x, y) => x.sequence_number - y.sequence_number);
+      expect(bySequence.map((r) => r.sequence_number)).toEqual(Array.from({ length: 40 }, (_, k) => k + 1));
+      // Sequence order is position order: the lock serialized them.
+      const positions = bySequence.map((r) => r.global_position);
+      expect(positions).toEqual([...positions].sort((x, y) => x - y));
+    } finally {
+      for (const r of recorders) r.stop();
+      await Promise.all(pools.map((p) => p.close()));
+    }
+  });
+
+  it('given a group of unconditional appends, when it runs, then its transaction is one round trip and it numbers each stream on from its last sequence number', async () => {
     const instance = await freshInstance(adapter);
     await adapter.append(
       appendRequest(instance.id, [newEvent({ streamId: 'a' }), newEvent({ streamId: 'a' })]),
@@ -66,10 +119,21 @@ describePostgres('postgres append paths', () => {
           timestamp: `2024-01-0${1 + (i % 2)}T00:00:00.000Z`,
         }),
       );
-      const { events: records } = await adapter.append(
-        appendRequest(instance.id, events, { expectedVersion: { check: { kind: 'any' }, raw: 'any' } }),
-      );
-      expect(kinds(recorder.statements)).toEqual(['begin', 'lock', 'insert-unconditional', 'commit']);
+      // Calls submitted together go in one group (a lone call takes the one-statement path; should
+      // the first call run alone, the other two still make a group).
+      const [, { events: records }] = await Promise.all([
+        adapter.append(appendRequest(instance.id, [newEvent({ streamId: 'z' })])),
+        adapter.append(
+          appendRequest(instance.id, events, { expectedVersion: { check: { kind: 'any' }, raw: 'any' } }),
+        ),
+        adapter.append(appendRequest(instance.id, [newEvent({ streamId: 'y' })])),
+      ]);
+      expect(kinds(recorder.statements).slice(-4)).toEqual([
+        'begin',
+        'lock',
+        'insert-unconditional',
+        'commit',
+      ]);
       expect(records.map((r) => [r.stream_id, r.sequence_number])).toEqual([
         ['a', 3],
         ['b', 1],
@@ -82,27 +146,30 @@ describePostgres('postgres append paths', () => {
       expect(positions).toEqual([...positions].sort((x, y) => x - y));
       // What was stored is what was returned: streams, sequences, metadata, timestamps.
       const stored = await adapter.readAfter({ instanceId: instance.id, after: 0, limit: 100 });
+      const ids = new Set(records.map((r) => r.id));
       expect(
-        stored.slice(2).map((e) => [e.id, e.stream_id, e.sequence_number, e.metadata, e.timestamp]),
+        stored
+          .filter((e) => ids.has(e.id))
+          .map((e) => [e.id, e.stream_id, e.sequence_number, e.metadata, e.timestamp]),
       ).toEqual(records.map((r) => [r.id, r.stream_id, r.sequence_number, r.metadata, r.timestamp]));
     } finally {
       recorder.stop();
     }
   });
 
-  it('given an instance named in the call by its name, when appended, then the one-round-trip path resolves it', async () => {
+  it('given an instance named in the call by its name, when appended, then the one-statement path resolves it', async () => {
     const instance = await freshInstance(adapter);
     const recorder = recordStatements(adapter);
     try {
       const { events } = await adapter.append(appendRequest(instance.name, [newEvent()]));
       expect(events[0]?.instanceId).toBe(instance.id);
-      expect(kinds(recorder.statements)).toEqual(['begin', 'lock', 'insert-unconditional', 'commit']);
+      expect(kinds(recorder.statements)).toEqual(['append-one']);
     } finally {
       recorder.stop();
     }
   });
 
-  it('given one call with an exact expectedVersion or a condition, when appended, then its checks run inside its insert: one round trip', async () => {
+  it('given one call with an exact expectedVersion, then it is one statement; with a condition, its checks run inside its insert: one round trip', async () => {
     const instance = await freshInstance(adapter);
     const recorder = recordStatements(adapter);
     try {
@@ -112,7 +179,7 @@ describePostgres('postgres append paths', () => {
         condition: { items: [{ tags: ['t:1'] }], after: 1 },
       });
       expect(kinds(recorder.statements)).toEqual([
-        ...['begin', 'lock', 'insert-checked', 'commit'],
+        'append-one',
         ...['begin', 'lock', 'insert-checked', 'commit'],
       ]);
     } finally {
@@ -148,34 +215,38 @@ describePostgres('postgres append paths', () => {
     expect(await adapter.kv.get('snap', 'k')).toBeUndefined();
   });
 
-  it('given eventIds, when appended, then the general path decides it', async () => {
+  it('given a new eventId, when appended, then it is one statement; given a stored one, then the general path decides it (a duplicate)', async () => {
     const instance = await freshInstance(adapter);
     const recorder = recordStatements(adapter);
     try {
-      await adapter.append(appendRequest(instance.id, [newEvent({ eventId: 'e-1' })]));
+      const first = await adapter.append(appendRequest(instance.id, [newEvent({ eventId: 'e-1' })]));
+      expect(kinds(recorder.statements)).toEqual(['append-one']);
+      recorder.statements.length = 0;
+      const again = await adapter.append(appendRequest(instance.id, [newEvent({ eventId: 'e-1' })]));
+      expect(again).toMatchObject({ duplicate: true, events: [{ id: first.events[0]?.id }] });
       expect(kinds(recorder.statements)).toEqual([
+        'append-one',
         'begin',
         'lock',
         'versions',
         'events-by-event-id',
         'head',
-        'insert',
-        'commit',
+        'rollback',
       ]);
     } finally {
       recorder.stop();
     }
   });
 
-  it('given autoCreateInstance for a missing instance, when appended, then the one-round-trip insert writes nothing and the general path creates it', async () => {
+  it('given autoCreateInstance for a missing instance, when appended, then the one-statement append writes nothing and the general path creates it', async () => {
     const ref = `auto-${randomUUID()}`;
     const recorder = recordStatements(adapter);
     try {
       const { events } = await adapter.append(appendRequest(ref, [newEvent()], { autoCreate: true }));
       expect(events[0]).toMatchObject({ instanceId: ref, sequence_number: 1 });
       const sent = kinds(recorder.statements);
-      expect(sent.slice(0, 4)).toEqual(['begin', 'lock', 'insert-unconditional', 'commit']);
-      expect(sent.slice(4)).toContain('create-instance');
+      expect(sent[0]).toBe('append-one');
+      expect(sent.slice(1)).toContain('create-instance');
       expect(await adapter.readAfter({ instanceId: ref, after: 0, limit: 10 })).toHaveLength(1);
     } finally {
       recorder.stop();

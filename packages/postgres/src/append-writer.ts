@@ -1,6 +1,19 @@
 /**
  * One append transaction for a group of calls to one instance reference.
  *
+ * **A lone call** (the coalescer's group holds one call: sequential appends) without a condition
+ * or key-value writes is one statement and one round trip: `select * from append_events(...)`, a
+ * plpgsql function of migration 0004, sent on the pool outside an explicit transaction, so the
+ * statement is its own (implicit) transaction — no reserved connection, no `begin` or `commit`.
+ * Inside, it takes the instance's advisory lock and then, each statement of the function taking a
+ * new READ COMMITTED snapshot, reads what the previous holder of the lock committed: the stream
+ * versions (checking `expectedVersion`), the eventIds (a stored one sends the call to the general
+ * path, which returns the duplicate), the head; it inserts the events, their tags and type counts.
+ * The lock is held until the implicit commit. A failed version check comes back as the versions
+ * read, and core's `planAppend` names the CONFLICT. A missing or renamed instance, or a unique
+ * violation, writes nothing and takes the general path. (Not with a `beforeAppendCommit` hook or
+ * replicas: both need the transaction open around the insert.)
+ *
  * **Unconditional groups** (no call has eventIds or a version check, the common case) need no
  * facts from the database before their insert, so the whole transaction goes in one round trip:
  * `begin`; resolve the reference and take the instance's advisory lock; insert every call's
@@ -24,7 +37,13 @@
  * Between the two, each call is decided on its own with core's `planAppend` against the versions
  * left by the calls before it, so a conflicting call fails alone.
  *
- * Either way the events travel as one JSON parameter (see `event-rows.ts`), positions come from an
+ * **Large transactions** (at least `copyMinEvents` events, default 5000, one call or a group) take
+ * the general path and write their rows with `COPY ... FROM STDIN` instead of the insert (see
+ * `copy-rows.ts`); one more statement then adds their tags and type counts and returns their
+ * positions (every row of the instance past the head read under the lock is one the COPY wrote,
+ * in event order). Same checks, same decisions, same lock: only the way the rows travel differs.
+ *
+ * Otherwise the events travel as one JSON parameter (see `event-rows.ts`), positions come from an
  * uncached sequence inside the lock, and the lock is held until commit: within an instance,
  * positions become visible in increasing order. Then the adapter signals the commit (local
  * watchers at once, other processes by NOTIFY).
@@ -57,10 +76,11 @@ import {
   settleAppends,
   streamsOfGroup,
 } from '@eventlog/sql';
+import { copyRows } from './copy-rows.js';
 import { encodeEvents } from './event-rows.js';
 import type { AppendTransactionInfo, PostgresAdapterHooks } from './options.js';
 import { type PgClient, PREPARED } from './pg-client.js';
-import { isServerError, isUniqueViolation, wrapDriverError } from './pg-errors.js';
+import { findPgError, isServerError, isUniqueViolation, wrapDriverError } from './pg-errors.js';
 import { STREAM_SEQUENCE_KEY } from './schema.js';
 import type { Statements } from './statements.js';
 
@@ -78,6 +98,8 @@ export interface AppendWriterContext {
   /** The seed of instance lock keys (known once the adapter is open). */
   lockSeed(): number;
   hooks: PostgresAdapterHooks;
+  /** Transactions inserting at least this many events write them with COPY (see `copy-rows.ts`). */
+  copyMinEvents: number;
   /**
    * Called after a commit with what it wrote (in position order) and the instance's head before it,
    * before the calls are settled; `listened` tells whether some process was listening when the
@@ -119,7 +141,7 @@ interface CheckedRow extends InsertedRow {
  * The error of a checked call whose in-statement checks failed: the same decision as the general
  * path's (core's `planAppend`, over the versions and the condition match the statement read).
  */
-function checkFailure(pending: PendingAppend, facts: CheckedRow): unknown {
+function checkFailure(pending: PendingAppend, facts: Pick<CheckedRow, 'actual' | 'conflict'>): unknown {
   const versions = new Map(Object.entries(facts.actual ?? {}).map(([stream, v]) => [stream, Number(v)]));
   const conflict = facts.conflict === null ? null : Number(facts.conflict);
   try {
@@ -150,6 +172,22 @@ interface InsertedRow {
   /** From the one-round-trip insert: the instance's highest position before it. */
   previous?: number;
 }
+
+/** What `append_events` (the one-statement path) returns: see migration 0004. */
+interface OneRow {
+  /** 1 inserted, 2 a version check failed, 0 take the general path. */
+  r_outcome: number;
+  r_instance: string | null;
+  r_listened: boolean | null;
+  r_retained: boolean | null;
+  r_previous: number | null;
+  r_actual: Record<string, number> | null;
+  r_position: number | null;
+  r_sequence: number | null;
+}
+
+/** postgres.js error codes of a connection that could not be made: nothing was sent. */
+const NOT_CONNECTED = new Set(['CONNECT_TIMEOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 interface VersionRow {
   id: string;
@@ -187,6 +225,15 @@ export class AppendWriter {
 
   /** Appends the group in one transaction, settling every call it does not return (deferred). */
   run = async (ref: string, group: PendingAppend[]): Promise<PendingAppend[]> => {
+    const single = group.length === 1 ? group[0] : undefined;
+    if (
+      single !== undefined &&
+      single.request.events.length < this.#ctx.copyMinEvents &&
+      this.#oneStatementFits(single)
+    ) {
+      const outcome = await this.#appendOne(ref, single);
+      if (outcome !== GENERAL) return outcome;
+    }
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       let conn: Reserved;
       try {
@@ -223,11 +270,105 @@ export class AppendWriter {
     );
   };
 
+  /**
+   * Whether a lone call can take the one-statement path: no condition, no key-value writes, and
+   * nothing that must run inside the transaction besides the statement (a `beforeAppendCommit`
+   * hook, the WAL position read for replicas).
+   */
+  #oneStatementFits(pending: PendingAppend): boolean {
+    const { request } = pending;
+    return (
+      request.condition === undefined &&
+      (request.kvWrites === undefined || request.kvWrites.length === 0) &&
+      this.#ctx.hooks.beforeAppendCommit === undefined &&
+      this.#ctx.onLsn === undefined
+    );
+  }
+
+  /**
+   * A lone call in one statement and one round trip: `append_events` (migration 0004), sent on the
+   * pool outside an explicit transaction, so the statement is its own transaction (see the module
+   * comment). GENERAL when it wrote nothing the general path must decide instead.
+   */
+  async #appendOne(ref: string, pending: PendingAppend): Promise<PendingAppend[] | typeof GENERAL> {
+    const S = this.#ctx.statements;
+    const { request } = pending;
+    const { events } = request;
+    const encoded = encodeEvents(events);
+    const checks = versionChecksOf(request).map((c) => ({
+      s: c.streamId,
+      k: c.check.kind,
+      v: c.check.kind === 'exact' ? c.check.version : 0,
+    }));
+    const eventIds = eventIdsOfGroup([pending]);
+    let rows: OneRow[];
+    try {
+      rows = await this.#ctx.sql
+        .unsafe<OneRow[]>(
+          S.appendOne,
+          [
+            ref,
+            this.#ctx.lockSeed(),
+            this.#ctx.schema,
+            encoded.rows,
+            encoded.stream,
+            encoded.timestamp,
+            encoded.streams,
+            checks.length === 0 ? null : checks,
+            eventIds.length === 0 ? null : eventIds,
+          ] as never[],
+          PREPARED,
+        )
+        .execute();
+    } catch (error) {
+      if (!isServerError(error)) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (typeof code === 'string' && NOT_CONNECTED.has(code)) {
+          throw wrapDriverError(error, 'getting a connection to append');
+        }
+        throw unknownOutcome(ref, error);
+      }
+      // The server refused it, so its transaction rolled back: a unique key (someone wrote without
+      // the lock, an eventId twice in the call) is for the general path to decide.
+      if (findPgError(error)?.code === '23505') return GENERAL;
+      throw wrapDriverError(error, `appending to "${ref}"`, S.appendOne);
+    }
+    const first = rows[0];
+    if (first === undefined || first.r_outcome === 0) return GENERAL;
+    if (first.r_outcome === 2) {
+      // A version check failed, so nothing was written: the shared decision names the conflict.
+      pending.reject(checkFailure(pending, { actual: first.r_actual, conflict: null }));
+      return [];
+    }
+    const locked: LockRow = {
+      id: first.r_instance as string,
+      listened: first.r_listened === true,
+      retained: first.r_retained === true,
+    };
+    const inserted = inEventOrder(
+      ref,
+      rows.map((r) => ({ global_position: Number(r.r_position), sequence_number: Number(r.r_sequence) })),
+      events.length,
+    );
+    const info = { instanceId: locked.id, requests: 1, events: events.length };
+    const decisions: AppendDecision[] = [{ pending, kind: 'insert', start: 0, count: events.length }];
+    const planned: PlannedRow[] = events.map((event, k) => ({
+      event,
+      sequence: inserted[k]?.sequence_number as number,
+    }));
+    this.#committed(info, locked, Number(first.r_previous ?? 0), inserted, decisions, planned);
+    return [];
+  }
+
   async #attempt(
     conn: Reserved,
     ref: string,
     group: PendingAppend[],
   ): Promise<PendingAppend[] | typeof RETRY | typeof FALLBACK> {
+    let events = 0;
+    for (const pending of group) events += pending.request.events.length;
+    // Large transactions write with COPY, which only the general path does.
+    if (events >= this.#ctx.copyMinEvents) return this.#attemptChecked(conn, ref, group);
     if (group.every(isUnconditional)) {
       const outcome = await this.#attemptUnconditional(conn, ref, group);
       if (outcome !== GENERAL) return outcome;
@@ -490,17 +631,10 @@ export class AppendWriter {
     }
 
     const info = { instanceId, requests: decisions.length, events: rows.length };
-    const encoded = encodeEvents(
-      rows.map((r) => r.event),
-      rows.map((r) => r.sequence),
-    );
-    const insert = conn
-      .unsafe<InsertedRow[]>(
-        encoded.tagged ? S.insertEventsTagged : S.insertEvents,
-        [instanceId, encoded.rows as never, encoded.stream, encoded.timestamp],
-        PREPARED,
-      )
-      .execute();
+    const copy = rows.length >= this.#ctx.copyMinEvents;
+    const insert = copy ? this.#copy(conn, instanceId, previous, rows) : this.#insert(conn, instanceId, rows);
+    // Nothing else may be sent on the connection while a COPY runs.
+    if (copy) await insert.catch(() => {});
     // Snapshots and other key-value writes commit with the events (after the insert, before the commit).
     const kvWrites = kvWritesOf(decisions).map((write) => {
       const upsert = this.#ctx.store.kvUpsert(write.namespace, write.key, JSON.stringify(write.value));
@@ -547,6 +681,38 @@ export class AppendWriter {
     const ordered = inEventOrder(ref, inserted.value, rows.length);
     this.#committed(info, locked, previous, ordered, decisions, rows);
     return deferred;
+  }
+
+  /** The general path's insert: one statement (see `insertEvents`). */
+  #insert(conn: Reserved, instanceId: string, rows: readonly PlannedRow[]): Promise<InsertedRow[]> {
+    const S = this.#ctx.statements;
+    const encoded = encodeEvents(
+      rows.map((r) => r.event),
+      rows.map((r) => r.sequence),
+    );
+    return conn
+      .unsafe<InsertedRow[]>(
+        encoded.tagged ? S.insertEventsTagged : S.insertEvents,
+        [instanceId, encoded.rows as never, encoded.stream, encoded.timestamp],
+        PREPARED,
+      )
+      .execute();
+  }
+
+  /**
+   * The general path's insert of a large transaction: the rows by COPY, then (a statement) their
+   * tags and type counts, and their positions: every row of the instance past `previous`, the head
+   * read under the lock, is one the COPY wrote, in event order.
+   */
+  async #copy(
+    conn: Reserved,
+    instanceId: string,
+    previous: number,
+    rows: readonly PlannedRow[],
+  ): Promise<InsertedRow[]> {
+    const S = this.#ctx.statements;
+    await copyRows(conn.unsafe(S.copyEvents) as never, instanceId, rows);
+    return conn.unsafe<InsertedRow[]>(S.copiedEvents, [instanceId, previous], PREPARED).execute();
   }
 
   async #currentVersion(instanceId: string, streamId: string): Promise<number> {

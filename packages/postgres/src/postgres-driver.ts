@@ -145,6 +145,7 @@ export class PostgresDriver implements SqlDriver {
       schema: options.schema,
       lockSeed: () => this.#lockSeed,
       hooks: options.hooks,
+      copyMinEvents: options.copyMinEvents,
       onLsn: options.replicas.length === 0 ? undefined : (lsn) => this.#wrote(lsn),
       onCommitted: (instanceId, listened, { withheld, ...committed }) => {
         const position = (committed.events[committed.events.length - 1] as EventRecord).global_position;

@@ -211,6 +211,30 @@ export function buildStatements(schema: string) {
       from checks c left join ins on true`;
     },
 
+    /**
+     * One call in one statement, sent alone outside an explicit transaction (autocommit): the
+     * function `append_events` of migration 0004 locks the instance, checks the versions and
+     * eventIds, inserts (with tags and type counts) and returns what the envelope needs. $1
+     * reference, $2 lock seed, $3 schema (the listener locks' key), $4 the events (jsonb,
+     * `encodeEvents` without sequences), $5 the batch's stream, $6 its timestamp, $7 its distinct
+     * streams, $8 the version checks (jsonb as in {@link appendChecked}, or null), $9 the eventIds
+     * (or null). See the migration for the outcomes.
+     */
+    appendOne: `select * from ${s}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+
+    /** The COPY of the general path's rows (text format, see `copy-rows.ts`). */
+    copyEvents: `copy ${events} (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id, tags) from stdin`,
+
+    /**
+     * After {@link copyEvents}, in its transaction: $1 instance id, $2 the instance's head before
+     * it (read under the lock, so every row of the instance past it is one the COPY wrote). Adds
+     * their tags and type counts, as the inserts do, and returns their positions in order (COPY
+     * draws them row by row, in event order).
+     */
+    copiedEvents: `with ins as materialized (select e.global_position, e.instance_id, e.event_type, e.tags from ${events} e
+        where e.instance_id = $1 and e.global_position > $2), ${tagRows}, ${countRows}
+      select global_position from ins order by global_position`,
+
     /** $1 instance id, $2 stream: the stream's last sequence number. */
     streamVersion: `select coalesce(greatest((select max(sequence_number) from ${events}
       where instance_id = $1 and stream_id = $2), ${floorOf('$1', '$2')}), 0) as version`,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect } from '@eventlog/client';
 import type { EventRecord } from '@eventlog/core';
+import { describePostgres, usePostgres } from '@eventlog/test-support';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openEventLog } from '../open-event-log.js';
 
@@ -350,6 +351,58 @@ describe('eventlog export / import', () => {
     expect(result.stderr).toMatch(
       /NOT_FOUND: Instance "billing" \(exported as abc\) does not exist.*--create/,
     );
+  });
+});
+
+describePostgres('eventlog import into PostgreSQL', () => {
+  const pg = usePostgres({ prefix: 'el_cli_import' });
+
+  it('given 5000 events, when imported with the default batch size (one batch: the COPY path) and imported again, then the store holds them once, in order', async () => {
+    const url = `${pg.url}${pg.url.includes('?') ? '&' : '?'}schema=${pg.schema}`;
+    const file = join(dir, 'pg-import.ndjson');
+    const events = Array.from({ length: 5000 }, (_, i) => ({
+      streamId: `s${i % 3}`,
+      eventType: i % 2 === 0 ? 'even' : 'odd',
+      payload: { i, text: `tab\there \\ é ${i}\n"q"` },
+      metadata: i % 10 === 0 ? { source: 'test' } : {},
+      timestamp: '2024-01-01T00:00:00.000Z',
+      eventId: `ev-${i}`,
+    }));
+    writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const first = await run(['import', file, '--instance', 'dst', '--create', '--url', url]);
+    expect(first.stderr).not.toMatch(/eventlog: /);
+    expect(JSON.parse(first.stdout)).toMatchObject({ lines: 5000, appended: 5000, duplicates: 0 });
+    const again = await run(['import', file, '--instance', 'dst', '--url', url]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ appended: 0, duplicates: 5000 });
+
+    const check = await openEventLog(url);
+    try {
+      const res = await check.queryEvents({ from: { instance: 'dst' }, limit: 10_000 });
+      if (!res.success) throw new Error(res.error);
+      const stored = res.data.result.events as EventRecord[];
+      expect(
+        stored.map(({ stream_id, event_type, payload, metadata, eventId }) => ({
+          stream_id,
+          event_type,
+          payload,
+          metadata,
+          eventId,
+        })),
+      ).toEqual(
+        events.map(({ streamId, eventType, payload, metadata, eventId }) => ({
+          stream_id: streamId,
+          event_type: eventType,
+          payload,
+          metadata,
+          eventId,
+        })),
+      );
+      expect(stored.filter((e) => e.stream_id === 's0').map((e) => e.sequence_number)).toEqual(
+        Array.from({ length: 1667 }, (_, k) => k + 1),
+      );
+    } finally {
+      await check.close();
+    }
   });
 });
 

@@ -17,8 +17,8 @@ export function testAdapter(
 }
 
 /**
- * Records the statements an adapter sends on the connections it reserves (appends, multi-statement
- * queries), whitespace collapsed, in order. With `replies`, a `(reply)` entry marks each time a
+ * Records the statements an adapter sends on the pool and on the connections it reserves (appends,
+ * multi-statement queries), whitespace collapsed, in order. With `replies`, a `(reply)` entry marks each time a
  * statement's result arrived, so round trips show. `stop()` restores the pool.
  */
 export function recordStatements(
@@ -27,11 +27,17 @@ export function recordStatements(
 ): { statements: string[]; stop(): void } {
   const sql = adapter.sql as postgres.Sql & { reserve: postgres.Sql['reserve'] };
   const reserve = sql.reserve;
+  const poolUnsafe = sql.unsafe;
   const statements: string[] = [];
   sql.reserve = async () => {
     const conn = await reserve.call(sql);
-    const unsafe = conn.unsafe.bind(conn);
-    conn.unsafe = ((text: string, ...rest: unknown[]) => {
+    conn.unsafe = recording(conn.unsafe.bind(conn));
+    return conn;
+  };
+  // Statements sent on the pool itself (the one-statement append) are recorded too.
+  sql.unsafe = recording(poolUnsafe.bind(sql));
+  function recording(unsafe: postgres.Sql['unsafe']): postgres.Sql['unsafe'] {
+    return ((text: string, ...rest: unknown[]) => {
       statements.push(text.trim().replace(/\s+/g, ' '));
       const query = (unsafe as (...args: unknown[]) => postgres.PendingQuery<postgres.Row[]>)(text, ...rest);
       if (options.replies) {
@@ -46,13 +52,13 @@ export function recordStatements(
         };
       }
       return query;
-    }) as typeof conn.unsafe;
-    return conn;
-  };
+    }) as postgres.Sql['unsafe'];
+  }
   return {
     statements,
     stop: () => {
       sql.reserve = reserve;
+      sql.unsafe = poolUnsafe;
     },
   };
 }

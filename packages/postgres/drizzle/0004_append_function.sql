@@ -1,0 +1,84 @@
+-- A single append in one statement (see append-writer.ts, "one call, one statement"): sent on its
+-- own, outside an explicit transaction, it is one round trip and one (implicit) transaction. It
+-- takes the instance's advisory lock, then — each statement of a plpgsql function takes a new
+-- snapshot under READ COMMITTED — reads the facts as the previous holder of the lock left them,
+-- checks them and inserts; the lock is held until the implicit transaction commits, so positions
+-- become visible in order. r_outcome: 1 inserted (one row per event, in event order), 2 a version
+-- check failed (r_actual: the versions read), 0 nothing written: take the general path (the
+-- instance is missing or was renamed meanwhile, or an eventId is already stored).
+CREATE FUNCTION "append_events"(
+	p_ref text, p_seed bigint, p_schema text, p_rows jsonb, p_stream text, p_ts text,
+	p_streams text[], p_checks jsonb, p_event_ids text[]
+) RETURNS TABLE(
+	r_outcome integer, r_instance text, r_listened boolean, r_retained boolean, r_previous bigint,
+	r_actual jsonb, r_position bigint, r_sequence bigint
+) LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $fn$
+DECLARE
+	v_locked text;
+	v_id text;
+	v_listened boolean;
+	v_retained boolean;
+	v_versions jsonb;
+	v_previous bigint;
+BEGIN
+	-- The reference resolved (or itself: the id an auto-created instance gets), then its lock; then,
+	-- holding the listener barrier until commit, whether anyone listens (as lockInstanceRef does).
+	v_locked := coalesce((SELECT i.id FROM instances i WHERE i.id = p_ref OR i.name = p_ref
+		ORDER BY (i.id = p_ref) DESC LIMIT 1), p_ref);
+	PERFORM pg_advisory_xact_lock(hashtextextended(v_locked, p_seed));
+	PERFORM pg_advisory_xact_lock_shared(hashtext('eventlog.listen-barrier'), hashtext(p_schema));
+	v_listened := NOT pg_try_advisory_lock(hashtext('eventlog.listeners'), hashtext(p_schema));
+	IF NOT v_listened THEN
+		PERFORM pg_advisory_unlock(hashtext('eventlog.listeners'), hashtext(p_schema));
+	END IF;
+	-- From here every statement sees what the previous holder of the lock committed.
+	SELECT i.id, (i.retention_max_age_ms IS NOT NULL OR i.retention_max_events IS NOT NULL)
+		INTO v_id, v_retained
+		FROM instances i WHERE i.id = p_ref OR i.name = p_ref ORDER BY (i.id = p_ref) DESC LIMIT 1;
+	IF v_id IS NULL OR v_id <> v_locked THEN
+		RETURN QUERY SELECT 0, NULL::text, NULL::boolean, NULL::boolean, NULL::bigint, NULL::jsonb, NULL::bigint, NULL::bigint;
+		RETURN;
+	END IF;
+	IF p_event_ids IS NOT NULL AND EXISTS (SELECT 1 FROM events e
+			WHERE e.instance_id = v_id AND e.event_id = ANY(p_event_ids)) THEN
+		RETURN QUERY SELECT 0, NULL::text, NULL::boolean, NULL::boolean, NULL::bigint, NULL::jsonb, NULL::bigint, NULL::bigint;
+		RETURN;
+	END IF;
+	-- Each stream's last sequence number (or the version it kept when its events were removed).
+	SELECT jsonb_object_agg(s.stream, coalesce(greatest(
+			(SELECT e.sequence_number FROM events e WHERE e.instance_id = v_id AND e.stream_id = s.stream
+				ORDER BY e.sequence_number DESC LIMIT 1),
+			(SELECT f.version FROM stream_floors f WHERE f.instance_id = v_id AND f.stream_id = s.stream)), 0))
+		INTO v_versions FROM unnest(p_streams) AS s(stream);
+	IF p_checks IS NOT NULL AND NOT coalesce((SELECT bool_and(CASE c.k
+			WHEN 'exact' THEN coalesce((v_versions ->> c.s)::bigint, 0) = c.v
+			WHEN 'exists' THEN coalesce((v_versions ->> c.s)::bigint, 0) > 0
+			ELSE true END)
+		FROM jsonb_to_recordset(p_checks) AS c(s text, k text, v bigint)), true) THEN
+		RETURN QUERY SELECT 2, v_id, v_listened, v_retained, NULL::bigint, v_versions, NULL::bigint, NULL::bigint;
+		RETURN;
+	END IF;
+	v_previous := coalesce((SELECT e.global_position FROM events e WHERE e.instance_id = v_id
+		ORDER BY e.global_position DESC LIMIT 1), 0);
+	-- Inserted in event order: positions are drawn as rows are inserted, so they follow it.
+	RETURN QUERY WITH ins AS (
+		INSERT INTO events (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id, tags)
+		SELECT r.i, v_id, coalesce(r.s, p_stream), (v_versions ->> coalesce(r.s, p_stream))::bigint + r.n, r.t, r.p,
+			coalesce(r.m, '{}'::jsonb), coalesce(r.ts, p_ts), r.e, r.g
+		FROM ROWS FROM (jsonb_to_recordset(p_rows) AS (i text, t text, p jsonb, s text, ts text, m jsonb, q int8, n int8, e text, g jsonb))
+			WITH ORDINALITY AS r
+		ORDER BY r.ordinality
+		RETURNING events.global_position, events.sequence_number, events.instance_id, events.event_type, events.tags
+	), tag_rows AS (
+		INSERT INTO event_tags (instance_id, tag, global_position)
+		SELECT ins.instance_id, t.tag, ins.global_position
+		FROM ins CROSS JOIN LATERAL jsonb_array_elements_text(ins.tags) AS t(tag)
+		WHERE ins.tags IS NOT NULL
+	), count_rows AS (
+		INSERT INTO event_type_counts AS c (instance_id, event_type, n)
+		SELECT ins.instance_id, ins.event_type, count(*) FROM ins GROUP BY ins.instance_id, ins.event_type
+		ON CONFLICT (instance_id, event_type) DO UPDATE SET n = c.n + excluded.n
+	)
+	SELECT 1, v_id, v_listened, v_retained, v_previous, NULL::jsonb, ins.global_position, ins.sequence_number FROM ins;
+END
+$fn$;
