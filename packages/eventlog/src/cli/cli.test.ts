@@ -346,7 +346,10 @@ describe('eventlog export / import', () => {
       file,
       `${JSON.stringify({ type: 'eventlog.instance', instance: { id: 'abc', name: 'billing', createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' } })}\n`,
     );
-    const result = await run(['import', file, '--url', `sqlite:${join(dir, 'empty.db')}`]);
+    // A store that exists (import without --create never creates one) but lacks the instance.
+    const target = `sqlite:${join(dir, 'other.db')}`;
+    expect((await run(['instances', 'create', 'other', '--url', target])).code).toBe(0);
+    const result = await run(['import', file, '--url', target]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /NOT_FOUND: Instance "billing" \(exported as abc\) does not exist.*--create/,
