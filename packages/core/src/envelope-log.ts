@@ -20,6 +20,7 @@ import type {
   SetRetentionParams,
   TruncateStreamParams,
 } from './model.js';
+import type { DefineRollupParams, DropRollupParams, ListRollupsParams, RollupMethodName } from './rollup.js';
 
 const randomId = () => globalThis.crypto.randomUUID();
 
@@ -43,7 +44,10 @@ class EnvelopeLog {
   }
 
   /** Runs a store call and wraps the outcome in an envelope; never rejects. */
-  private async run<M extends MethodName, D>(method: M, fn: () => Promise<D>): Promise<Envelope<M, D>> {
+  private async run<M extends MethodName | RollupMethodName, D>(
+    method: M,
+    fn: () => Promise<D>,
+  ): Promise<Envelope<M, D>> {
     const requestId = this.requestId();
     const type = `eventLog.${method}` as const;
     try {
@@ -114,6 +118,22 @@ class EnvelopeLog {
 
   pruneExpired(params?: unknown) {
     return this.run('pruneExpired', () => this.store.pruneExpired(params as PruneExpiredParams));
+  }
+
+  defineRollup(params: unknown) {
+    return this.run('defineRollup', async () => ({
+      rollup: await this.store.defineRollup(params as DefineRollupParams),
+    }));
+  }
+
+  listRollups(params: unknown) {
+    return this.run('listRollups', async () => ({
+      rollups: await this.store.listRollups(params as ListRollupsParams),
+    }));
+  }
+
+  dropRollup(params: unknown) {
+    return this.run('dropRollup', () => this.store.dropRollup(params as DropRollupParams));
   }
 
   forgetSubject(subject: unknown) {
