@@ -20,7 +20,7 @@ import type {
   SetRetentionParams,
   TruncateStreamParams,
 } from './model.js';
-import type { DefineRollupParams, DropRollupParams, ListRollupsParams, RollupMethodName } from './rollup.js';
+import type { DefineRollupParams, DropRollupParams, ListRollupsParams } from './rollup.js';
 
 const randomId = () => globalThis.crypto.randomUUID();
 
@@ -44,10 +44,7 @@ class EnvelopeLog {
   }
 
   /** Runs a store call and wraps the outcome in an envelope; never rejects. */
-  private async run<M extends MethodName | RollupMethodName, D>(
-    method: M,
-    fn: () => Promise<D>,
-  ): Promise<Envelope<M, D>> {
+  private async run<M extends MethodName, D>(method: M, fn: () => Promise<D>): Promise<Envelope<M, D>> {
     const requestId = this.requestId();
     const type = `eventLog.${method}` as const;
     try {

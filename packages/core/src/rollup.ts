@@ -71,12 +71,6 @@ export interface RollupCell {
   sums: Array<{ sum: number; count: number }>;
 }
 
-/** The rollup methods of the facade, enveloped as `eventLog.<method>` like the lifecycle methods. */
-export const ROLLUP_METHODS = ['defineRollup', 'listRollups', 'dropRollup'] as const;
-
-/** One of {@link ROLLUP_METHODS}. */
-export type RollupMethodName = (typeof ROLLUP_METHODS)[number];
-
 /** Parameters of `listRollups`. */
 export interface ListRollupsParams {
   instanceId: string;
