@@ -351,7 +351,7 @@ class DefaultEventStore implements EventStore<EventMap> {
   private requireRollups(method: string): void {
     if (!hasCapability(this.adapter, 'rollups')) {
       throw storageError(
-        `The ${this.adapter.name} adapter does not support ${method} (it does not declare capabilities.rollups); nothing was changed. Use the memory or SQLite adapter for rollups.`,
+        `The ${this.adapter.name} adapter does not support ${method} (it does not declare capabilities.rollups); nothing was changed. Use the memory, SQLite or PostgreSQL adapter for rollups.`,
       );
     }
   }
