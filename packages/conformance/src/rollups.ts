@@ -494,6 +494,27 @@ export function describeRollups(options: RollupSuiteOptions): void {
       expect(a).toEqual(ok(await scan.queryEvents(q), 'queryEvents').result);
       expect(a.total).toBe(72);
 
+      // The coarsest covering rollup answers (fewest cells to read).
+      ok(
+        await log.defineRollup({
+          instanceId: name,
+          name: 'daily',
+          groupBy: [{ field: 'timestamp', interval: 'day' }],
+        }),
+        'defineRollup',
+      );
+      expect(await plan({ reduce: { type: 'count', groupBy: [day] } })).toBe('daily');
+      expect(
+        await plan({ reduce: { type: 'count', groupBy: [{ field: 'timestamp', interval: 'hour' }] } }),
+      ).toBe('hourly');
+      expect(await plan({ reduce: { type: 'count', groupBy: ['event_type', day] } })).toBe('hourly');
+      expect(await plan({ reduce: { type: 'sum', field: 'payload.amount', groupBy: [day] } })).toBe('hourly');
+      const perDay = { from, reduce: { type: 'count', groupBy: [day] } } as unknown as Query;
+      const daily = ok(await log.queryEvents(perDay), 'queryEvents').result;
+      expect(daily).toEqual(ok(await scan.queryEvents(perDay), 'queryEvents').result);
+      expect(daily.aggregation?.groups?.length).toBe(3);
+      ok(await log.dropRollup({ instanceId: name, name: 'daily' }), 'dropRollup');
+
       // Names are unique per instance; dropping makes the scan answer again.
       const dup = await log.defineRollup({ instanceId: name, name: 'hourly', groupBy: [] });
       expect(dup.success).toBe(false);

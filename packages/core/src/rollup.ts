@@ -333,9 +333,24 @@ function coverage(spec: RollupSpec, query: QueryNode): Coverage | undefined {
   return out;
 }
 
-/** The first of `rollups` that covers `query`, or undefined. */
+/** How many cells a rollup may hold, relatively: finer buckets and more group fields hold more. */
+function granularity(spec: RollupSpec): number {
+  const interval = rollupInterval(spec);
+  const perBucket = interval === undefined ? 0 : 3 - TIME_RANK[interval];
+  return perBucket * 10 + spec.groupBy.length + rollupSumFields(spec).length / 10;
+}
+
+/**
+ * The rollup that answers `query`: of those that cover it, the one with the coarsest time bucket,
+ * then the fewest group fields (the fewest cells to read); the oldest among equals.
+ */
 export function pickRollup(rollups: readonly RollupSpec[], query: QueryNode): RollupSpec | undefined {
-  return rollups.find((r) => coverage(r, query) !== undefined);
+  let best: RollupSpec | undefined;
+  for (const r of rollups) {
+    if (coverage(r, query) === undefined) continue;
+    if (best === undefined || granularity(r) < granularity(best)) best = r;
+  }
+  return best;
 }
 
 /**

@@ -221,20 +221,25 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
       'reading a rollup',
       (function* (): StatementProgram<RollupCell[] | undefined> {
         if ((yield HAS_TABLES).length === 0) return undefined;
-        // One statement: the definition and its cells from one snapshot.
+        // One statement, so one snapshot: the definition's row (k NULL), then its cells.
         const rows = yield stmt(
-          `SELECT r.definition, c.k, c.n, c.s0, c.c0, c.s1, c.c1, c.s2, c.c2, c.s3, c.c3
-           FROM rollups AS r LEFT JOIN rollup_cells AS c ON c.rollup_id = r.id AND c.n > 0
-           WHERE r.instance_pk = (SELECT pk FROM instances WHERE id = ?) AND r.name = ?`,
+          `SELECT r.definition, NULL AS k, 0 AS n, 0 AS s0, 0 AS c0, 0 AS s1, 0 AS c1, 0 AS s2, 0 AS c2, 0 AS s3, 0 AS c3
+           FROM rollups AS r WHERE r.instance_pk = (SELECT pk FROM instances WHERE id = ?) AND r.name = ?
+           UNION ALL
+           SELECT NULL, c.k, c.n, c.s0, c.c0, c.s1, c.c1, c.s2, c.c2, c.s3, c.c3 FROM rollup_cells AS c
+           WHERE c.rollup_id = (SELECT id FROM rollups WHERE instance_pk = (SELECT pk FROM instances WHERE id = ?) AND name = ?)
+             AND c.n > 0`,
+          instanceId,
+          name,
           instanceId,
           name,
         );
-        const first = rows[0];
-        if (first === undefined) return undefined;
-        const sums = rollupSumFields(JSON.parse(first.definition as string) as RollupSpec);
+        const head = rows.find((r) => r.k === null);
+        if (head === undefined) return undefined;
+        const sums = rollupSumFields(JSON.parse(head.definition as string) as RollupSpec);
         const cells: RollupCell[] = [];
         for (const r of rows) {
-          if (r.k === null || r.k === undefined) continue;
+          if (r.k === null) continue;
           cells.push({
             key: JSON.parse(r.k as string) as string[],
             count: Number(r.n),
