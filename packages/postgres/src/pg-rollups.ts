@@ -168,6 +168,9 @@ export function* defineRollupProgram(
   createdAt: string,
 ): StatementProgram<RollupInfo> {
   yield* instanceExists(S, instanceId);
+  // Rollup DDL of all instances one at a time: two first definitions would race to create the
+  // tables (CREATE TABLE IF NOT EXISTS is not safe against a concurrent one).
+  yield stmt(`SELECT pg_advisory_xact_lock(hashtext($1)) IS NULL AS locked`, `eventlog.rollups:${S.schema}`);
   for (const s of S.createTables()) yield s;
   const [taken] = yield stmt(
     `SELECT id FROM ${S.rollups} WHERE instance_id = $1 AND name = $2`,
