@@ -514,10 +514,13 @@ export interface StorageAdapter {
   /** Drops a rollup; false when the instance has none of that name. */
   dropRollup?(instanceId: string, name: string): Promise<boolean>;
   /**
-   * The cells of a rollup with a count above 0, read in one snapshot; undefined when the instance
-   * has no rollup of that name (any more).
+   * A rollup's definition and its cells with a count above 0, read in one snapshot; undefined when
+   * the instance has no rollup of that name (any more).
    */
-  readRollup?(instanceId: string, name: string): Promise<RollupCell[] | undefined>;
+  readRollup?(
+    instanceId: string,
+    name: string,
+  ): Promise<{ rollup: RollupSpec; cells: RollupCell[] } | undefined>;
 
   /** The key-value store for checkpoints and leases. */
   readonly kv: KeyValueStore;

@@ -47,6 +47,7 @@ import {
   type QueryPlan,
   type RollupInfo,
   type RollupSpec,
+  rollupCovers,
   rollupsUsable,
   validateRollupSpec,
 } from './rollup.js';
@@ -315,10 +316,10 @@ class DefaultEventStore implements EventStore<EventMap> {
       const rollup = await this.rollupFor(instance, ast);
       if (rollup !== undefined) {
         const read = this.adapter.readRollup as NonNullable<StorageAdapter['readRollup']>;
-        const cells = await read.call(this.adapter, instance.id, rollup.name);
-        // Dropped since it was listed: the scan answers.
-        if (cells !== undefined) {
-          const answer = answerFromRollup(rollup, cells, ast, this.limits);
+        const found = await read.call(this.adapter, instance.id, rollup.name);
+        // Dropped (or redefined) since it was listed: the definition read with the cells decides.
+        if (found !== undefined && rollupCovers(found.rollup, ast)) {
+          const answer = answerFromRollup(found.rollup, found.cells, ast, this.limits);
           return answer as QueryResultOf<EventMap, Q>;
         }
       }

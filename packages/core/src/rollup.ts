@@ -333,6 +333,11 @@ function coverage(spec: RollupSpec, query: QueryNode): Coverage | undefined {
   return out;
 }
 
+/** True when `spec` can answer `query` (see {@link answerFromRollup}). */
+export function rollupCovers(spec: RollupSpec, query: QueryNode): boolean {
+  return coverage(spec, query) !== undefined;
+}
+
 /** How many cells a rollup may hold, relatively: finer buckets and more group fields hold more. */
 function granularity(spec: RollupSpec): number {
   const interval = rollupInterval(spec);

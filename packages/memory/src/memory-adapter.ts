@@ -768,15 +768,19 @@ class MemoryAdapter implements StorageAdapter {
     return this.stateOf(instanceId).rollups.delete(name);
   }
 
-  async readRollup(instanceId: string, name: string): Promise<RollupCell[] | undefined> {
+  async readRollup(
+    instanceId: string,
+    name: string,
+  ): Promise<{ rollup: RollupSpec; cells: RollupCell[] } | undefined> {
     this.assertOpen();
     const rollup = this.stateOf(instanceId).rollups.get(name);
     if (rollup === undefined) return undefined;
-    return [...rollup.cells.values()].map((c) => ({
+    const cells = [...rollup.cells.values()].map((c) => ({
       key: [...c.key],
       count: c.count,
       sums: c.sums.map((s) => ({ ...s })),
     }));
+    return { rollup: structuredClone(rollup.info), cells };
   }
 
   async scrub(): Promise<void> {

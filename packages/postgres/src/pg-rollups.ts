@@ -228,7 +228,7 @@ export function* readRollupProgram(
   S: PgRollupSql,
   instanceId: string,
   name: string,
-): StatementProgram<RollupCell[] | undefined> {
+): StatementProgram<{ rollup: RollupSpec; cells: RollupCell[] } | undefined> {
   const [has] = yield S.hasTables();
   if (has?.ok !== true) return undefined;
   // One statement: the definition and its cells from one snapshot.
@@ -243,7 +243,8 @@ export function* readRollupProgram(
   );
   const first = rows[0];
   if (first === undefined) return undefined;
-  const sums = rollupSumFields(JSON.parse(first.definition as string) as RollupSpec);
+  const rollup = JSON.parse(first.definition as string) as RollupSpec;
+  const sums = rollupSumFields(rollup);
   const cells: RollupCell[] = [];
   for (const r of rows) {
     if (r.k === null || r.k === undefined) continue;
@@ -253,7 +254,7 @@ export function* readRollupProgram(
       sums: sums.map((_, i) => ({ sum: Number(r[`s${i}`] ?? 0), count: Number(r[`c${i}`] ?? 0) })),
     });
   }
-  return cells;
+  return { rollup, cells };
 }
 
 /** Drops the rollups of instances that no longer exist (after an instance's deletion). */

@@ -86,7 +86,10 @@ class PostgresStore extends SqlStore<PostgresDriver> implements PostgresAdapter 
     );
   }
 
-  readRollup(instanceId: string, name: string): Promise<RollupCell[] | undefined> {
+  readRollup(
+    instanceId: string,
+    name: string,
+  ): Promise<{ rollup: RollupSpec; cells: RollupCell[] } | undefined> {
     return this.driver.run('reading a rollup', readRollupProgram(this.#R, instanceId, name));
   }
 

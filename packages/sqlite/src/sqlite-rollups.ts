@@ -216,10 +216,13 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
     );
   }
 
-  readRollup(instanceId: string, name: string): Promise<RollupCell[] | undefined> {
+  readRollup(
+    instanceId: string,
+    name: string,
+  ): Promise<{ rollup: RollupSpec; cells: RollupCell[] } | undefined> {
     return this.driver.run(
       'reading a rollup',
-      (function* (): StatementProgram<RollupCell[] | undefined> {
+      (function* (): StatementProgram<{ rollup: RollupSpec; cells: RollupCell[] } | undefined> {
         if ((yield HAS_TABLES).length === 0) return undefined;
         // One statement, so one snapshot: the definition's row (k NULL), then its cells.
         const rows = yield stmt(
@@ -236,7 +239,8 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
         );
         const head = rows.find((r) => r.k === null);
         if (head === undefined) return undefined;
-        const sums = rollupSumFields(JSON.parse(head.definition as string) as RollupSpec);
+        const rollup = JSON.parse(head.definition as string) as RollupSpec;
+        const sums = rollupSumFields(rollup);
         const cells: RollupCell[] = [];
         for (const r of rows) {
           if (r.k === null) continue;
@@ -246,7 +250,7 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
             sums: sums.map((_, i) => ({ sum: Number(r[`s${i}`] ?? 0), count: Number(r[`c${i}`] ?? 0) })),
           });
         }
-        return cells;
+        return { rollup, cells };
       })(),
     );
   }
