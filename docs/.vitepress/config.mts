@@ -35,6 +35,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Filters and type rules', link: '/query/filters' },
       { text: 'Select, order, page', link: '/query/ordering-and-paging' },
       { text: 'Aggregations', link: '/query/aggregations' },
+      { text: 'Rollups', link: '/query/rollups' },
     ],
   },
   {

@@ -209,6 +209,9 @@ export function connect<E extends EventMap = EventMap>(
     pruneExpired: (params?: unknown) => call('pruneExpired', params ?? {}),
     forgetSubject: (subject: unknown) =>
       call('forgetSubject', typeof subject === 'string' ? { subjectId: subject } : subject),
+    defineRollup: (params: unknown) => call('defineRollup', params),
+    listRollups: (params: unknown) => call('listRollups', params),
+    dropRollup: (params: unknown) => call('dropRollup', params),
     close,
   } as unknown as RemoteEventLog<E>;
 

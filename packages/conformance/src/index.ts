@@ -69,3 +69,4 @@ export {
   GROUP_NAMES,
   type GroupName,
 } from './options.js';
+export { describeRollups, type RollupSuiteOptions } from './rollups.js';

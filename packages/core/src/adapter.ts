@@ -21,6 +21,7 @@ import type {
   QueryResult,
   Retention,
 } from './model.js';
+import type { RollupCell, RollupInfo, RollupSpec } from './rollup.js';
 
 /** The contract version this package implements. */
 export const STORAGE_ADAPTER_CONTRACT = 1 as const;
@@ -83,6 +84,13 @@ export interface AdapterCapabilities {
    * scrubs). Without it, a destroyed key may linger in free space until the backend reuses it.
    */
   secureDelete?: boolean;
+  /**
+   * Rollups (issue 10): {@link StorageAdapter.defineRollup}, `listRollups`, `dropRollup` and
+   * `readRollup`. A rollup's cells are kept in the transaction of every write that adds or removes
+   * events of the instance (appends, stream deletion and truncation, pruning, imports, removals),
+   * so they always equal {@link rollupContribution} folded over the instance's stored events.
+   */
+  rollups?: boolean;
 }
 
 /**
@@ -167,6 +175,7 @@ export const DEFAULT_CAPABILITIES: Readonly<Required<AdapterCapabilities>> = Obj
   lifecycle: false,
   archive: false,
   secureDelete: false,
+  rollups: false,
 });
 
 /** A new instance, with its id and timestamps already chosen by the facade. */
@@ -493,6 +502,25 @@ export interface StorageAdapter {
    * database file nor the WAL keeps the old row.
    */
   scrub?(): Promise<void>;
+
+  /**
+   * Defines a rollup of an instance (by id) and fills it from the events it holds, in one
+   * transaction serialized with the instance's appends (with `capabilities.rollups`).
+   * `ALREADY_EXISTS` when the instance has a rollup of that name; `NOT_FOUND` without the instance.
+   */
+  defineRollup?(instanceId: string, spec: RollupSpec, createdAt: string): Promise<RollupInfo>;
+  /** The instance's rollups, oldest first. */
+  listRollups?(instanceId: string): Promise<RollupInfo[]>;
+  /** Drops a rollup; false when the instance has none of that name. */
+  dropRollup?(instanceId: string, name: string): Promise<boolean>;
+  /**
+   * A rollup's definition and its cells with a count above 0, read in one snapshot; undefined when
+   * the instance has no rollup of that name (any more).
+   */
+  readRollup?(
+    instanceId: string,
+    name: string,
+  ): Promise<{ rollup: RollupSpec; cells: RollupCell[] } | undefined>;
 
   /** The key-value store for checkpoints and leases. */
   readonly kv: KeyValueStore;

@@ -20,6 +20,7 @@ import type {
   SetRetentionParams,
   TruncateStreamParams,
 } from './model.js';
+import type { DefineRollupParams, DropRollupParams, ListRollupsParams } from './rollup.js';
 
 const randomId = () => globalThis.crypto.randomUUID();
 
@@ -114,6 +115,22 @@ class EnvelopeLog {
 
   pruneExpired(params?: unknown) {
     return this.run('pruneExpired', () => this.store.pruneExpired(params as PruneExpiredParams));
+  }
+
+  defineRollup(params: unknown) {
+    return this.run('defineRollup', async () => ({
+      rollup: await this.store.defineRollup(params as DefineRollupParams),
+    }));
+  }
+
+  listRollups(params: unknown) {
+    return this.run('listRollups', async () => ({
+      rollups: await this.store.listRollups(params as ListRollupsParams),
+    }));
+  }
+
+  dropRollup(params: unknown) {
+    return this.run('dropRollup', () => this.store.dropRollup(params as DropRollupParams));
   }
 
   forgetSubject(subject: unknown) {

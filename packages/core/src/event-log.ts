@@ -34,6 +34,13 @@ import type {
   TruncateStreamData,
   TruncateStreamParams,
 } from './model.js';
+import type {
+  DefineRollupParams,
+  DropRollupParams,
+  ListRollupsParams,
+  QueryPlan,
+  RollupInfo,
+} from './rollup.js';
 import type { Upcaster } from './upcast.js';
 
 /** Options of `createEventLog`. */
@@ -55,6 +62,11 @@ export interface EventLogOptions<E extends EventMap = EventMap> {
   now?: () => number;
   /** Events removed per transaction by `pruneExpired` (each batch a short transaction). Default 1000. */
   pruneBatchSize?: number;
+  /**
+   * Answer `reduce` queries from a covering rollup (see `defineRollup`). Default true; false makes
+   * every query scan (differential tests compare both).
+   */
+  useRollups?: boolean;
 }
 
 /** Parameters of {@link EventStore.readAfter}. */
@@ -112,6 +124,15 @@ export interface EventStore<E extends EventMap = EventMap> {
   pruneExpired(params?: PruneExpiredParams): Promise<PruneExpiredData>;
   /** Destroys a subject's key (their personal fields read as `"[erased]"`) and records it. */
   forgetSubject(subject: string | ForgetSubjectParams): Promise<ForgetSubjectData>;
+
+  /** Defines a rollup of an instance and fills it from its events (see {@link EventLog.defineRollup}). */
+  defineRollup(params: DefineRollupParams): Promise<RollupInfo>;
+  /** The instance's rollups, oldest first. */
+  listRollups(params: ListRollupsParams): Promise<RollupInfo[]>;
+  /** Drops a rollup; `dropped: false` when there was none of that name. */
+  dropRollup(params: DropRollupParams): Promise<{ dropped: boolean }>;
+  /** How `queryEvents` would answer `query`: from which rollup, or by a scan. */
+  explainQuery(query: Query): Promise<QueryPlan>;
 
   /** Validates and parses a query into its AST (throws `VALIDATION_ERROR` / `LIMIT_EXCEEDED`). */
   parseQuery(query: unknown): QueryNode;
@@ -197,6 +218,21 @@ export interface EventLog<E extends EventMap = EventMap> {
    * @example await log.forgetSubject('customer-42')
    */
   forgetSubject(subject: string | ForgetSubjectParams): Promise<Envelope<'forgetSubject', ForgetSubjectData>>;
+  /**
+   * Defines a rollup (issue 10): counts and sums of an instance's events grouped by some of
+   * `event_type`, `stream_id` and a time bucket (minute, hour, day), filled from the events held
+   * now and kept in the transaction of every append and removal. `queryEvents` answers a `reduce`
+   * (count, sum, avg) that a rollup covers from it, with the scan's result.
+   *
+   * @example
+   * await log.defineRollup({ instanceId: 'shop', name: 'hourly', groupBy: ['event_type',
+   *   { field: 'timestamp', interval: 'hour' }], measures: [{ type: 'sum', field: 'payload.amount' }] })
+   */
+  defineRollup(params: DefineRollupParams): Promise<Envelope<'defineRollup', { rollup: RollupInfo }>>;
+  /** The instance's rollups. */
+  listRollups(params: ListRollupsParams): Promise<Envelope<'listRollups', { rollups: RollupInfo[] }>>;
+  /** Drops a rollup. */
+  dropRollup(params: DropRollupParams): Promise<Envelope<'dropRollup', { dropped: boolean }>>;
   /** Resolves when connections and watchers are released. */
   close(): Promise<void>;
 

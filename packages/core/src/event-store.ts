@@ -9,7 +9,7 @@ import { appendToAdapter, hasCapability, STORAGE_ADAPTER_CONTRACT } from './adap
 import type { QueryNode } from './dsl/ast.js';
 import { parseQuery } from './dsl/parse.js';
 import { toEnvelopeError } from './envelope.js';
-import { EventLogError, instanceNotFound, storageError } from './errors.js';
+import { EventLogError, instanceNotFound, storageError, validationError } from './errors.js';
 import type { EventLogOptions, EventStore, ReadAfterParams, StoreAppendOptions } from './event-log.js';
 import { STREAM_DELETED, STREAM_TRUNCATED, SUBJECT_FORGOTTEN, SYSTEM_STREAM } from './lifecycle.js';
 import { type Limits, resolveLimits } from './limits.js';
@@ -41,6 +41,16 @@ import {
   personalPathsOf,
   recordPersonalPaths,
 } from './personal-data.js';
+import {
+  answerFromRollup,
+  pickRollup,
+  type QueryPlan,
+  type RollupInfo,
+  type RollupSpec,
+  rollupCovers,
+  rollupsUsable,
+  validateRollupSpec,
+} from './rollup.js';
 import { SNAPSHOT_NAMESPACE } from './snapshot.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, nowIso } from './timestamp.js';
 import { compileUpcasters, type Upcaster } from './upcast.js';
@@ -61,6 +71,19 @@ import {
 import { validateReadAfter } from './validation/read-after.js';
 
 const randomId = () => globalThis.crypto.randomUUID();
+
+/** The params object of a rollup method: only `keys`, else `VALIDATION_ERROR`. */
+function rollupParams(params: unknown, keys: readonly string[], method: string): Record<string, unknown> {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw validationError(`${method}: expected an object { ${keys.join(', ')} }.`);
+  }
+  for (const key of Object.keys(params)) {
+    if (!keys.includes(key)) {
+      throw validationError(`${method}: unknown key ${JSON.stringify(key)}; allowed: ${keys.join(', ')}.`);
+    }
+  }
+  return params as Record<string, unknown>;
+}
 
 function closedError(): EventLogError {
   return storageError('The event log is closed; create a new one with createEventLog to continue.');
@@ -112,6 +135,7 @@ class DefaultEventStore implements EventStore<EventMap> {
    */
   private readonly knownIds = new Set<string>();
   private readonly pruneBatchSize: number;
+  private readonly useRollups: boolean;
   /** Personal paths per instance id, as last read or written by this store (see personal-data.ts). */
   private readonly personalPaths = new Map<string, { paths: string[]; at: number }>();
 
@@ -126,6 +150,7 @@ class DefaultEventStore implements EventStore<EventMap> {
       throw new TypeError(`createEventLog: pruneBatchSize must be a positive integer, got ${String(batch)}.`);
     }
     this.pruneBatchSize = batch;
+    this.useRollups = options.useRollups ?? true;
   }
 
   /**
@@ -288,9 +313,82 @@ class DefaultEventStore implements EventStore<EventMap> {
       const ast = parseQuery(query, this.limits);
       const instance = await this.resolve(ast.instance);
       if (comparesPayload(ast)) assertNoPersonalFields(ast, await this.personalPathsOf(instance.id));
+      const rollup = await this.rollupFor(instance, ast);
+      if (rollup !== undefined) {
+        const read = this.adapter.readRollup as NonNullable<StorageAdapter['readRollup']>;
+        const found = await read.call(this.adapter, instance.id, rollup.name);
+        // Dropped (or redefined) since it was listed: the definition read with the cells decides.
+        if (found !== undefined && rollupCovers(found.rollup, ast)) {
+          const answer = answerFromRollup(found.rollup, found.cells, ast, this.limits);
+          return answer as QueryResultOf<EventMap, Q>;
+        }
+      }
       const result = await this.adapter.query(instance.id, ast, this.limits, { now: this.now() });
       // The adapter returns records as stored; their static type is the caller's event map.
       return (await decryptResult(this.adapter.kv, result)) as QueryResultOf<EventMap, Q>;
+    });
+  }
+
+  /** The rollup that answers `ast` for `instance`, when rollups are on and one covers it. */
+  private async rollupFor(instance: Instance, ast: QueryNode): Promise<RollupSpec | undefined> {
+    if (!this.useRollups || ast.reduce === undefined || !hasCapability(this.adapter, 'rollups'))
+      return undefined;
+    // Retention hides expired events the rollup still counts (until pruned): scan instead.
+    if (!rollupsUsable(instance)) return undefined;
+    const list = this.adapter.listRollups as NonNullable<StorageAdapter['listRollups']>;
+    return pickRollup(await list.call(this.adapter, instance.id), ast);
+  }
+
+  explainQuery(query: unknown): Promise<QueryPlan> {
+    return this.guard(async () => {
+      const ast = parseQuery(query, this.limits);
+      const instance = await this.resolve(ast.instance);
+      const rollup = await this.rollupFor(instance, ast);
+      return { rollup: rollup?.name ?? null };
+    });
+  }
+
+  /** Refuses a rollup method on an adapter without `capabilities.rollups`. */
+  private requireRollups(method: string): void {
+    if (!hasCapability(this.adapter, 'rollups')) {
+      throw storageError(
+        `The ${this.adapter.name} adapter does not support ${method} (it does not declare capabilities.rollups); nothing was changed. Use the memory, SQLite or PostgreSQL adapter for rollups.`,
+      );
+    }
+  }
+
+  defineRollup(params: unknown): Promise<RollupInfo> {
+    return this.guard(async () => {
+      const spec = validateRollupSpec(params);
+      const ref = validateInstanceRef((params as { instanceId?: unknown }).instanceId);
+      this.requireRollups('defineRollup');
+      const instance = await this.resolve(ref);
+      const define = this.adapter.defineRollup as NonNullable<StorageAdapter['defineRollup']>;
+      return define.call(this.adapter, instance.id, spec, this.now());
+    });
+  }
+
+  listRollups(params: unknown): Promise<RollupInfo[]> {
+    return this.guard(async () => {
+      const ref = validateInstanceRef(rollupParams(params, ['instanceId'], 'listRollups').instanceId);
+      this.requireRollups('listRollups');
+      const instance = await this.resolve(ref);
+      const list = this.adapter.listRollups as NonNullable<StorageAdapter['listRollups']>;
+      return list.call(this.adapter, instance.id);
+    });
+  }
+
+  dropRollup(params: unknown): Promise<{ dropped: boolean }> {
+    return this.guard(async () => {
+      const p = rollupParams(params, ['instanceId', 'name'], 'dropRollup');
+      const ref = validateInstanceRef(p.instanceId);
+      if (typeof p.name !== 'string' || p.name.length === 0 || p.name.length > 100) {
+        throw validationError(`dropRollup.name: expected the rollup's name, got ${JSON.stringify(p.name)}.`);
+      }
+      this.requireRollups('dropRollup');
+      const instance = await this.resolve(ref);
+      const drop = this.adapter.dropRollup as NonNullable<StorageAdapter['dropRollup']>;
+      return { dropped: await drop.call(this.adapter, instance.id, p.name) };
     });
   }
 

@@ -22,6 +22,7 @@ export { type ObservedOperation, observe } from './observability.js';
 export * from './personal-data.js';
 export * from './retention.js';
 export * from './retry.js';
+export * from './rollup.js';
 export * from './snapshot.js';
 export * from './stream-reads.js';
 export * from './timestamp.js';

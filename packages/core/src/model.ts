@@ -411,11 +411,17 @@ export const LIFECYCLE_METHODS = [
 /** One of {@link LIFECYCLE_METHODS}. */
 export type LifecycleMethodName = (typeof LIFECYCLE_METHODS)[number];
 
-/** Every method served on the wire: the nine, then the lifecycle methods. */
-export const WIRE_METHODS = [...METHODS, ...LIFECYCLE_METHODS] as const;
+/** The rollup methods (issue 10), enveloped and served on the wire like the lifecycle methods. */
+export const ROLLUP_METHODS = ['defineRollup', 'listRollups', 'dropRollup'] as const;
 
-/** One of {@link METHODS} or {@link LIFECYCLE_METHODS}. */
-export type MethodName = (typeof METHODS)[number] | LifecycleMethodName;
+/** One of {@link ROLLUP_METHODS}. */
+export type RollupMethodName = (typeof ROLLUP_METHODS)[number];
+
+/** Every method served on the wire: the nine, then the lifecycle methods, then the rollup methods. */
+export const WIRE_METHODS = [...METHODS, ...LIFECYCLE_METHODS, ...ROLLUP_METHODS] as const;
+
+/** One of {@link METHODS}, {@link LIFECYCLE_METHODS} or {@link ROLLUP_METHODS}. */
+export type MethodName = (typeof METHODS)[number] | LifecycleMethodName | RollupMethodName;
 
 interface EnvelopeBase<M extends string> {
   type: `eventLog.${M}`;

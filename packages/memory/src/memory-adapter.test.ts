@@ -69,6 +69,7 @@ describe('memoryAdapter: shape', () => {
       lifecycle: true,
       archive: true,
       secureDelete: true,
+      rollups: true,
     });
     expect(typeof adapter.transaction).toBe('function');
   });

@@ -11,6 +11,7 @@ import {
   type AdapterTransaction,
   type AppendOutcome,
   type AppendRequest,
+  addToCells,
   CommitListeners,
   type CommitSignal,
   type ConditionItemSpec,
@@ -43,6 +44,9 @@ import {
   type ReadAfterRequest,
   type ReadOptions,
   type RemoveEventsRequest,
+  type RollupCell,
+  type RollupInfo,
+  type RollupSpec,
   STORAGE_ADAPTER_CONTRACT,
   type StorageAdapter,
   type StreamRemoval,
@@ -82,6 +86,8 @@ interface InstanceState {
   lastEventAt: string | null;
   /** True when events were removed since `firstEventAt`/`lastEventAt` were computed. */
   boundsStale: boolean;
+  /** Rollups by name (oldest first), each with its cells kept by every add and removal. */
+  readonly rollups: Map<string, { info: RollupInfo; cells: Map<string, RollupCell> }>;
 }
 
 const CAPABILITIES: Readonly<AdapterCapabilities> = Object.freeze({
@@ -95,6 +101,7 @@ const CAPABILITIES: Readonly<AdapterCapabilities> = Object.freeze({
   lifecycle: true,
   archive: true,
   secureDelete: true,
+  rollups: true,
 });
 
 const EMPTY: readonly EventRecord[] = Object.freeze([]);
@@ -235,6 +242,7 @@ class MemoryAdapter implements StorageAdapter {
       firstEventAt: null,
       lastEventAt: null,
       boundsStale: false,
+      rollups: new Map(),
     };
   }
 
@@ -304,6 +312,9 @@ class MemoryAdapter implements StorageAdapter {
     prune(state.streams, touchedStreams);
     prune(state.byType, touchedTypes);
     prune(state.byTag, touchedTags);
+    for (const { info, cells } of state.rollups.values()) {
+      for (const e of gone) addToCells(cells, info, e, -1);
+    }
     state.boundsStale = true;
     return gone.size;
   }
@@ -326,6 +337,7 @@ class MemoryAdapter implements StorageAdapter {
     if (record.eventId !== undefined) state.eventIds.set(record.eventId, record);
     add(state.byType, record.event_type);
     if (record.tags !== undefined) for (const tag of record.tags) add(state.byTag, tag);
+    for (const { info, cells } of state.rollups.values()) addToCells(cells, info, record, 1);
     if (!state.boundsStale) {
       const ts = record.timestamp;
       if (state.firstEventAt === null || ts < state.firstEventAt) state.firstEventAt = ts;
@@ -728,6 +740,47 @@ class MemoryAdapter implements StorageAdapter {
     const state = this.stateOf(request.instanceId);
     const positions = new Set(request.positions);
     return { deletedEvents: this.dropEvents(state, (e) => positions.has(e.global_position)) };
+  }
+
+  async defineRollup(instanceId: string, spec: RollupSpec, createdAt: string): Promise<RollupInfo> {
+    this.assertOpen();
+    const state = this.stateOf(instanceId);
+    if (state.rollups.has(spec.name)) {
+      throw new EventLogError(
+        'ALREADY_EXISTS',
+        `The instance already has a rollup named ${JSON.stringify(spec.name)}; drop it first or choose another name.`,
+      );
+    }
+    const info: RollupInfo = { instanceId, ...structuredClone(spec), createdAt };
+    const cells = new Map<string, RollupCell>();
+    for (const e of state.events) addToCells(cells, info, e, 1);
+    state.rollups.set(spec.name, { info, cells });
+    return structuredClone(info);
+  }
+
+  async listRollups(instanceId: string): Promise<RollupInfo[]> {
+    this.assertOpen();
+    return [...this.stateOf(instanceId).rollups.values()].map((r) => structuredClone(r.info));
+  }
+
+  async dropRollup(instanceId: string, name: string): Promise<boolean> {
+    this.assertOpen();
+    return this.stateOf(instanceId).rollups.delete(name);
+  }
+
+  async readRollup(
+    instanceId: string,
+    name: string,
+  ): Promise<{ rollup: RollupSpec; cells: RollupCell[] } | undefined> {
+    this.assertOpen();
+    const rollup = this.stateOf(instanceId).rollups.get(name);
+    if (rollup === undefined) return undefined;
+    const cells = [...rollup.cells.values()].map((c) => ({
+      key: [...c.key],
+      count: c.count,
+      sums: c.sums.map((s) => ({ ...s })),
+    }));
+    return { rollup: structuredClone(rollup.info), cells };
   }
 
   async scrub(): Promise<void> {

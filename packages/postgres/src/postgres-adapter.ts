@@ -3,10 +3,25 @@
  * driver (`postgres-driver.ts`). See README.md for ordering and coalescing.
  */
 
-import type { AdapterTransaction, StorageAdapter } from '@eventlog/core';
+import type {
+  AdapterTransaction,
+  Instance,
+  RollupCell,
+  RollupInfo,
+  RollupSpec,
+  StorageAdapter,
+} from '@eventlog/core';
 import { SqlStore } from '@eventlog/sql';
 import type postgres from 'postgres';
 import { type PostgresAdapterOptions, resolveOptions } from './options.js';
+import {
+  defineRollupProgram,
+  dropOrphanRollupsProgram,
+  dropRollupProgram,
+  listRollupsProgram,
+  PgRollupSql,
+  readRollupProgram,
+} from './pg-rollups.js';
 import { PostgresDriver } from './postgres-driver.js';
 
 /** A transaction of {@link PostgresAdapter.transaction}: `driver` is the postgres.js transaction. */
@@ -43,6 +58,50 @@ class PostgresStore extends SqlStore<PostgresDriver> implements PostgresAdapter 
 
   override transaction<T>(fn: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
     return this.driver.transaction((tx) => fn(tx as PostgresTransaction));
+  }
+
+  #rollupSql: PgRollupSql | undefined;
+  get #R(): PgRollupSql {
+    this.#rollupSql ??= new PgRollupSql(this.driver.schema);
+    return this.#rollupSql;
+  }
+
+  defineRollup(instanceId: string, spec: RollupSpec, createdAt: string): Promise<RollupInfo> {
+    return this.driver.write(
+      'defining a rollup',
+      { kind: 'instance', id: instanceId },
+      defineRollupProgram(this.#R, instanceId, spec, createdAt),
+    );
+  }
+
+  listRollups(instanceId: string): Promise<RollupInfo[]> {
+    return this.driver.run('listing rollups', listRollupsProgram(this.#R, instanceId));
+  }
+
+  dropRollup(instanceId: string, name: string): Promise<boolean> {
+    return this.driver.write(
+      'dropping a rollup',
+      { kind: 'instance', id: instanceId },
+      dropRollupProgram(this.#R, instanceId, name),
+    );
+  }
+
+  readRollup(
+    instanceId: string,
+    name: string,
+  ): Promise<{ rollup: RollupSpec; cells: RollupCell[] } | undefined> {
+    return this.driver.run('reading a rollup', readRollupProgram(this.#R, instanceId, name));
+  }
+
+  override async deleteInstance(id: string): Promise<{ instance: Instance; deletedEvents: number }> {
+    const result = await super.deleteInstance(id);
+    // Ids may be reused (an auto-created instance's id is its name): its rollups go at once.
+    await this.driver.write(
+      'dropping the rollups of a deleted instance',
+      { kind: 'instance', id },
+      dropOrphanRollupsProgram(this.#R),
+    );
+    return result;
   }
 }
 

@@ -97,6 +97,7 @@ export class PostgresDriver implements SqlDriver {
     appendKvWrites: true,
     lifecycle: true,
     archive: true,
+    rollups: true,
   });
   readonly keyedById = true;
   readonly statements: StoreStatements;

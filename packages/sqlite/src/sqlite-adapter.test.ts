@@ -82,6 +82,7 @@ describe('Given a new file', () => {
       lifecycle: true,
       archive: true,
       secureDelete: true,
+      rollups: true,
     });
     await adapter.close();
   });

@@ -4,9 +4,9 @@
  */
 
 import type { StorageAdapter } from '@eventlog/core';
-import { SqlStore } from '@eventlog/sql';
 import { resolveOptions, type SqliteAdapterOptions } from './options.js';
 import { SqliteDriver } from './sqlite-driver.js';
+import { SqliteStore } from './sqlite-rollups.js';
 
 export { SQLITE_EVENT_LAYOUT } from './sqlite-layout.js';
 
@@ -31,5 +31,5 @@ export { SQLITE_EVENT_LAYOUT } from './sqlite-layout.js';
  * const fast = sqliteAdapter({ file: './events.db', durability: 'normal', busyTimeoutMs: 10_000 });
  */
 export function sqliteAdapter(options: SqliteAdapterOptions): StorageAdapter {
-  return new SqlStore(new SqliteDriver(resolveOptions(options)));
+  return new SqliteStore(new SqliteDriver(resolveOptions(options)));
 }

@@ -86,6 +86,7 @@ export class SqliteDriver implements SqlDriver {
       lifecycle: true,
       archive: true,
       secureDelete: true,
+      rollups: true,
     });
     const dialect = sqliteStoreDialect();
     this.statements = buildStoreStatements(dialect, SQLITE_STORE_LAYOUT);

@@ -20,6 +20,7 @@ import {
   type TruncateStreamParams,
   WIRE_METHODS,
 } from '../model.js';
+import type { DefineRollupParams, DropRollupParams, ListRollupsParams } from '../rollup.js';
 import { nowIso } from '../timestamp.js';
 import { describeValue, invalid } from '../validation/issues.js';
 import { checkWireRequest, wireEcho, wireParams } from './wire-request.js';
@@ -58,6 +59,10 @@ const WIRE_HANDLERS: Record<MethodName, WireHandler> = {
   setRetention: (log, p) => log.setRetention(p as SetRetentionParams),
   pruneExpired: (log, p) => log.pruneExpired((p ?? {}) as PruneExpiredParams),
   forgetSubject: (log, p) => log.forgetSubject(p as ForgetSubjectParams),
+  // The rollup params are validated in full by the store.
+  defineRollup: (log, p) => log.defineRollup(p as DefineRollupParams),
+  listRollups: (log, p) => log.listRollups(p as ListRollupsParams),
+  dropRollup: (log, p) => log.dropRollup(p as DropRollupParams),
 };
 
 /** The method a request type names, or a `VALIDATION_ERROR` listing the types there are. */

@@ -1,0 +1,71 @@
+/**
+ * Rollups on the memory adapter: answered from the rollup exactly as by the scan (issue 10), and
+ * served on the wire by the generic dispatch.
+ */
+
+import { describeRollups } from '@eventlog/conformance';
+import { createEventLog, dispatch } from '@eventlog/core';
+import { describe, expect, it } from 'vitest';
+import { memoryAdapter } from './index.js';
+
+describeRollups({ name: 'memory', create: () => memoryAdapter() });
+
+describe('rollups on the wire', () => {
+  it('defines, lists, answers from and drops a rollup through wire requests', async () => {
+    const log = createEventLog({ adapter: memoryAdapter() });
+    const send = (type: string, params: unknown) =>
+      dispatch(log, { type: `eventLog.${type}`, requestId: `r-${type}`, params });
+    await log.createInstance('shop');
+    await log.appendEvents({
+      instanceId: 'shop',
+      events: [
+        { eventType: 'order', payload: { amount: 5 }, timestamp: '2024-03-01T10:00:00Z' },
+        { eventType: 'order', payload: { amount: 7 }, timestamp: '2024-03-02T11:00:00Z' },
+      ],
+    });
+    const defined = await send('defineRollup', {
+      instanceId: 'shop',
+      name: 'hourly',
+      groupBy: ['event_type', { field: 'timestamp', interval: 'hour' }],
+      measures: [{ type: 'sum', field: 'payload.amount' }],
+    });
+    expect(defined).toMatchObject({
+      type: 'eventLog.defineRollup',
+      requestId: 'r-defineRollup',
+      success: true,
+      data: { rollup: { name: 'hourly' } },
+    });
+    expect(await send('listRollups', { instanceId: 'shop' })).toMatchObject({
+      success: true,
+      data: { rollups: [{ name: 'hourly' }] },
+    });
+    const query = {
+      from: { instance: 'shop' },
+      reduce: { type: 'sum', field: 'payload.amount', groupBy: [{ field: 'timestamp', interval: 'day' }] },
+    };
+    expect(await log.store.explainQuery(query as never)).toEqual({ rollup: 'hourly' });
+    expect(await send('queryEvents', { query })).toMatchObject({
+      success: true,
+      data: {
+        result: {
+          total: 2,
+          aggregation: {
+            groups: [
+              { key: { timestamp: '2024-03-01T00:00:00.000Z' }, value: 5 },
+              { key: { timestamp: '2024-03-02T00:00:00.000Z' }, value: 7 },
+            ],
+          },
+        },
+      },
+    });
+    expect(await send('dropRollup', { instanceId: 'shop', name: 'hourly' })).toMatchObject({
+      success: true,
+      data: { dropped: true },
+    });
+    expect(await send('dropRollup', { instanceId: 'shop', name: 'hourly', extra: 1 })).toMatchObject({
+      success: false,
+      code: 'VALIDATION_ERROR',
+    });
+    await log.close();
+  });
+});
