@@ -307,6 +307,10 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
         );
         deletedEvents += removed;
         if (removed === 0) break;
+        // A synchronous driver (better-sqlite3) settles each batch at once: without a turn of the
+        // event loop here, the process's appends, requests and timers would wait for the whole
+        // prune instead of at most one batch.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     return { deletedEvents };
