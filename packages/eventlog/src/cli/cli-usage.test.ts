@@ -141,10 +141,16 @@ describe('eventlog usage', { timeout: 120_000 }, () => {
       expect(res.stderr).toMatch(/\$EVENTLOG_URL/);
     }
     expect(readdirSync(cwd)).toEqual([]);
-    // Commands that create data create the store.
+    // Commands that create data create the store, and say which (once: not when it exists).
     const created = await runCli(['instances', 'create', 'audit'], cwd);
     expect(created.code).toBe(0);
     expect(existsSync(join(cwd, 'eventlog.db'))).toBe(true);
+    expect(created.stderr).toMatch(
+      /creating a new store at .*eventlog\.db \(sqlite:\.\/eventlog\.db, from the default/,
+    );
+    const again = await runCli(['instances', 'create', 'billing'], cwd);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toMatch(/creating a new store/);
   });
 
   it('given a missing instance, then the advice names CLI commands and flags, not API options', async () => {

@@ -145,12 +145,25 @@ export function requireExistingStore(url: string, options: TargetOptions): void 
   );
 }
 
+/**
+ * Says on stderr that a command is about to create a SQLite store file, and which, so no store
+ * appears unannounced (stdout keeps the command's result).
+ */
+function announceNewStore(url: string, options: TargetOptions): void {
+  const file = sqliteFile(url);
+  if (file === undefined || existsSync(file)) return;
+  process.stderr.write(
+    `eventlog: creating a new store at ${resolvePath(file)} (${url}, from ${urlSource(options)})\n`,
+  );
+}
+
 /** Opens the store or connects to the server a URL names. */
 export async function openTarget(options: TargetOptions): Promise<Target> {
   const url = resolveUrl(options);
   checkUrl(url);
   if (isServerUrl(url)) return connectTarget(url, options.token);
   if (options.create !== true) requireExistingStore(url, options);
+  else announceNewStore(url, options);
   return openLocalTarget(url);
 }
 
