@@ -1,66 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect } from '@eventlog/client';
 import type { EventRecord } from '@eventlog/core';
 import { describePostgres, usePostgres } from '@eventlog/test-support';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openEventLog } from '../open-event-log.js';
+import { killCliProcesses, runCli, startCli, waitUntil } from '../test/cli-process.js';
 
-const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(killCliProcesses);
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-/** Starts the real bin on the TypeScript sources. */
-function start(args: string[]): {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-} {
-  const env = { ...process.env };
-  delete env.EVENTLOG_URL;
-  delete env.EVENTLOG_TOKEN;
-  const child = spawn(process.execPath, ['--conditions=@eventlog/source', '--import', TSX, CLI, ...args], {
-    cwd: dir,
-    env,
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk) => {
-    out += String(chunk);
-  });
-  child.stderr?.on('data', (chunk) => {
-    err += String(chunk);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-/** Runs the bin to completion. */
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = start(args);
-  const code = await p.exited;
-  return { code, stdout: p.stdout(), stderr: p.stderr() };
-}
-
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Starts the real bin in the test directory. */
+const start = (args: string[]) => startCli(args, dir);
+/** Runs the bin to completion in the test directory. */
+const run = (args: string[]) => runCli(args, dir);
+const until = waitUntil;
 
 describe('eventlog serve', () => {
   it('given --port 0 and a token, when started, then it prints "listening", answers clients, and stops on SIGTERM', async () => {

@@ -1,61 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect } from '@eventlog/client';
 import { hasCapability } from '@eventlog/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { archiveEvents } from '../lifecycle/archive.js';
 import { openEventLog } from '../open-event-log.js';
+import { killCliProcesses, runCli, startCli, waitUntil } from '../test/cli-process.js';
 
-const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-lifecycle-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(killCliProcesses);
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-function start(args: string[]) {
-  const env = { ...process.env };
-  delete env.EVENTLOG_URL;
-  delete env.EVENTLOG_TOKEN;
-  const child = spawn(process.execPath, ['--conditions=@eventlog/source', '--import', TSX, CLI, ...args], {
-    cwd: dir,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  child.stdin?.end();
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk) => {
-    out += String(chunk);
-  });
-  child.stderr?.on('data', (chunk) => {
-    err += String(chunk);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function run(args: string[]) {
-  const p = start(args);
-  const code = await p.exited;
-  return { code, stdout: p.stdout(), stderr: p.stderr() };
-}
-
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Starts the real bin in the test directory. */
+const start = (args: string[]) => startCli(args, dir);
+/** Runs the bin to completion in the test directory. */
+const run = (args: string[]) => runCli(args, dir);
+const until = waitUntil;
 
 describe('eventlog lifecycle commands', () => {
   it('given a server, when streams are deleted and truncated, retention set, pruned and a subject forgotten from the CLI, then each prints its result; destructive ones need --yes without a terminal', async () => {

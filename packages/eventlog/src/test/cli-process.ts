@@ -62,6 +62,15 @@ export async function runCli(args: string[], cwd: string, env?: Record<string, s
   return { code, stdout: p.stdout(), stderr: p.stderr(), ms: Date.now() - started };
 }
 
+/** Polls `check` every 20 ms until it holds; throws after `ms`. */
+export async function waitUntil(check: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Kills the children still running. */
 export function killCliProcesses(): void {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
