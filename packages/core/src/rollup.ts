@@ -18,7 +18,7 @@ import { compileCondition } from './dsl/evaluate.js';
 import { parseField } from './dsl/parse.js';
 import { timeBucketStart } from './dsl/time-bucket.js';
 import { compareGroupKeys, lookupField } from './dsl/values.js';
-import { limitExceeded, validationError } from './errors.js';
+import { EventLogError, limitExceeded, validationError } from './errors.js';
 import type { Limits } from './limits.js';
 import type {
   Aggregation,
@@ -105,6 +105,14 @@ function onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], wher
       throw validationError(`${where}: unknown key ${JSON.stringify(key)}; allowed: ${allowed.join(', ')}.`);
     }
   }
+}
+
+/** The `ALREADY_EXISTS` error of a rollup name taken in its instance (every adapter's wording). */
+export function rollupNameTaken(name: string): EventLogError {
+  return new EventLogError(
+    'ALREADY_EXISTS',
+    `The instance already has a rollup named ${JSON.stringify(name)}; drop it first or choose another name.`,
+  );
 }
 
 /** The key of a group entry (`event_type`, `stream_id`, `timestamp`). */

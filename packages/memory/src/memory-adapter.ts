@@ -47,6 +47,7 @@ import {
   type RollupCell,
   type RollupInfo,
   type RollupSpec,
+  rollupNameTaken,
   STORAGE_ADAPTER_CONTRACT,
   type StorageAdapter,
   type StreamRemoval,
@@ -746,10 +747,7 @@ class MemoryAdapter implements StorageAdapter {
     this.assertOpen();
     const state = this.stateOf(instanceId);
     if (state.rollups.has(spec.name)) {
-      throw new EventLogError(
-        'ALREADY_EXISTS',
-        `The instance already has a rollup named ${JSON.stringify(spec.name)}; drop it first or choose another name.`,
-      );
+      throw rollupNameTaken(spec.name);
     }
     const info: RollupInfo = { instanceId, ...structuredClone(spec), createdAt };
     const cells = new Map<string, RollupCell>();

@@ -12,11 +12,12 @@
  */
 
 import {
-  EventLogError,
+  instanceNotFound,
   type RollupCell,
   type RollupInfo,
   type RollupSpec,
   rollupFieldNode,
+  rollupNameTaken,
   rollupSumFields,
 } from '@eventlog/core';
 import { type CompiledStatement, postgresJsonPath, type Row, type StatementProgram } from '@eventlog/sql';
@@ -156,9 +157,7 @@ function toInfo(instanceId: string, row: Row): RollupInfo {
 
 function* instanceExists(S: PgRollupSql, instanceId: string): StatementProgram<void> {
   const [row] = yield stmt(`SELECT 1 AS ok FROM ${S.instances} WHERE id = $1`, instanceId);
-  if (row === undefined) {
-    throw new EventLogError('NOT_FOUND', `Instance ${JSON.stringify(instanceId)} not found.`);
-  }
+  if (row === undefined) throw instanceNotFound(instanceId);
 }
 
 export function* defineRollupProgram(
@@ -178,10 +177,7 @@ export function* defineRollupProgram(
     spec.name,
   );
   if (taken !== undefined) {
-    throw new EventLogError(
-      'ALREADY_EXISTS',
-      `The instance already has a rollup named ${JSON.stringify(spec.name)}; drop it first or choose another name.`,
-    );
+    throw rollupNameTaken(spec.name);
   }
   const definition = JSON.stringify({ name: spec.name, groupBy: spec.groupBy, measures: spec.measures });
   const [row] = yield stmt(

@@ -12,13 +12,13 @@
  */
 
 import {
-  EventLogError,
   type Instance,
   instanceNotFound,
   type RollupCell,
   type RollupInfo,
   type RollupSpec,
   rollupFieldNode,
+  rollupNameTaken,
   rollupSumFields,
 } from '@eventlog/core';
 import {
@@ -163,10 +163,7 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
           spec.name,
         );
         if (taken !== undefined) {
-          throw new EventLogError(
-            'ALREADY_EXISTS',
-            `The instance already has a rollup named ${JSON.stringify(spec.name)}; drop it first or choose another name.`,
-          );
+          throw rollupNameTaken(spec.name);
         }
         const definition = JSON.stringify({
           name: spec.name,
