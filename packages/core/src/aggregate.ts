@@ -158,10 +158,19 @@ async function foldStream<State, E extends EventMap>(
     ),
   ]);
 
-  const read = async (after: number) => {
+  /**
+   * A page of the stream from sequence number `from` on. By sequence number rather than by
+   * position: a position bound cannot seek in the (instance, stream, sequence) index.
+   */
+  const read = async (from: number) => {
     if (instanceId === undefined) return undefined;
     try {
-      return await store.readAfter({ instance: instanceId, stream: options.streamId, after, limit });
+      return await store.readAfter({
+        instance: instanceId,
+        stream: options.streamId,
+        limit,
+        ...(from > 1 ? { where: [{ field: 'sequence_number', operator: 'gte', value: from }] } : {}),
+      });
     } catch (error) {
       // A stream of an instance that does not exist yet is empty: the first command creates both.
       if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND') return undefined;
@@ -176,12 +185,11 @@ async function foldStream<State, E extends EventMap>(
   let state: State;
   let version = 0;
   let last: EventRecordOf<E> | undefined;
-  let after = 0;
   let batch: { events: EventRecordOf<E>[]; full: boolean } | undefined;
   let sinceSnapshot = 0;
 
   // From the snapshot's own event on: it must still be there, with the snapshot's id.
-  const anchored = snapshot === undefined ? undefined : await read(snapshot.position - 1);
+  const anchored = snapshot === undefined ? undefined : await read(snapshot.version);
   const anchor = anchored?.[0];
   if (
     snapshot !== undefined &&
@@ -194,11 +202,10 @@ async function foldStream<State, E extends EventMap>(
     state = stateOf(policy, snapshot);
     version = snapshot.version;
     last = anchor;
-    after = anchor.global_position;
     batch = { events: (anchored as EventRecordOf<E>[]).slice(1), full: anchored?.length === limit };
   } else {
     state = options.initialState();
-    batch = batchOf(await read(0));
+    batch = batchOf(await read(1));
   }
 
   while (batch !== undefined) {
@@ -206,11 +213,10 @@ async function foldStream<State, E extends EventMap>(
       const event = upcast.apply(stored) as EventRecordOf<E>;
       state = options.evolve(state, event);
       version = stored.sequence_number;
-      after = stored.global_position;
       last = stored;
       sinceSnapshot++;
     }
-    batch = batch.full ? batchOf(await read(after)) : undefined;
+    batch = batch.full ? batchOf(await read(version + 1)) : undefined;
   }
   return { state, version, last, sinceSnapshot, key };
 }

@@ -164,22 +164,20 @@ export async function* streamEvents<E extends EventMap = EventMap>(
   }
 
   if (plan.direction === 'forward') {
-    // By position: within a stream, positions grow with sequence numbers.
-    const where =
-      plan.fromVersion !== undefined && plan.fromVersion > 1 ? [seq('gte', plan.fromVersion)] : undefined;
-    let after = 0;
+    // By sequence number, which seeks in the (instance, stream, sequence) index; a position
+    // bound cannot.
+    let from = plan.fromVersion ?? 1;
     for (;;) {
       const limit = Math.min(plan.pageSize, left);
       const page = await store.readAfter({
         instance,
         stream: streamId,
-        after,
         limit,
-        ...(where ? { where } : {}),
+        ...(from > 1 ? { where: [seq('gte', from)] } : {}),
       });
       for (const event of page) {
         yield upcast.apply(event) as EventRecordOf<E>;
-        after = event.global_position;
+        from = event.sequence_number + 1;
       }
       left -= page.length;
       if (page.length < limit || left <= 0) return;

@@ -377,6 +377,29 @@ describePostgres('postgres append paths', () => {
     expect(head).not.toMatch(/Aggregate/);
   });
 
+  it('given a read of one stream after a position, then it seeks to the tail: no walk from the stream’s first event', async () => {
+    // A tail read (a live stream reader, a snapshot's anchor) once walked the whole stream: the
+    // last 50 of 2000 events filtered 1950 rows out.
+    const instance = await freshInstance(adapter);
+    for (let k = 0; k < 2; k++) {
+      const events = Array.from({ length: 1000 }, () => newEvent({ streamId: 'long' }));
+      await adapter.append(appendRequest(instance.id, events));
+    }
+    const page = await adapter.readAfter({ instanceId: instance.id, stream: 'long', after: 0, limit: 2000 });
+    const after = page[1949]?.global_position as number;
+    const compiler = createQueryCompiler(POSTGRES_DIALECT, { layout: postgresEventLayout(schema) });
+    const { statement } = compiler.compileReadAfter(instance.id, { stream: 'long', after, limit: 1000 });
+    const rows = await pg.sql.unsafe<Array<{ 'QUERY PLAN': string }>>(
+      `explain (analyze, costs off) ${statement.sql}`,
+      [...statement.params] as never[],
+    );
+    const text = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toMatch(/actual time=[\d.]+\.\.[\d.]+ rows=50 loops=1/);
+    const removed = [...text.matchAll(/Rows Removed by Filter: (\d+)/g)].map((m) => Number(m[1]));
+    expect(Math.max(0, ...removed)).toBeLessThanOrEqual(50);
+    expect(text).toMatch(/Index Scan Backward using events_stream_sequence_key/);
+  });
+
   it('given a query on tags contains, then the tag table key finds the events: no walk of the instance', async () => {
     // 3000 events, 10 of them tagged: with statistics, the planner starts from the tag table.
     const instance = await freshInstance(adapter);

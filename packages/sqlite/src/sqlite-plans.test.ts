@@ -85,3 +85,19 @@ describe('Given the SQLite schema', () => {
     );
   });
 });
+
+describe('Given a read of one stream after a position', () => {
+  it('when the position is past the start, then the read seeks in the stream index by sequence number: no walk from the stream’s first event', () => {
+    // A tail read (a live stream reader, a snapshot's anchor) walked the whole stream.
+    const { statement } = compiler.compileReadAfter(
+      { id: 'i', key: 1 },
+      { stream: 's', after: 9950, limit: 1000 },
+    );
+    const text = plan(statement);
+    expect(text).toMatch(
+      /SEARCH e USING INDEX \w+ \(instance_pk=\? AND stream_id=\? AND sequence_number>\?\)/,
+    );
+    expect(text).toMatch(/SEARCH b USING (COVERING )?INDEX \w+ \(instance_pk=\? AND stream_id=\?\)/);
+    expect(text).not.toMatch(/SCAN (e|b)\b/);
+  });
+});

@@ -135,10 +135,13 @@ describe('Given the SQLite dialect', () => {
         "params": [
           7,
           5,
+          7,
+          "order-1",
+          5,
           "order-1",
           100,
         ],
-        "sql": "SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? AND e."global_position" > ? AND e."stream_id" = ? ORDER BY e."sequence_number" ASC LIMIT ?",
+        "sql": "SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? AND e."global_position" > ? AND e."sequence_number" > coalesce((SELECT b."sequence_number" FROM "events" AS b WHERE b."instance_id" = ? AND b."stream_id" = ? AND b."global_position" <= ? ORDER BY b."sequence_number" DESC LIMIT 1), 0) AND e."stream_id" = ? ORDER BY e."sequence_number" ASC LIMIT ?",
       }
     `);
   });
