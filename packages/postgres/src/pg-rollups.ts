@@ -20,7 +20,14 @@ import {
   rollupNameTaken,
   rollupSumFields,
 } from '@eventlog/core';
-import { type CompiledStatement, postgresJsonPath, type Row, type StatementProgram } from '@eventlog/sql';
+import {
+  type CompiledStatement,
+  postgresJsonPath,
+  rollupDefinitionText,
+  rollupInfoOf,
+  rollupReadOf,
+  type StatementProgram,
+} from '@eventlog/sql';
 
 const stmt = (sql: string, ...params: unknown[]): CompiledStatement => ({ sql, params });
 
@@ -150,11 +157,6 @@ export class PgRollupSql {
   }
 }
 
-function toInfo(instanceId: string, row: Row): RollupInfo {
-  const spec = JSON.parse(row.definition as string) as RollupSpec;
-  return { instanceId, ...spec, createdAt: row.created_at as string };
-}
-
 function* instanceExists(S: PgRollupSql, instanceId: string): StatementProgram<void> {
   const [row] = yield stmt(`SELECT 1 AS ok FROM ${S.instances} WHERE id = $1`, instanceId);
   if (row === undefined) throw instanceNotFound(instanceId);
@@ -179,7 +181,7 @@ export function* defineRollupProgram(
   if (taken !== undefined) {
     throw rollupNameTaken(spec.name);
   }
-  const definition = JSON.stringify({ name: spec.name, groupBy: spec.groupBy, measures: spec.measures });
+  const definition = rollupDefinitionText(spec);
   const [row] = yield stmt(
     `INSERT INTO ${S.rollups} (instance_id, name, definition, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
     instanceId,
@@ -188,7 +190,7 @@ export function* defineRollupProgram(
     createdAt,
   );
   for (const s of S.define(Number(row?.id), spec)) yield s;
-  return toInfo(instanceId, { definition, created_at: createdAt });
+  return rollupInfoOf(instanceId, { definition, created_at: createdAt });
 }
 
 export function* listRollupsProgram(S: PgRollupSql, instanceId: string): StatementProgram<RollupInfo[]> {
@@ -199,7 +201,7 @@ export function* listRollupsProgram(S: PgRollupSql, instanceId: string): Stateme
     `SELECT definition, created_at FROM ${S.rollups} WHERE instance_id = $1 ORDER BY id`,
     instanceId,
   );
-  return rows.map((r) => toInfo(instanceId, r));
+  return rows.map((r) => rollupInfoOf(instanceId, r));
 }
 
 export function* dropRollupProgram(
@@ -237,20 +239,7 @@ export function* readRollupProgram(
     instanceId,
     name,
   );
-  const first = rows[0];
-  if (first === undefined) return undefined;
-  const rollup = JSON.parse(first.definition as string) as RollupSpec;
-  const sums = rollupSumFields(rollup);
-  const cells: RollupCell[] = [];
-  for (const r of rows) {
-    if (r.k === null || r.k === undefined) continue;
-    cells.push({
-      key: JSON.parse(r.k as string) as string[],
-      count: Number(r.n),
-      sums: sums.map((_, i) => ({ sum: Number(r[`s${i}`] ?? 0), count: Number(r[`c${i}`] ?? 0) })),
-    });
-  }
-  return { rollup, cells };
+  return rollupReadOf(rows);
 }
 
 /** Drops the rollups of instances that no longer exist (after an instance's deletion). */

@@ -33,6 +33,7 @@ export * from './store/instance-programs.js';
 export * from './store/kv-store.js';
 export * from './store/lifecycle-programs.js';
 export * from './store/migrations.js';
+export * from './store/rollup-rows.js';
 export * from './store/sql-driver.js';
 export * from './store/sql-store.js';
 export * from './store/store-statements.js';

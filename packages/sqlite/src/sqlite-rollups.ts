@@ -23,7 +23,9 @@ import {
 } from '@eventlog/core';
 import {
   type CompiledStatement,
-  type Row,
+  rollupDefinitionText,
+  rollupInfoOf,
+  rollupReadOf,
   SqlStore,
   type StatementProgram,
   sqliteJsonPath,
@@ -143,11 +145,6 @@ function* instancePk(instanceId: string): StatementProgram<number> {
   return Number(row.pk);
 }
 
-function toInfo(instanceId: string, row: Row): RollupInfo {
-  const spec = JSON.parse(row.definition as string) as RollupSpec;
-  return { instanceId, ...spec, createdAt: row.created_at as string };
-}
-
 /** The SQLite store: the shared SQL store, plus rollups. */
 export class SqliteStore extends SqlStore<SqliteDriver> {
   defineRollup(instanceId: string, spec: RollupSpec, createdAt: string): Promise<RollupInfo> {
@@ -165,11 +162,7 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
         if (taken !== undefined) {
           throw rollupNameTaken(spec.name);
         }
-        const definition = JSON.stringify({
-          name: spec.name,
-          groupBy: spec.groupBy,
-          measures: spec.measures,
-        });
+        const definition = rollupDefinitionText(spec);
         const [row] = yield stmt(
           `INSERT INTO rollups (instance_pk, name, definition, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
           pk,
@@ -178,7 +171,7 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
           createdAt,
         );
         for (const s of rollupDdl(Number(row?.id), pk, spec)) yield s;
-        return toInfo(instanceId, { definition, created_at: createdAt });
+        return rollupInfoOf(instanceId, { definition, created_at: createdAt });
       })(),
     );
   }
@@ -193,7 +186,7 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
           `SELECT definition, created_at FROM rollups WHERE instance_pk = ? ORDER BY id`,
           pk,
         );
-        return rows.map((r) => toInfo(instanceId, r));
+        return rows.map((r) => rollupInfoOf(instanceId, r));
       })(),
     );
   }
@@ -234,20 +227,7 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
           instanceId,
           name,
         );
-        const head = rows.find((r) => r.k === null);
-        if (head === undefined) return undefined;
-        const rollup = JSON.parse(head.definition as string) as RollupSpec;
-        const sums = rollupSumFields(rollup);
-        const cells: RollupCell[] = [];
-        for (const r of rows) {
-          if (r.k === null) continue;
-          cells.push({
-            key: JSON.parse(r.k as string) as string[],
-            count: Number(r.n),
-            sums: sums.map((_, i) => ({ sum: Number(r[`s${i}`] ?? 0), count: Number(r[`c${i}`] ?? 0) })),
-          });
-        }
-        return { rollup, cells };
+        return rollupReadOf(rows);
       })(),
     );
   }
