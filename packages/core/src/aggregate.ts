@@ -28,6 +28,7 @@ import {
   stateOf,
   wantsSnapshot,
 } from './snapshot.js';
+import { streamPage } from './stream-page.js';
 import { type CompiledUpcasters, compileUpcasters, type Upcaster } from './upcast.js';
 
 /**
@@ -158,19 +159,11 @@ async function foldStream<State, E extends EventMap>(
     ),
   ]);
 
-  /**
-   * A page of the stream from sequence number `from` on. By sequence number rather than by
-   * position: a position bound cannot seek in the (instance, stream, sequence) index.
-   */
+  /** A page of the stream from sequence number `from` on (see {@link streamPage}). */
   const read = async (from: number) => {
     if (instanceId === undefined) return undefined;
     try {
-      return await store.readAfter({
-        instance: instanceId,
-        stream: options.streamId,
-        limit,
-        ...(from > 1 ? { where: [{ field: 'sequence_number', operator: 'gte', value: from }] } : {}),
-      });
+      return await store.readAfter(streamPage(instanceId, options.streamId, from, limit));
     } catch (error) {
       // A stream of an instance that does not exist yet is empty: the first command creates both.
       if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND') return undefined;

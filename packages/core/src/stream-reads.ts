@@ -21,6 +21,7 @@ import type {
   ExpectedVersion,
   NewEventInputOf,
 } from './model.js';
+import { streamPage } from './stream-page.js';
 import { describeValue, invalid } from './validation/issues.js';
 
 /** The order of a stream read: by sequence number, ascending (`forward`) or descending (`backward`). */
@@ -164,17 +165,10 @@ export async function* streamEvents<E extends EventMap = EventMap>(
   }
 
   if (plan.direction === 'forward') {
-    // By sequence number, which seeks in the (instance, stream, sequence) index; a position
-    // bound cannot.
     let from = plan.fromVersion ?? 1;
     for (;;) {
       const limit = Math.min(plan.pageSize, left);
-      const page = await store.readAfter({
-        instance,
-        stream: streamId,
-        limit,
-        ...(from > 1 ? { where: [seq('gte', from)] } : {}),
-      });
+      const page = await store.readAfter(streamPage(instance, streamId, from, limit));
       for (const event of page) {
         yield upcast.apply(event) as EventRecordOf<E>;
         from = event.sequence_number + 1;
