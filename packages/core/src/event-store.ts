@@ -11,6 +11,7 @@ import { parseQuery } from './dsl/parse.js';
 import { toEnvelopeError } from './envelope.js';
 import { EventLogError, instanceNotFound, storageError, validationError } from './errors.js';
 import type { EventLogOptions, EventStore, ReadAfterParams, StoreAppendOptions } from './event-log.js';
+import { InstanceCache } from './instance-cache.js';
 import { STREAM_DELETED, STREAM_TRUNCATED, SUBJECT_FORGOTTEN, SYSTEM_STREAM } from './lifecycle.js';
 import { type Limits, resolveLimits } from './limits.js';
 import type {
@@ -106,8 +107,11 @@ const MAX_KNOWN_IDS = 10_000;
 /** Events removed per transaction by `pruneExpired` unless `pruneBatchSize` says otherwise. */
 export const DEFAULT_PRUNE_BATCH_SIZE = 1000;
 
-/** How long the personal paths of an instance are trusted before they are read again, in ms. */
-const PERSONAL_PATHS_TTL_MS = 5000;
+/**
+ * How long the personal paths and the rollups of an instance are trusted before they are read
+ * again, in ms (see {@link InstanceCache}).
+ */
+const INSTANCE_FACTS_TTL_MS = 5000;
 
 class DefaultEventStore implements EventStore<EventMap> {
   readonly adapter: StorageAdapter;
@@ -137,7 +141,9 @@ class DefaultEventStore implements EventStore<EventMap> {
   private readonly pruneBatchSize: number;
   private readonly useRollups: boolean;
   /** Personal paths per instance id, as last read or written by this store (see personal-data.ts). */
-  private readonly personalPaths = new Map<string, { paths: string[]; at: number }>();
+  private readonly personalPaths = new InstanceCache<string[]>(INSTANCE_FACTS_TTL_MS, MAX_KNOWN_IDS);
+  /** The rollups of each instance, as last listed, defined or dropped by this store. */
+  private readonly rollupLists = new InstanceCache<RollupInfo[]>(INSTANCE_FACTS_TTL_MS, MAX_KNOWN_IDS);
 
   constructor(options: EventLogOptions) {
     this.adapter = options.adapter;
@@ -233,7 +239,12 @@ class DefaultEventStore implements EventStore<EventMap> {
   deleteInstance(instanceId: string): Promise<DeleteInstanceData> {
     return this.guard(async () => {
       const instance = await this.resolve(validateInstanceRef(instanceId));
-      return this.adapter.deleteInstance(instance.id);
+      try {
+        return await this.adapter.deleteInstance(instance.id);
+      } finally {
+        this.personalPaths.delete(instance.id);
+        this.rollupLists.delete(instance.id);
+      }
     });
   }
 
@@ -291,21 +302,14 @@ class DefaultEventStore implements EventStore<EventMap> {
 
   /** Records personal paths of an instance, unless this store knows them already. */
   private async rememberPersonalPaths(instanceId: string, paths: string[]): Promise<void> {
-    const cached = this.personalPaths.get(instanceId);
-    if (cached !== undefined && paths.every((p) => cached.paths.includes(p))) return;
-    const all = await recordPersonalPaths(this.adapter.kv, instanceId, paths);
-    this.personalPaths.set(instanceId, { paths: all, at: safeNow(this.clock) });
+    const known = this.personalPaths.known(instanceId);
+    if (known !== undefined && paths.every((p) => known.includes(p))) return;
+    this.personalPaths.set(instanceId, await recordPersonalPaths(this.adapter.kv, instanceId, paths));
   }
 
-  /** The personal paths of an instance, read again after {@link PERSONAL_PATHS_TTL_MS}. */
-  private async personalPathsOf(instanceId: string): Promise<string[]> {
-    const now = Date.now();
-    const cached = this.personalPaths.get(instanceId);
-    if (cached !== undefined && now - cached.at < PERSONAL_PATHS_TTL_MS) return cached.paths;
-    const paths = await personalPathsOf(this.adapter.kv, instanceId);
-    if (this.personalPaths.size >= MAX_KNOWN_IDS) this.personalPaths.clear();
-    this.personalPaths.set(instanceId, { paths, at: now });
-    return paths;
+  /** The personal paths of an instance, read again after {@link INSTANCE_FACTS_TTL_MS}. */
+  private personalPathsOf(instanceId: string): Promise<string[]> {
+    return this.personalPaths.get(instanceId, () => personalPathsOf(this.adapter.kv, instanceId));
   }
 
   queryEvents<Q extends Query>(query: Q): Promise<QueryResultOf<EventMap, Q>> {
@@ -336,7 +340,11 @@ class DefaultEventStore implements EventStore<EventMap> {
     // Retention hides expired events the rollup still counts (until pruned): scan instead.
     if (!rollupsUsable(instance)) return undefined;
     const list = this.adapter.listRollups as NonNullable<StorageAdapter['listRollups']>;
-    return pickRollup(await list.call(this.adapter, instance.id), ast);
+    // Cached: a rollup another process dropped meanwhile is caught by the read of its cells
+    // (queryEvents re-checks the definition read with them); one it defined is used within
+    // INSTANCE_FACTS_TTL_MS.
+    const rollups = await this.rollupLists.get(instance.id, () => list.call(this.adapter, instance.id));
+    return pickRollup(rollups, ast);
   }
 
   explainQuery(query: unknown): Promise<QueryPlan> {
@@ -364,7 +372,11 @@ class DefaultEventStore implements EventStore<EventMap> {
       this.requireRollups('defineRollup');
       const instance = await this.resolve(ref);
       const define = this.adapter.defineRollup as NonNullable<StorageAdapter['defineRollup']>;
-      return define.call(this.adapter, instance.id, spec, this.now());
+      try {
+        return await define.call(this.adapter, instance.id, spec, this.now());
+      } finally {
+        this.rollupLists.delete(instance.id);
+      }
     });
   }
 
@@ -374,7 +386,9 @@ class DefaultEventStore implements EventStore<EventMap> {
       this.requireRollups('listRollups');
       const instance = await this.resolve(ref);
       const list = this.adapter.listRollups as NonNullable<StorageAdapter['listRollups']>;
-      return list.call(this.adapter, instance.id);
+      const rollups = await list.call(this.adapter, instance.id);
+      this.rollupLists.set(instance.id, rollups);
+      return rollups;
     });
   }
 
@@ -388,7 +402,11 @@ class DefaultEventStore implements EventStore<EventMap> {
       this.requireRollups('dropRollup');
       const instance = await this.resolve(ref);
       const drop = this.adapter.dropRollup as NonNullable<StorageAdapter['dropRollup']>;
-      return { dropped: await drop.call(this.adapter, instance.id, p.name) };
+      try {
+        return { dropped: await drop.call(this.adapter, instance.id, p.name) };
+      } finally {
+        this.rollupLists.delete(instance.id);
+      }
     });
   }
 

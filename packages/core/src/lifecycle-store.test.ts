@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReadAfterRequest, ReadOptions } from './adapter.js';
+import { PERSONAL_PATHS_NAMESPACE } from './personal-data.js';
 import { setup } from './test/fake-adapter.js';
 import { dispatch } from './wire/wire-dispatch.js';
 
@@ -108,5 +109,36 @@ describe('the store: personal-data markings are validated before anything is wri
       /^events\[0\]\.metadata\.personal\[0\]: "metadata\.ip" is not a path below payload/,
     );
     expect(fake.methods()).not.toContain('append');
+  });
+});
+
+describe('the store: the personal paths it knows', () => {
+  it('given paths this store just recorded, when payload queries follow within the TTL, then it does not read them again, whatever time the log’s clock tells', async () => {
+    // The log's clock (here fixed in 2024) once stamped the cache entry while the TTL was
+    // measured on the wall clock: every later query read the paths again.
+    const { log, fake } = setup();
+    let reads = 0;
+    const get = fake.adapter.kv.get;
+    fake.adapter.kv.get = async (namespace, key) => {
+      if (namespace === PERSONAL_PATHS_NAMESPACE) reads++;
+      return get(namespace, key);
+    };
+    await log.createInstance('people');
+    const appended = await log.appendEvent({
+      instanceId: 'people',
+      eventType: 'Registered',
+      payload: { email: 'a@example.com', plan: 'pro' },
+      metadata: { subject: 'u1', personal: ['payload.email'] },
+    });
+    expect(appended.success).toBe(true);
+    reads = 0;
+    for (let k = 0; k < 3; k++) {
+      const res = await log.queryEvents({
+        from: { instance: 'people' },
+        where: [{ field: 'payload.plan', operator: 'eq', value: 'pro' }],
+      });
+      expect(res.success).toBe(true);
+    }
+    expect(reads).toBe(0);
   });
 });

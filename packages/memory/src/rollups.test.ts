@@ -69,3 +69,34 @@ describe('rollups on the wire', () => {
     await log.close();
   });
 });
+
+describe('the rollups a store knows', () => {
+  it('given aggregations in a row, then the instance’s rollups are listed once, and again after this store defines or drops one', async () => {
+    // Every aggregation listed the rollups first: one more read (a round trip on PostgreSQL) per query.
+    const adapter = memoryAdapter();
+    const list = adapter.listRollups?.bind(adapter);
+    let listed = 0;
+    adapter.listRollups = (instanceId) => {
+      listed++;
+      return (list as NonNullable<typeof list>)(instanceId);
+    };
+    const log = createEventLog({ adapter });
+    await log.createInstance('shop');
+    await log.appendEvents({ instanceId: 'shop', events: [{ eventType: 'order' }, { eventType: 'refund' }] });
+    const count = { from: { instance: 'shop' }, reduce: { type: 'count', groupBy: ['event_type'] } } as const;
+    const answers = [];
+    for (let k = 0; k < 3; k++) answers.push(await log.queryEvents(count));
+    expect(listed).toBe(1);
+    expect(await log.store.explainQuery(count)).toEqual({ rollup: null });
+    await log.defineRollup({ instanceId: 'shop', name: 'byType', groupBy: ['event_type'] });
+    expect(await log.store.explainQuery(count)).toEqual({ rollup: 'byType' });
+    answers.push(await log.queryEvents(count));
+    expect(listed).toBe(2);
+    await log.dropRollup({ instanceId: 'shop', name: 'byType' });
+    expect(await log.store.explainQuery(count)).toEqual({ rollup: null });
+    expect(listed).toBe(3);
+    // From the rollup or by the scan, the same answer.
+    const data = answers.map((a) => (a.success ? a.data : a));
+    for (const d of data) expect(d).toEqual(data[0]);
+  });
+});
