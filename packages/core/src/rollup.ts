@@ -15,6 +15,7 @@
 
 import type { ConditionNode, FieldNode, QueryNode } from './dsl/ast.js';
 import { compileCondition } from './dsl/evaluate.js';
+import { NumericSum } from './dsl/numeric-sum.js';
 import { parseField } from './dsl/parse.js';
 import { timeBucketStart } from './dsl/time-bucket.js';
 import { compareGroupKeys, lookupField } from './dsl/values.js';
@@ -375,22 +376,6 @@ export function rollupsUsable(instance: Instance): boolean {
   return r === undefined || r === null || (r.maxAgeMs === undefined && r.maxEventsPerStream === undefined);
 }
 
-/** Neumaier's compensated sum, as the evaluator's. */
-class CompensatedSum {
-  sum = 0;
-  compensation = 0;
-  add(x: number): void {
-    const t = this.sum + x;
-    if (Math.abs(this.sum) >= Math.abs(x)) this.compensation += this.sum - t + x;
-    else this.compensation += x - t + this.sum;
-    this.sum = t;
-  }
-  value(): number {
-    const v = this.sum + this.compensation;
-    return Number.isNaN(v) ? this.sum : v;
-  }
-}
-
 /**
  * Answers a covered query from the rollup's cells, exactly as the scan would (same groups in the
  * same order, same totals; sums within the DSL's tolerance, exact for integers).
@@ -411,7 +396,7 @@ export function answerFromRollup(
   const stream = query.stream;
   const streamAt = spec.groupBy.indexOf('stream_id');
   const groupBy = reduce.groupBy ?? [];
-  const groups = new Map<string, { key: string[]; count: number; sum: CompensatedSum; numeric: number }>();
+  const groups = new Map<string, { key: string[]; count: number; sum: NumericSum; numeric: number }>();
   let total = 0;
   for (const cell of cells) {
     if (cell.count <= 0) continue;
@@ -438,7 +423,7 @@ export function answerFromRollup(
           { limit: 'maxGroups', max: limits.maxGroups },
         );
       }
-      group = { key, count: 0, sum: new CompensatedSum(), numeric: 0 };
+      group = { key, count: 0, sum: new NumericSum(), numeric: 0 };
       groups.set(mapKey, group);
     }
     group.count += cell.count;
@@ -450,7 +435,7 @@ export function answerFromRollup(
       }
     }
   }
-  const resultOf = (g: { count: number; sum: CompensatedSum; numeric: number } | undefined): JsonValue => {
+  const resultOf = (g: { count: number; sum: NumericSum; numeric: number } | undefined): JsonValue => {
     if (reduce.type === 'count') return g?.count ?? 0;
     if (reduce.type === 'sum') return g === undefined ? 0 : g.sum.value();
     return g === undefined || g.numeric === 0 ? null : g.sum.value() / g.numeric;

@@ -23,6 +23,7 @@ import type {
   QueryNode,
   ReduceNode,
 } from './ast.js';
+import { NumericSum } from './numeric-sum.js';
 import { copyEvent, copyJson, projectEvent } from './select.js';
 import { timeBucketStart } from './time-bucket.js';
 import {
@@ -355,27 +356,6 @@ interface Accumulator {
 interface CollectBudget {
   used: number;
   readonly max: number;
-}
-
-/** Neumaier's compensated sum: exact enough that adapters summing in SQL stay within tolerance. */
-class NumericSum {
-  sum = 0;
-  compensation = 0;
-  count = 0;
-
-  add(x: number): void {
-    const t = this.sum + x;
-    if (Math.abs(this.sum) >= Math.abs(x)) this.compensation += this.sum - t + x;
-    else this.compensation += x - t + this.sum;
-    this.sum = t;
-    this.count++;
-  }
-
-  value(): number {
-    const v = this.sum + this.compensation;
-    // Overflow leaves an infinite sum and a NaN compensation; report the infinity.
-    return Number.isNaN(v) ? this.sum : v;
-  }
 }
 
 function accumulator(reduce: ReduceNode, budget: CollectBudget): Accumulator {
