@@ -4,7 +4,7 @@
  */
 
 import { describeRollups } from '@eventlog/conformance';
-import { createEventLog, dispatch } from '@eventlog/core';
+import { createEventLog, dispatch, type Query } from '@eventlog/core';
 import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from './index.js';
 
@@ -83,7 +83,7 @@ describe('the rollups a store knows', () => {
     const log = createEventLog({ adapter });
     await log.createInstance('shop');
     await log.appendEvents({ instanceId: 'shop', events: [{ eventType: 'order' }, { eventType: 'refund' }] });
-    const count = { from: { instance: 'shop' }, reduce: { type: 'count', groupBy: ['event_type'] } } as const;
+    const count: Query = { from: { instance: 'shop' }, reduce: { type: 'count', groupBy: ['event_type'] } };
     const answers = [];
     for (let k = 0; k < 3; k++) answers.push(await log.queryEvents(count));
     expect(listed).toBe(1);
