@@ -16,6 +16,7 @@ import {
   usePostgres,
 } from '@eventlog/test-support';
 import { beforeAll, expect, it } from 'vitest';
+import { functionProbe } from './append-writer.js';
 import type { PostgresAdapter } from './index.js';
 import { POSTGRES_DIALECT, postgresEventLayout } from './postgres-layout.js';
 import { buildStatements } from './statements.js';
@@ -169,22 +170,26 @@ describePostgres('postgres append paths', () => {
     }
   });
 
-  it('given one call with an exact expectedVersion, then it is one statement; with a condition, its checks run inside its insert: one round trip', async () => {
+  it('given one call with an exact expectedVersion, a condition or key-value writes, then it is one statement: the checks and the writes run inside append_events', async () => {
     const instance = await freshInstance(adapter);
     const recorder = recordStatements(adapter);
     try {
       await adapter.append(appendRequest(instance.id, [newEvent()], { expectedVersion: expectVersion(0) }));
       await adapter.append({
         ...appendRequest(instance.id, [newEvent({ tags: ['t:1'] })]),
-        condition: { items: [{ tags: ['t:1'] }], after: 1 },
+        condition: { items: [{ tags: ['t:1'] }, { types: ['Other'] }], after: 1 },
+        kvWrites: [{ namespace: 'snap', key: 'one-statement', value: { at: 2 } }],
       });
-      expect(kinds(recorder.statements)).toEqual([
-        'append-one',
-        ...['begin', 'lock', 'insert-checked', 'commit'],
-      ]);
+      await adapter.append({
+        ...appendRequest(instance.id, [newEvent()]),
+        kvWrites: [{ namespace: 'snap', key: 'one-statement', value: { at: 3 } }],
+      });
+      expect(kinds(recorder.statements)).toEqual(['append-one', 'append-one', 'append-one']);
     } finally {
       recorder.stop();
     }
+    expect(await adapter.readAfter({ instanceId: instance.id, after: 0, limit: 10 })).toHaveLength(3);
+    expect(await adapter.kv.get('snap', 'one-statement')).toMatchObject({ value: { at: 3 }, version: 2 });
   });
 
   it('given a failing check inside the one-round-trip insert, then it is the same CONFLICT as the general path gives, and nothing is written', async () => {
@@ -441,6 +446,17 @@ describePostgres('postgres append paths', () => {
     expect(text).toMatch(/Limit[\s\S]*Index (Only )?Scan using event_tags_pkey on event_tags t0/);
     expect(text).toMatch(/Limit[\s\S]*Index (Only )?Scan using events_instance_type_idx on events e/);
     expect(text).not.toMatch(/Seq Scan/);
+    // The same probe as append_events runs it (EXECUTE … USING id, texts, numbers: typed parameters).
+    const inFunction = functionProbe(
+      { dialect: POSTGRES_DIALECT, layout: postgresEventLayout(schema) },
+      { items: [{ types: ['StudentSubscribed'], tags: ['course:c1', 'student:s1'] }], after: 1207 },
+    );
+    expect(inFunction.texts).toEqual(['course:c1', 'student:s1', 'StudentSubscribed']);
+    expect(inFunction.numbers).toEqual([1207]);
+    const typed = inFunction.sql.replaceAll('$2[', '($2::text[])[').replaceAll('$3[', '($3::int8[])[');
+    const functionPlan = await plan(typed, ['some-instance', inFunction.texts, inFunction.numbers]);
+    expect(functionPlan).toMatch(/Limit[\s\S]*Index (Only )?Scan using event_tags_pkey on event_tags t0/);
+    expect(functionPlan).not.toMatch(/Seq Scan/);
   });
 
   it('given statistics, then counts come from the counters and streams from a loose index scan: no scan of the events', async () => {

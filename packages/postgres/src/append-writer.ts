@@ -1,14 +1,15 @@
 /**
  * One append transaction for a group of calls to one instance reference.
  *
- * **A lone call** (the coalescer's group holds one call: sequential appends) without a condition
- * or key-value writes is one statement and one round trip: `select * from append_events(...)`, a
- * plpgsql function of migration 0004, sent on the pool outside an explicit transaction, so the
+ * **A lone call** (the coalescer's group holds one call: sequential appends) is one statement and
+ * one round trip: `select * from append_events(...)`, a plpgsql function of migration 0005, sent
+ * on the pool outside an explicit transaction, so the
  * statement is its own (implicit) transaction — no reserved connection, no `begin` or `commit`.
  * Inside, it takes the instance's advisory lock and then, each statement of the function taking a
  * new READ COMMITTED snapshot, reads what the previous holder of the lock committed: the stream
  * versions (checking `expectedVersion`), the eventIds (a stored one sends the call to the general
- * path, which returns the duplicate), the head; it inserts the events, their tags and type counts.
+ * path, which returns the duplicate), the condition (its probe, compiled here, run with `EXECUTE`),
+ * the head; it inserts the events, their tags and type counts, and the key-value writes.
  * The lock is held until the implicit commit. A failed version check comes back as the versions
  * read, and core's `planAppend` names the CONFLICT. A missing or renamed instance, or a unique
  * violation, writes nothing and takes the general path. (Not with a `beforeAppendCommit` hook or
@@ -23,8 +24,8 @@
  * be auto-created, or was renamed meanwhile) it writes nothing and the group takes the general
  * path.
  *
- * **A single call without eventIds** (version checks, a condition, key-value writes) goes in one
- * round trip too: `appendChecked` reads the stream versions and probes the condition in CTEs after
+ * **A single call without eventIds** (version checks, a condition, key-value writes) that cannot
+ * take the one-statement path (a hook or replicas, see above) goes in one round trip too: `appendChecked` reads the stream versions and probes the condition in CTEs after
  * the lock and inserts only when they hold (writing the key-value writes with the events); when
  * they do not, nothing is written and core's `planAppend`, over what the statement read, names
  * the same CONFLICT as the general path would.
@@ -134,7 +135,29 @@ interface CheckedRow extends InsertedRow {
   found: number | string;
   versions_ok: boolean;
   actual: Record<string, number> | null;
-  conflict: number | null;
+  conflict: number | string | null;
+}
+
+/**
+ * A condition's probe as `append_events` runs it (`EXECUTE probe USING instance, texts, numbers`):
+ * `$1` the locked instance's id, each string parameter (a tag, a type) an element of the text array
+ * `$2`, each number (`after`) one of the bigint array `$3`. Values are bound, never spliced.
+ */
+export function functionProbe(
+  ctx: Pick<AppendWriterContext, 'dialect' | 'layout'>,
+  condition: NonNullable<PendingAppend['request']['condition']>,
+): { sql: string; texts: string[]; numbers: number[] } {
+  const texts: string[] = [];
+  const numbers: number[] = [];
+  const probe = conditionProbe(
+    ctx.dialect,
+    ctx.layout,
+    condition,
+    () => '$1',
+    (_, value) =>
+      typeof value === 'number' ? `$3[${numbers.push(value)}]` : `$2[${texts.push(String(value))}]`,
+  );
+  return { sql: probe.sql, texts, numbers };
 }
 
 /**
@@ -173,9 +196,9 @@ interface InsertedRow {
   previous?: number;
 }
 
-/** What `append_events` (the one-statement path) returns: see migration 0004. */
+/** What `append_events` (the one-statement path) returns: see migrations 0004 and 0005. */
 interface OneRow {
-  /** 1 inserted, 2 a version check failed, 0 take the general path. */
+  /** 1 inserted, 2 a version check failed or the condition matched, 0 take the general path. */
   r_outcome: number;
   r_instance: string | null;
   r_listened: boolean | null;
@@ -184,6 +207,8 @@ interface OneRow {
   r_actual: Record<string, number> | null;
   r_position: number | null;
   r_sequence: number | null;
+  /** With outcome 2: the first position matching the condition, or null. */
+  r_conflict: number | string | null;
 }
 
 /** postgres.js error codes of a connection that could not be made: nothing was sent. */
@@ -229,7 +254,7 @@ export class AppendWriter {
     if (
       single !== undefined &&
       single.request.events.length < this.#ctx.copyMinEvents &&
-      this.#oneStatementFits(single)
+      this.#oneStatementFits()
     ) {
       const outcome = await this.#appendOne(ref, single);
       if (outcome !== GENERAL) return outcome;
@@ -271,18 +296,11 @@ export class AppendWriter {
   };
 
   /**
-   * Whether a lone call can take the one-statement path: no condition, no key-value writes, and
-   * nothing that must run inside the transaction besides the statement (a `beforeAppendCommit`
-   * hook, the WAL position read for replicas).
+   * Whether a lone call can take the one-statement path: nothing must run inside the transaction
+   * besides the statement (a `beforeAppendCommit` hook, the WAL position read for replicas).
    */
-  #oneStatementFits(pending: PendingAppend): boolean {
-    const { request } = pending;
-    return (
-      request.condition === undefined &&
-      (request.kvWrites === undefined || request.kvWrites.length === 0) &&
-      this.#ctx.hooks.beforeAppendCommit === undefined &&
-      this.#ctx.onLsn === undefined
-    );
+  #oneStatementFits(): boolean {
+    return this.#ctx.hooks.beforeAppendCommit === undefined && this.#ctx.onLsn === undefined;
   }
 
   /**
@@ -301,6 +319,8 @@ export class AppendWriter {
       v: c.check.kind === 'exact' ? c.check.version : 0,
     }));
     const eventIds = eventIdsOfGroup([pending]);
+    const probe = request.condition === undefined ? undefined : functionProbe(this.#ctx, request.condition);
+    const kv = (request.kvWrites ?? []).map((w) => ({ n: w.namespace, k: w.key, v: w.value }));
     let rows: OneRow[];
     try {
       rows = await this.#ctx.sql
@@ -316,6 +336,10 @@ export class AppendWriter {
             encoded.streams,
             checks.length === 0 ? null : checks,
             eventIds.length === 0 ? null : eventIds,
+            probe?.sql ?? null,
+            probe?.texts ?? null,
+            probe?.numbers ?? null,
+            kv.length === 0 ? null : kv,
           ] as never[],
           PREPARED,
         )
@@ -336,8 +360,8 @@ export class AppendWriter {
     const first = rows[0];
     if (first === undefined || first.r_outcome === 0) return GENERAL;
     if (first.r_outcome === 2) {
-      // A version check failed, so nothing was written: the shared decision names the conflict.
-      pending.reject(checkFailure(pending, { actual: first.r_actual, conflict: null }));
+      // A check failed, so nothing was written: the shared decision names the conflict.
+      pending.reject(checkFailure(pending, { actual: first.r_actual, conflict: first.r_conflict }));
       return [];
     }
     const locked: LockRow = {

@@ -213,14 +213,17 @@ export function buildStatements(schema: string) {
 
     /**
      * One call in one statement, sent alone outside an explicit transaction (autocommit): the
-     * function `append_events` of migration 0004 locks the instance, checks the versions and
-     * eventIds, inserts (with tags and type counts) and returns what the envelope needs. $1
-     * reference, $2 lock seed, $3 schema (the listener locks' key), $4 the events (jsonb,
-     * `encodeEvents` without sequences), $5 the batch's stream, $6 its timestamp, $7 its distinct
-     * streams, $8 the version checks (jsonb as in {@link appendChecked}, or null), $9 the eventIds
-     * (or null). See the migration for the outcomes.
+     * function `append_events` of migration 0005 locks the instance, checks the versions, the
+     * eventIds and the condition, inserts (with tags, type counts and key-value writes) and
+     * returns what the envelope needs. $1 reference, $2 lock seed, $3 schema (the listener locks'
+     * key), $4 the events (jsonb, `encodeEvents` without sequences), $5 the batch's stream, $6 its
+     * timestamp, $7 its distinct streams, $8 the version checks (jsonb as in
+     * {@link appendChecked}, or null), $9 the eventIds (or null), $10 the condition's probe (SQL
+     * over `$1` instance, `$2` text[], `$3` bigint[]; or null), $11 and $12 its text and number
+     * parameters, $13 the key-value writes (jsonb as in {@link appendChecked}, or null). See the
+     * migration for the outcomes.
      */
-    appendOne: `select * from ${s}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    appendOne: `select * from ${s}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 
     /** The COPY of the general path's rows (text format, see `copy-rows.ts`). */
     copyEvents: `copy ${events} (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp, event_id, tags) from stdin`,

@@ -28,13 +28,14 @@ export class ParamCollector {
 
   /**
    * Replaces the markers of `sql` by placeholders, in text order; a marker used twice becomes two
-   * parameters.
+   * parameters. `placeholder` gets the parameter's number (from 1) and its value.
    */
-  render(sql: string, placeholder: (index: number) => string): CompiledStatement {
+  render(sql: string, placeholder: (index: number, value: unknown) => string): CompiledStatement {
     const params: unknown[] = [];
     const text = sql.replace(MARKER, (_, index: string) => {
-      params.push(this.values[Number(index)]);
-      return placeholder(params.length);
+      const value = this.values[Number(index)];
+      params.push(value);
+      return placeholder(params.length, value);
     });
     return { sql: text, params };
   }

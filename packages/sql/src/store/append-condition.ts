@@ -28,8 +28,11 @@ export function conditionProbe(
   layout: EventTableLayout,
   condition: ConditionSpec,
   instance: (bind: Bind) => string,
-  /** The number of the first placeholder, to embed the probe in a statement with parameters of its own. */
-  firstParameter = 1,
+  /**
+   * The number of the first placeholder, to embed the probe in a statement with parameters of its
+   * own; or how to write each parameter (its number from 1, its value: a string or a number).
+   */
+  firstParameter: number | ((index: number, value: unknown) => string) = 1,
 ): CompiledStatement {
   const tagTable = layout.tagTable;
   if (tagTable === undefined) throw new TypeError('A conditional append needs the tag table in the layout.');
@@ -74,7 +77,10 @@ export function conditionProbe(
       }
     }
   }
-  const placeholder = (i: number) => dialect.placeholder(i + firstParameter - 1);
+  const placeholder =
+    typeof firstParameter === 'function'
+      ? firstParameter
+      : (i: number) => dialect.placeholder(i + firstParameter - 1);
   if (probes.length === 0) return params.render('SELECT NULL AS p', placeholder);
   const union = probes.map((probe) => `SELECT ${probe} AS p`).join(' UNION ALL ');
   return params.render(`SELECT min(x.p) AS p FROM (${union}) AS x`, placeholder);
