@@ -4,7 +4,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { type CommitSignal, DEFAULT_LIMITS, parseQuery } from '@eventlog/core';
+import { type CommitSignal, DEFAULT_LIMITS, parseQuery, parseWhere } from '@eventlog/core';
 import { conditionProbe, createQueryCompiler } from '@eventlog/sql';
 import {
   appendRequest,
@@ -405,6 +405,35 @@ describePostgres('postgres append paths', () => {
     expect(text).toMatch(/Index Scan Backward using events_stream_sequence_key/);
   });
 
+  it('given a stream reader catching up that bounds the sequence number it reached, then the read seeks there: no walk back from the stream’s end', async () => {
+    // A catch-up from the start of a long stream, page by page, walked back over every later
+    // event for each page (the tail subquery): 1950 rows filtered out for the second page of 2000.
+    const instance = await freshInstance(adapter);
+    for (let k = 0; k < 2; k++) {
+      const events = Array.from({ length: 1000 }, () => newEvent({ streamId: 'long' }));
+      await adapter.append(appendRequest(instance.id, events));
+    }
+    const page = await adapter.readAfter({ instanceId: instance.id, stream: 'long', after: 0, limit: 50 });
+    const after = page[49]?.global_position as number;
+    const compiler = createQueryCompiler(POSTGRES_DIALECT, { layout: postgresEventLayout(schema) });
+    const where = parseWhere([{ field: 'sequence_number', operator: 'gt', value: 50 }]);
+    const { statement } = compiler.compileReadAfter(instance.id, {
+      stream: 'long',
+      after,
+      where,
+      limit: 100,
+    });
+    const rows = await pg.sql.unsafe<Array<{ 'QUERY PLAN': string }>>(
+      `explain (analyze, costs off) ${statement.sql}`,
+      [...statement.params] as never[],
+    );
+    const text = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toMatch(/actual time=[\d.]+\.\.[\d.]+ rows=100 loops=1/);
+    const removed = [...text.matchAll(/Rows Removed by Filter: (\d+)/g)].map((m) => Number(m[1]));
+    expect(Math.max(0, ...removed)).toBeLessThanOrEqual(50);
+    expect(text).not.toMatch(/Backward/);
+  });
+
   it('given a query on tags contains, then the tag table key finds the events: no walk of the instance', async () => {
     // 3000 events, 10 of them tagged: with statistics, the planner starts from the tag table.
     const instance = await freshInstance(adapter);
@@ -425,7 +454,13 @@ describePostgres('postgres append paths', () => {
     for (const statement of [page, count]) {
       const text = await plan(statement?.sql as string, [...(statement?.params ?? [])]);
       expect(text).toMatch(/Index (Only )?Scan using event_tags_pkey/);
-      expect(text).not.toMatch(/Index (Only )?Scan using events_instance_(position|type|timestamp)_idx/);
+      // The events' indexes may only look up the tag rows' positions, never walk the instance.
+      const lines = text.split('\n');
+      lines.forEach((line, k) => {
+        if (!/Index (Only )?Scan using events_instance_(position|type|timestamp)_idx/.test(line)) return;
+        const cond = lines.slice(k + 1).find((l) => l.includes('Index Cond'));
+        expect(cond).toMatch(/global_position = t\.global_position/);
+      });
     }
   });
 

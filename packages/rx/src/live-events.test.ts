@@ -349,4 +349,44 @@ describe('liveEvents: commits of this process', () => {
     await expect.poll(() => got).toEqual([1, 2, 3]);
     await log.close();
   });
+  it('given a stream reader catching up page by page, then each read after the first is bounded by the sequence number it reached, so it seeks there (no walk back from the stream’s end)', async () => {
+    const adapter = memoryAdapter();
+    const log = createEventLog({ adapter });
+    const { id } = await log.store.createInstance('paged-stream');
+    // Two streams interleaved: positions and sequence numbers differ.
+    await log.store.appendEvents({
+      instanceId: id,
+      events: Array.from({ length: 50 }, (_, i) => ({
+        streamId: i % 2 === 0 ? 's' : 'other',
+        eventType: 't',
+        payload: { n: i + 1 },
+      })),
+    });
+    const reads: Array<{ after: number; where: string }> = [];
+    const recording = override(adapter, {
+      readAfter: (request) => {
+        reads.push({ after: request.after, where: JSON.stringify(request.where ?? null) });
+        return adapter.readAfter(request);
+      },
+    });
+    const got = await firstValueFrom(
+      liveEvents(createEventLog({ adapter: recording }).store, {
+        instance: id,
+        stream: 's',
+        pageSize: 10,
+      }).pipe(take(25), toArray()),
+    );
+    expect(got.map((e) => e.sequence_number)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(got.every((e) => e.stream_id === 's')).toBe(true);
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    expect(reads[0]?.where).not.toMatch(/sequence_number/);
+    // After 10 and 20 events of the stream: bounded by sequence numbers 10 and 20.
+    for (const [k, read] of reads.slice(1, 3).entries()) {
+      expect(read.after).toBe(got[10 * (k + 1) - 1]?.global_position);
+      expect(read.where).toMatch(
+        new RegExp(`"op":"gt","field":\\{[^}]*"column":"sequence_number"[^}]*\\},"value":${10 * (k + 1)}`),
+      );
+    }
+    await log.close();
+  });
 });

@@ -111,6 +111,8 @@ export class LiveReader {
    * backend). Equal to `position` without filters; with filters it follows the head.
    */
   private scanned: number;
+  /** With `stream`: the sequence number of the event at `position`, once one was delivered. */
+  private sequence: number | undefined;
   private instanceId: string | undefined;
   private readonly resolved: Promise<string>;
   private resolveId!: (id: string) => void;
@@ -262,7 +264,9 @@ export class LiveReader {
         if (page.length > 0 && (page.length === pageSize || event === undefined)) {
           await this.options.deliver(page);
           if (this.stopped) return;
-          this.position = (page[page.length - 1] as EventRecord).global_position;
+          const last = page[page.length - 1] as EventRecord;
+          this.position = last.global_position;
+          this.sequence = last.sequence_number;
           page = [];
         }
       }
@@ -329,12 +333,22 @@ export class LiveReader {
     for (;;) {
       // Everything up to `scanned` was examined: filtered readers start there, not at their last match.
       const after = Math.max(this.position, this.scanned);
+      // One stream: past its first page, the reader knows the sequence number it reached, and
+      // bounds the read by it so each page seeks there (positions grow with sequence numbers in
+      // a stream, so the bound only restates `after`).
+      const bounded =
+        stream !== undefined && this.sequence !== undefined
+          ? [
+              ...(where ?? []),
+              { field: 'sequence_number', operator: 'gt', value: this.sequence } as Condition,
+            ]
+          : where;
       const page = await store.readAfter({
         instance: id,
         after,
         limit: pageSize,
         ...(stream === undefined ? {} : { stream }),
-        ...(where === undefined ? {} : { where }),
+        ...(bounded === undefined ? {} : { where: bounded }),
       });
       if (this.stopped) return;
       if (page.length > 0) {
@@ -350,6 +364,7 @@ export class LiveReader {
         await this.options.deliver(page);
         if (this.stopped) return;
         this.position = previous;
+        this.sequence = (page[page.length - 1] as EventRecord).sequence_number;
         if (this.position > this.scanned) this.scanned = this.position;
       }
       if (page.length < pageSize) break;

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, parseQuery } from '@eventlog/core';
+import { DEFAULT_LIMITS, parseQuery, parseWhere } from '@eventlog/core';
 import { conditionProbe, createQueryCompiler } from '@eventlog/sql';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,5 +99,19 @@ describe('Given a read of one stream after a position', () => {
     );
     expect(text).toMatch(/SEARCH b USING (COVERING )?INDEX \w+ \(instance_pk=\? AND stream_id=\?\)/);
     expect(text).not.toMatch(/SCAN (e|b)\b/);
+  });
+
+  it('when the reader bounds the sequence number it reached (a catch-up page by page), then the read seeks there, without the walk back from the stream’s end', () => {
+    const where = parseWhere([{ field: 'sequence_number', operator: 'gt', value: 50 }]);
+    const { statement } = compiler.compileReadAfter(
+      { id: 'i', key: 1 },
+      { stream: 's', after: 120, where, limit: 1000 },
+    );
+    const text = plan(statement);
+    expect(text).toMatch(
+      /SEARCH e USING INDEX \w+ \(instance_pk=\? AND stream_id=\? AND sequence_number>\?\)/,
+    );
+    expect(text).not.toMatch(/\bb\b/);
+    expect(text).not.toMatch(/SCAN e\b/);
   });
 });

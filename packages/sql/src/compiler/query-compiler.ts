@@ -148,6 +148,22 @@ function toScope(instance: string | InstanceScope): Scope {
     : { id: instance.id, key: instance.key ?? instance.id, visibility: instance.visibility };
 }
 
+/**
+ * True when `where` bounds `sequence_number` from below at its top level (`gt`/`gte` a number,
+ * alone or in a top-level `and`): a read of one stream can seek to it.
+ */
+function hasSequenceLowerBound(where: ConditionNode | undefined): boolean {
+  if (where === undefined) return false;
+  if (where.kind === 'and') return where.conditions.some(hasSequenceLowerBound);
+  return (
+    where.kind === 'compare' &&
+    (where.op === 'gt' || where.op === 'gte') &&
+    where.field.column === 'sequence_number' &&
+    where.field.path.length === 0 &&
+    typeof where.value === 'number'
+  );
+}
+
 function toNumber(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
@@ -680,7 +696,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
       const scope = toScope(instance);
       const params = new ParamCollector();
       let after = `${columns.globalPosition} > ${params.bind(spec.after)}`;
-      if (spec.stream !== undefined && spec.after > 0) {
+      if (spec.stream !== undefined && spec.after > 0 && !hasSequenceLowerBound(spec.where)) {
         // One stream after a position: the (instance, stream, sequence) index cannot seek to a
         // position, so a tail read walked the stream from its first event (11 ms for the last 50
         // of 10,000 on PostgreSQL). Positions grow with sequence numbers within a stream (see
@@ -689,7 +705,10 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
         // events after the position), then the read seeks to it.
         const c = layout.columns;
         // Written as ORDER BY … DESC LIMIT 1 rather than max(): PostgreSQL plans max() as a walk
-        // from the stream's start when its statistics are stale.
+        // from the stream's start when its statistics are stale. A reader that knows where it is
+        // (a live stream reader catching up page by page: the back walk would pass every event
+        // after the page, quadratic over a long stream) bounds the sequence number itself; the
+        // read then seeks to that bound, and the subquery is left out.
         after += ` AND ${columns.sequenceNumber} > coalesce((SELECT b.${q(c.sequenceNumber)} FROM ${table} AS b WHERE b.${q(c.instance)} = ${params.bind(scope.key)} AND b.${q(c.streamId)} = ${params.bind(spec.stream)} AND b.${q(c.globalPosition)} <= ${params.bind(spec.after)} ORDER BY b.${q(c.sequenceNumber)} DESC LIMIT 1), 0)`;
       }
       const where = scopeWhere(scope, spec.stream, spec.where, params.bind, after);
