@@ -3,17 +3,17 @@
  *
  * **A lone call** (the coalescer's group holds one call: sequential appends) is one statement and
  * one round trip: `select * from append_events(...)`, a plpgsql function of migration 0005, sent
- * on the pool outside an explicit transaction, so the
- * statement is its own (implicit) transaction — no reserved connection, no `begin` or `commit`.
- * Inside, it takes the instance's advisory lock and then, each statement of the function taking a
- * new READ COMMITTED snapshot, reads what the previous holder of the lock committed: the stream
- * versions (checking `expectedVersion`), the eventIds (a stored one sends the call to the general
- * path, which returns the duplicate), the condition (its probe, compiled here, run with `EXECUTE`),
- * the head; it inserts the events, their tags and type counts, and the key-value writes.
- * The lock is held until the implicit commit. A failed version check comes back as the versions
- * read, and core's `planAppend` names the CONFLICT. A missing or renamed instance, or a unique
- * violation, writes nothing and takes the general path. (Not with a `beforeAppendCommit` hook or
- * replicas: both need the transaction open around the insert.)
+ * on the pool outside an explicit transaction, so the statement is its own (implicit) transaction
+ * — no reserved connection, no `begin` or `commit`. Inside, it takes the instance's advisory lock
+ * and then, each statement of the function taking a new READ COMMITTED snapshot, reads what the
+ * previous holder of the lock committed: the stream versions (checking `expectedVersion`), the
+ * eventIds (a stored one sends the call to the general path, which returns the duplicate), the
+ * condition (its probe, compiled here by `functionProbe`, run with `EXECUTE … USING`), the head;
+ * it writes the key-value writes and inserts the events, their tags and type counts. The lock is
+ * held until the implicit commit. A failed check comes back as the versions read and the first
+ * position matching the condition, and core's `planAppend` names the CONFLICT. A missing or
+ * renamed instance, or a unique violation, writes nothing and takes the general path. (Not with a
+ * `beforeAppendCommit` hook or replicas: both need the transaction open around the insert.)
  *
  * **Unconditional groups** (no call has eventIds or a version check, the common case) need no
  * facts from the database before their insert, so the whole transaction goes in one round trip:
@@ -25,10 +25,11 @@
  * path.
  *
  * **A single call without eventIds** (version checks, a condition, key-value writes) that cannot
- * take the one-statement path (a hook or replicas, see above) goes in one round trip too: `appendChecked` reads the stream versions and probes the condition in CTEs after
- * the lock and inserts only when they hold (writing the key-value writes with the events); when
- * they do not, nothing is written and core's `planAppend`, over what the statement read, names
- * the same CONFLICT as the general path would.
+ * take the one-statement path (a hook or replicas, see above) goes in one round trip too:
+ * `appendChecked` reads the stream versions and probes the condition in CTEs after the lock and
+ * inserts only when they hold (writing the key-value writes with the events); when they do not,
+ * nothing is written and core's `planAppend`, over what the statement read, names the same
+ * CONFLICT as the general path would.
  *
  * **The general path**, two round trips pipelined on one reserved connection:
  * 1. `begin`; resolve the reference and take the instance's advisory lock; read the last sequence
