@@ -139,6 +139,22 @@ interface CheckedRow extends InsertedRow {
   conflict: number | string | null;
 }
 
+type AppendRequestOf = PendingAppend['request'];
+
+/** A call's version checks as the checked statements read them (jsonb `[{ s, k, v }]`). */
+function checkRows(request: AppendRequestOf): Array<{ s: string; k: string; v: number }> {
+  return versionChecksOf(request).map((c) => ({
+    s: c.streamId,
+    k: c.check.kind,
+    v: c.check.kind === 'exact' ? c.check.version : 0,
+  }));
+}
+
+/** A call's key-value writes as the checked statements write them (jsonb `[{ n, k, v }]`). */
+function kvRows(request: AppendRequestOf): Array<{ n: string; k: string; v: unknown }> {
+  return (request.kvWrites ?? []).map((w) => ({ n: w.namespace, k: w.key, v: w.value }));
+}
+
 /**
  * A condition's probe as `append_events` runs it (`EXECUTE probe USING instance, texts, numbers`):
  * `$1` the locked instance's id, each string parameter (a tag, a type) an element of the text array
@@ -146,7 +162,7 @@ interface CheckedRow extends InsertedRow {
  */
 export function functionProbe(
   ctx: Pick<AppendWriterContext, 'dialect' | 'layout'>,
-  condition: NonNullable<PendingAppend['request']['condition']>,
+  condition: NonNullable<AppendRequestOf['condition']>,
 ): { sql: string; texts: string[]; numbers: number[] } {
   const texts: string[] = [];
   const numbers: number[] = [];
@@ -314,14 +330,10 @@ export class AppendWriter {
     const { request } = pending;
     const { events } = request;
     const encoded = encodeEvents(events);
-    const checks = versionChecksOf(request).map((c) => ({
-      s: c.streamId,
-      k: c.check.kind,
-      v: c.check.kind === 'exact' ? c.check.version : 0,
-    }));
+    const checks = checkRows(request);
     const eventIds = eventIdsOfGroup([pending]);
     const probe = request.condition === undefined ? undefined : functionProbe(this.#ctx, request.condition);
-    const kv = (request.kvWrites ?? []).map((w) => ({ n: w.namespace, k: w.key, v: w.value }));
+    const kv = kvRows(request);
     let rows: OneRow[];
     try {
       rows = await this.#ctx.sql
@@ -408,12 +420,8 @@ export class AppendWriter {
   /** The one-round-trip statement of a single checked call (see `appendChecked`). */
   #checkedStatement(ref: string, pending: PendingAppend, encoded: ReturnType<typeof encodeEvents>) {
     const { request } = pending;
-    const checks = versionChecksOf(request).map((c) => ({
-      s: c.streamId,
-      k: c.check.kind,
-      v: c.check.kind === 'exact' ? c.check.version : 0,
-    }));
-    const kv = (request.kvWrites ?? []).map((w) => ({ n: w.namespace, k: w.key, v: w.value }));
+    const checks = checkRows(request);
+    const kv = kvRows(request);
     const probe =
       request.condition === undefined
         ? undefined
