@@ -24,6 +24,7 @@ export * from './retention.js';
 export * from './retry.js';
 export * from './rollup.js';
 export * from './snapshot.js';
+export { sequenceCondition } from './stream-page.js';
 export * from './stream-reads.js';
 export * from './timestamp.js';
 export * from './upcast.js';

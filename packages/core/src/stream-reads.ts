@@ -15,13 +15,12 @@ import {
 import type { EventStore } from './event-log.js';
 import type {
   AppendCondition,
-  Condition,
   EventMap,
   EventRecordOf,
   ExpectedVersion,
   NewEventInputOf,
 } from './model.js';
-import { streamPage } from './stream-page.js';
+import { sequenceCondition, streamPage } from './stream-page.js';
 import { describeValue, invalid } from './validation/issues.js';
 
 /** The order of a stream read: by sequence number, ascending (`forward`) or descending (`backward`). */
@@ -127,12 +126,6 @@ function planRead(options: ReadStreamOptions<EventMap>, maxQueryLimit: number): 
   return { direction, fromVersion, maxCount, pageSize };
 }
 
-const seq = (operator: 'gte' | 'lte' | 'lt', value: number): Condition => ({
-  field: 'sequence_number',
-  operator,
-  value,
-});
-
 /**
  * Reads one stream's events lazily, one page per round trip, as an async iterable: forward (oldest
  * first) or backward (newest first), from a version, up to `maxCount` events. Each event is upcast
@@ -160,7 +153,7 @@ export async function* streamEvents<E extends EventMap = EventMap>(
   let left = plan.maxCount;
   if (left === 0) {
     // Still a read: a missing instance is reported, whatever the count.
-    await store.readAfter({ instance, stream: streamId, limit: 1, where: [seq('lt', 1)] });
+    await store.readAfter({ instance, stream: streamId, limit: 1, where: [sequenceCondition('lt', 1)] });
     return;
   }
 
@@ -184,7 +177,7 @@ export async function* streamEvents<E extends EventMap = EventMap>(
     const limit = Math.min(plan.pageSize, left);
     const { events = [] } = await store.queryEvents({
       from: { instance, stream: streamId },
-      ...(below === undefined ? {} : { where: [seq('lt', below)] }),
+      ...(below === undefined ? {} : { where: [sequenceCondition('lt', below)] }),
       orderBy: { field: 'sequence_number', direction: 'desc' },
       limit,
     });

@@ -38,6 +38,7 @@ import {
   type EventRecord,
   type EventStore,
   parseWhere,
+  sequenceCondition,
   storageError,
   type Unsubscribe,
 } from '@eventlog/core';
@@ -338,10 +339,7 @@ export class LiveReader {
       // a stream, so the bound only restates `after`).
       const bounded =
         stream !== undefined && this.sequence !== undefined
-          ? [
-              ...(where ?? []),
-              { field: 'sequence_number', operator: 'gt', value: this.sequence } as Condition,
-            ]
+          ? [...(where ?? []), sequenceCondition('gt', this.sequence)]
           : where;
       const page = await store.readAfter({
         instance: id,
