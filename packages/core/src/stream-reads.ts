@@ -13,13 +13,7 @@ import {
   upcastersFor,
 } from './aggregate.js';
 import type { EventStore } from './event-log.js';
-import type {
-  AppendCondition,
-  EventMap,
-  EventRecordOf,
-  ExpectedVersion,
-  NewEventInputOf,
-} from './model.js';
+import type { AppendCondition, EventMap, EventRecordOf, ExpectedVersion, NewEventInputOf } from './model.js';
 import { sequenceCondition, streamPage } from './stream-page.js';
 import { describeValue, invalid } from './validation/issues.js';
 
