@@ -9,11 +9,12 @@
  * previous holder of the lock committed: the stream versions (checking `expectedVersion`), the
  * eventIds (a stored one sends the call to the general path, which returns the duplicate), the
  * condition (its probe, compiled here by `functionProbe`, run with `EXECUTE … USING`), the head;
- * it writes the key-value writes and inserts the events, their tags and type counts. The lock is
- * held until the implicit commit. A failed check comes back as the versions read and the first
- * position matching the condition, and core's `planAppend` names the CONFLICT. A missing or
- * renamed instance, or a unique violation, writes nothing and takes the general path. (Not with a
- * `beforeAppendCommit` hook or replicas: both need the transaction open around the insert.)
+ * it writes the key-value writes and inserts the events, their tags, type counts and new streams
+ * (0006's version of the function). The lock is held until the implicit commit. A failed check
+ * comes back as the versions read and the first position matching the condition, and core's
+ * `planAppend` names the CONFLICT. A missing or renamed instance, or a unique violation, writes
+ * nothing and takes the general path. (Not with a `beforeAppendCommit` hook or replicas: both need
+ * the transaction open around the insert.)
  *
  * **Unconditional groups** (no call has eventIds or a version check, the common case) need no
  * facts from the database before their insert, so the whole transaction goes in one round trip:
@@ -734,8 +735,8 @@ export class AppendWriter {
 
   /**
    * The general path's insert of a large transaction: the rows by COPY, then (a statement) their
-   * tags and type counts, and their positions: every row of the instance past `previous`, the head
-   * read under the lock, is one the COPY wrote, in event order.
+   * tags, type counts and new streams (see `copiedEvents`), and their positions: every row of the
+   * instance past `previous`, the head read under the lock, is one the COPY wrote, in event order.
    */
   async #copy(
     conn: Reserved,

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { EventLogError } from '@eventlog/core';
-import { describePostgres, usePostgres } from '@eventlog/test-support';
+import { appendRequest, describePostgres, newEvent, usePostgres } from '@eventlog/test-support';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, MIGRATIONS_TABLE, postgresAdapter } from './index.js';
-import { loadMigrations } from './migrator.js';
+import { loadMigrations, migrate } from './migrator.js';
 
 describe('postgres migrations on disk', () => {
   it('given the package, when its migrations are loaded, then the folder sits beside src and dist and is published', async () => {
@@ -41,12 +41,69 @@ describePostgres('postgres migrations on open', (url) => {
         'event_tags',
         'event_type_counts',
         'events',
+        'instance_stream_counts',
         'instances',
         'kv',
         'stream_floors',
       ]);
     } finally {
       await Promise.all(adapters.map((a) => a.close()));
+    }
+  });
+
+  it('given a schema at 0005 holding events, when 0006 is applied, then each instance has its stream count, and appends keep it', async () => {
+    const { schema } = pg;
+    const before = loadMigrations().filter((m) => m.idx <= 5);
+    expect(before.at(-1)?.tag).toBe('0005_append_condition');
+    await migrate(pg.sql, { schema, apply: true, migrations: before });
+    // What the previous release wrote: three instances, one without events.
+    const at = '2024-01-01T00:00:00.000Z';
+    await pg.sql.unsafe(
+      `insert into "${schema}".instances (id, name, created_at, updated_at)
+       values ('inst-1', 'one', $1, $1), ('inst-2', 'two', $1, $1), ('inst-3', 'three', $1, $1)`,
+      [at],
+    );
+    const streams: Array<[string, string, number]> = [
+      ['inst-1', 'a', 3],
+      ['inst-1', 'b', 1],
+      ['inst-1', 'c', 2],
+      ['inst-2', 'a', 2],
+    ];
+    for (const [instance, stream, count] of streams) {
+      for (let k = 1; k <= count; k++) {
+        await pg.sql.unsafe(
+          `insert into "${schema}".events (id, instance_id, stream_id, sequence_number, event_type, payload, metadata, timestamp)
+           values ($1, $2, $3, $4, 'Happened', '{}', '{}', $5)`,
+          [`${instance}-${stream}-${k}`, instance, stream, k, at],
+        );
+      }
+    }
+
+    const adapter = postgresAdapter({ url, schema });
+    try {
+      await adapter.ready();
+      const counts = async () =>
+        (
+          await pg.sql.unsafe<Array<{ instance_id: string; n: string }>>(
+            `select instance_id, n from "${schema}".instance_stream_counts order by instance_id`,
+          )
+        ).map((r) => [r.instance_id, Number(r.n)]);
+      expect(await counts()).toEqual([
+        ['inst-1', 3],
+        ['inst-2', 1],
+      ]);
+      // The replaced append_events keeps it: one new stream, one existing.
+      await adapter.append(
+        appendRequest('inst-2', [newEvent({ streamId: 'a' }), newEvent({ streamId: 'b' })]),
+      );
+      await adapter.append(appendRequest('inst-3', [newEvent({ streamId: 'a' })]));
+      expect(await counts()).toEqual([
+        ['inst-1', 3],
+        ['inst-2', 2],
+        ['inst-3', 1],
+      ]);
+    } finally {
+      await adapter.close();
     }
   });
 

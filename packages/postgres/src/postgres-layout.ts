@@ -30,6 +30,11 @@ export function postgresEventLayout(schema: string): EventTableLayout {
       type: 'event_type',
       count: 'n',
     },
+    streamCounts: {
+      table: [schema, 'instance_stream_counts'],
+      instance: 'instance_id',
+      count: 'n',
+    },
   };
 }
 
@@ -54,6 +59,7 @@ export function postgresStoreLayout(schema: string): StoreTablesLayout {
     jsonParameter: (placeholder) => `${placeholder}::text::jsonb`,
     streamFloors: [schema, 'stream_floors'],
     eventTypeCounts: [schema, 'event_type_counts'],
+    streamCounts: [schema, 'instance_stream_counts'],
     positionsParameter: (placeholder) =>
       `SELECT jsonb_array_elements_text(${placeholder}::text::jsonb)::int8`,
     stringsParameter: (placeholder) => `SELECT jsonb_array_elements_text(${placeholder}::text::jsonb)`,

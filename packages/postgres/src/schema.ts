@@ -107,6 +107,13 @@ function eventTypeCountColumns() {
   } satisfies Record<string, PgColumnBuilderBase>;
 }
 
+function instanceStreamCountColumns() {
+  return {
+    instanceId: ctext('instance_id').notNull(),
+    n: bigint('n', { mode: 'number' }).notNull(),
+  } satisfies Record<string, PgColumnBuilderBase>;
+}
+
 function kvColumns() {
   return {
     namespace: ctext('namespace').notNull(),
@@ -139,14 +146,20 @@ function buildTables(table: typeof pgTable) {
   const eventTypeCounts = table('event_type_counts', eventTypeCountColumns(), (t) => [
     primaryKey({ name: 'event_type_counts_pkey', columns: [t.instanceId, t.eventType] }),
   ]);
+  // How many streams of an instance hold at least one event (absent row: none), kept by every
+  // write: statistics read it instead of walking the streams.
+  const instanceStreamCounts = table('instance_stream_counts', instanceStreamCountColumns(), (t) => [
+    primaryKey({ name: 'instance_stream_counts_pkey', columns: [t.instanceId] }),
+  ]);
   const kv = table('kv', kvColumns(), (t) => [
     primaryKey({ name: 'kv_pkey', columns: [t.namespace, t.key] }),
   ]);
-  return { instances, events, eventTags, streamFloors, eventTypeCounts, kv };
+  return { instances, events, eventTags, streamFloors, eventTypeCounts, instanceStreamCounts, kv };
 }
 
 /** Event Log's tables, unqualified: the source drizzle-kit generates the migrations from. */
-export const { instances, events, eventTags, streamFloors, eventTypeCounts, kv } = buildTables(pgTable);
+export const { instances, events, eventTags, streamFloors, eventTypeCounts, instanceStreamCounts, kv } =
+  buildTables(pgTable);
 
 /** The tables bound to a schema. */
 export type Tables = ReturnType<typeof buildTables>;

@@ -79,6 +79,17 @@ export function buildStatements(schema: string) {
   const countRows = `count_rows as (insert into ${s}.event_type_counts as c (instance_id, event_type, n)
         select ins.instance_id, ins.event_type, count(*) from ins group by ins.instance_id, ins.event_type
         on conflict (instance_id, event_type) do update set n = c.n + excluded.n)`;
+  // The inserted events' (CTE `ins`) streams that held no event before, added to the instance's
+  // stream count (statistics read it). Every sub-statement of a WITH sees the snapshot of the
+  // statement's start, so the probe does not see the rows `ins` inserts: it finds exactly the
+  // streams that had an event before (one step of the (instance, stream, sequence) index per
+  // distinct stream of the batch).
+  // Nothing is written when every stream had events (group by: no group, no row).
+  const streamRows = `stream_rows as (insert into ${s}.instance_stream_counts as c (instance_id, n)
+        select d.instance_id, count(*) from (select distinct ins.instance_id, ins.stream_id from ins) d
+        where not exists (select 1 from ${events} e where e.instance_id = d.instance_id and e.stream_id = d.stream_id)
+        group by d.instance_id
+        on conflict (instance_id) do update set n = c.n + excluded.n)`;
   // One row per tag of the inserted events (CTE `ins`), for the tag index.
   const tagRows = `tag_rows as (insert into ${s}.event_tags (instance_id, tag, global_position)
         select ins.instance_id, t.tag, ins.global_position
@@ -146,7 +157,7 @@ export function buildStatements(schema: string) {
      * $4 its timestamp. Inserts in event order (positions are drawn as rows are inserted, after the
      * sort, so they follow event order); returns them.
      */
-    insertEvents: `with ins as (${insertRows} returning global_position, instance_id, event_type), ${countRows}
+    insertEvents: `with ins as (${insertRows} returning global_position, instance_id, stream_id, event_type), ${countRows}, ${streamRows}
       select global_position from ins`,
 
     /**
@@ -163,19 +174,19 @@ export function buildStatements(schema: string) {
      * row) `previous`: the instance's highest position before the insert, read under the lock.
      */
     appendUnconditional: `with ${unconditionalFacts}, ins as (${unconditionalRows}
-        returning global_position, sequence_number, (select previous from head) as previous, instance_id, event_type), ${countRows}
+        returning global_position, sequence_number, (select previous from head) as previous, instance_id, stream_id, event_type), ${countRows}, ${streamRows}
       select global_position, sequence_number, previous from ins`,
 
     /**
      * {@link insertEvents} for batches with tags: the same insert, plus one row per tag in the tag
      * table, in the same statement.
      */
-    insertEventsTagged: `with ins as (${insertRows} returning global_position, instance_id, event_type, tags), ${tagRows}, ${countRows}
+    insertEventsTagged: `with ins as (${insertRows} returning global_position, instance_id, stream_id, event_type, tags), ${tagRows}, ${countRows}, ${streamRows}
       select global_position from ins`,
 
     /** {@link appendUnconditional} for batches with tags (see {@link insertEventsTagged}). */
     appendUnconditionalTagged: `with ${unconditionalFacts}, ins as (${unconditionalRows}
-        returning global_position, sequence_number, (select previous from head) as previous, instance_id, event_type, tags), ${tagRows}, ${countRows}
+        returning global_position, sequence_number, (select previous from head) as previous, instance_id, stream_id, event_type, tags), ${tagRows}, ${countRows}, ${streamRows}
       select global_position, sequence_number, previous from ins`,
 
     /**
@@ -201,8 +212,8 @@ export function buildStatements(schema: string) {
           (select jsonb_object_agg(v.stream, v.version) from versions v) as actual,
           ${probe === undefined ? 'null::int8' : `(${probe})`} as conflict
       ), ins as (${checkedRows}
-        returning global_position, sequence_number, (select previous from head) as previous, instance_id, event_type, tags
-      )${tagged ? `, ${tagRows}` : ''}, ${countRows}, kv_rows as (insert into ${s}.kv as k (namespace, key, value, version)
+        returning global_position, sequence_number, (select previous from head) as previous, instance_id, stream_id, event_type, tags
+      )${tagged ? `, ${tagRows}` : ''}, ${countRows}, ${streamRows}, kv_rows as (insert into ${s}.kv as k (namespace, key, value, version)
         select w.n, w.k, w.v, 1 from jsonb_to_recordset($7::jsonb) as w(n text, k text, v jsonb)
         where exists (select 1 from ins)
         on conflict (namespace, key) do update set value = excluded.value, version = k.version + 1)
@@ -213,8 +224,9 @@ export function buildStatements(schema: string) {
 
     /**
      * One call in one statement, sent alone outside an explicit transaction (autocommit): the
-     * function `append_events` of migration 0005 locks the instance, checks the versions, the
-     * eventIds and the condition, inserts (with tags, type counts and key-value writes) and
+     * function `append_events` of migration 0005 (as 0006 replaced it) locks the instance, checks
+     * the versions, the eventIds and the condition, inserts (with tags, type counts, stream count
+     * and key-value writes) and
      * returns what the envelope needs. $1 reference, $2 lock seed, $3 schema (the listener locks'
      * key), $4 the events (jsonb, `encodeEvents` without sequences), $5 the batch's stream, $6 its
      * timestamp, $7 its distinct streams, $8 the version checks (jsonb as in
@@ -231,11 +243,20 @@ export function buildStatements(schema: string) {
     /**
      * After {@link copyEvents}, in its transaction: $1 instance id, $2 the instance's head before
      * it (read under the lock, so every row of the instance past it is one the COPY wrote). Adds
-     * their tags and type counts, as the inserts do, and returns their positions in order (COPY
-     * draws them row by row, in event order).
+     * their tags and type counts, as the inserts do, and their new streams to the stream count:
+     * the COPY's rows are visible here, so a stream is new when its first event (one forward step
+     * of the (instance, stream, sequence) index) is past the head before the COPY, i.e. every
+     * event it holds is one the COPY wrote. Returns their positions in order (COPY draws them row
+     * by row, in event order).
      */
-    copiedEvents: `with ins as materialized (select e.global_position, e.instance_id, e.event_type, e.tags from ${events} e
-        where e.instance_id = $1 and e.global_position > $2), ${tagRows}, ${countRows}
+    copiedEvents: `with ins as materialized (select e.global_position, e.instance_id, e.stream_id, e.event_type, e.tags from ${events} e
+        where e.instance_id = $1 and e.global_position > $2), ${tagRows}, ${countRows},
+      copied_streams as (insert into ${s}.instance_stream_counts as c (instance_id, n)
+        select $1, count(*) from (select distinct ins.stream_id from ins) st
+        where (select e.global_position from ${events} e where e.instance_id = $1 and e.stream_id = st.stream_id
+          order by e.sequence_number asc limit 1) > $2
+        having count(*) > 0
+        on conflict (instance_id) do update set n = c.n + excluded.n)
       select global_position from ins order by global_position`,
 
     /** $1 instance id, $2 stream: the stream's last sequence number. */

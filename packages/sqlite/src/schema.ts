@@ -107,6 +107,15 @@ export const eventTypeCounts = sqliteTable(
   (t) => [primaryKey({ name: 'event_type_counts_pk', columns: [t.instancePk, t.eventType] })],
 );
 
+/**
+ * How many streams of an instance hold events, kept by every write in its transaction, so
+ * statistics need not walk the streams (issue 10: `getInstanceStats` independent of the store's size).
+ */
+export const instanceStreamCounts = sqliteTable('instance_stream_counts', {
+  instancePk: integer('instance_pk').primaryKey({ autoIncrement: false }),
+  n: integer('n').notNull(),
+});
+
 export const kv = sqliteTable(
   'kv',
   {

@@ -114,23 +114,47 @@ describe('Given a new file', () => {
   });
 });
 
-describe('Given a store written before the counts by type', () => {
-  it('when opened, then the migration counts what it holds and statistics read the counts', async () => {
+describe('Given a store written before the counters', () => {
+  /** Rewinds the store's schema to before migration `tag`: its tables dropped, its history gone. */
+  function rewind(file: string, tag: string, tables: readonly string[]): void {
+    const db = new Database(file);
+    for (const table of tables) db.exec(`DROP TABLE ${table}`);
+    const from = bundledMigrations().findIndex((m) => m.tag === tag);
+    expect(from).toBeGreaterThan(0);
+    for (const m of bundledMigrations().slice(from)) {
+      db.prepare(`DELETE FROM "${MIGRATIONS_TABLE}" WHERE hash = ?`).run(m.hash);
+    }
+    db.close();
+  }
+
+  it('when opened, then the migrations count what it holds and statistics read the counts', async () => {
     const file = newFile();
     const adapter = sqliteAdapter({ file });
     const out = await append(adapter, 'old', [event('a'), event('a'), event('b')]);
     const id = out.events[0]!.instanceId;
     const before = await adapter.stats(id);
     await adapter.close();
-    const db = new Database(file);
-    const last = bundledMigrations().at(-1)!;
-    db.exec('DROP TABLE event_type_counts');
-    db.prepare(`DELETE FROM "${MIGRATIONS_TABLE}" WHERE hash = ?`).run(last.hash);
-    db.close();
+    rewind(file, '0003_type_counts', ['event_type_counts', 'instance_stream_counts']);
 
     const reopened = sqliteAdapter({ file });
     expect(await reopened.stats(id)).toEqual(before);
     expect(before).toMatchObject({ eventCount: 3, streamCount: 2, eventTypes: { Happened: 3 } });
+    await reopened.close();
+  });
+
+  it('when opened before the stream count, then the migration counts the streams of each instance', async () => {
+    const file = newFile();
+    const adapter = sqliteAdapter({ file });
+    const one = (await append(adapter, 'one', [event('a'), event('b'), event('c')])).events[0]!.instanceId;
+    const two = (await append(adapter, 'two', [event('a'), event('a')])).events[0]!.instanceId;
+    await adapter.close();
+    rewind(file, '0004_stream_counts', ['instance_stream_counts']);
+
+    const reopened = sqliteAdapter({ file });
+    const db = await driverOf(reopened);
+    expect(db.prepare('SELECT n FROM instance_stream_counts ORDER BY n').pluck().all()).toEqual([1, 3]);
+    expect(await reopened.stats(one)).toMatchObject({ eventCount: 3, streamCount: 3 });
+    expect(await reopened.stats(two)).toMatchObject({ eventCount: 2, streamCount: 1 });
     await reopened.close();
   });
 });
@@ -217,6 +241,22 @@ describe('Given an open adapter', () => {
     const next = await append(adapter, 'gone', [event('s')]);
     expect(next.events[0]!.global_position).toBe(3);
     expect(next.events[0]!.sequence_number).toBe(1);
+    await adapter.close();
+  });
+
+  it('when an instance is deleted, then its counts by type and of streams go with it', async () => {
+    const adapter = sqliteAdapter({ file: ':memory:' });
+    const kept = await append(adapter, 'kept', [event('s')]);
+    const gone = await append(adapter, 'gone', [event('a'), event('b')]);
+    await adapter.deleteInstance(gone.events[0]!.instanceId);
+    const db = await driverOf(adapter);
+    const pks = (table: string) => db.prepare(`SELECT DISTINCT instance_pk FROM ${table}`).pluck().all();
+    const keptPk = db
+      .prepare('SELECT pk FROM instances WHERE id = ?')
+      .pluck()
+      .get(kept.events[0]!.instanceId);
+    expect(pks('event_type_counts')).toEqual([keptPk]);
+    expect(pks('instance_stream_counts')).toEqual([keptPk]);
     await adapter.close();
   });
 

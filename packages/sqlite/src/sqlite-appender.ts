@@ -68,6 +68,7 @@ export class SqliteAppender {
   private readonly instanceByName: Database.Statement;
   private readonly autoCreate: Database.Statement;
   private readonly insertTag: Database.Statement;
+  private readonly countStreams: Database.Statement;
 
   constructor(
     db: Database.Database,
@@ -79,7 +80,12 @@ export class SqliteAppender {
     private readonly prepare: (sql: string) => Database.Statement,
   ) {
     // max() over the (instance, stream, sequence) index is one seek; the floor another (SPEC §9).
-    this.streamVersion = db.prepare(S.streamVersion(0, '', 0, '').sql).pluck();
+    // Apart, so an append also learns whether the stream holds an event (the stream count).
+    this.streamVersion = db.prepare(
+      `SELECT (SELECT max(sequence_number) FROM events WHERE instance_pk = ? AND stream_id = ?) AS last,
+         (SELECT version FROM stream_floors WHERE instance_pk = ? AND stream_id = ?) AS floor`,
+    );
+    this.countStreams = db.prepare(S.countStreams(0, 0).sql);
     const columns = qualifyColumns(dialect, SQLITE_EVENT_LAYOUT);
     this.eventsByEventId = db.prepare(
       `SELECT ${eventSelectList(dialect, columns)} FROM events AS e WHERE e.instance_pk = ? AND e.event_id IN (SELECT value FROM json_each(?))`,
@@ -114,8 +120,17 @@ export class SqliteAppender {
 
   /** The last sequence number of a stream (0 when empty). */
   private version(pk: number, stream: string): number {
+    return this.head(pk, stream).version;
+  }
+
+  /** A stream's version (its last sequence number, or the floor a removal kept) and whether it holds events. */
+  private head(pk: number, stream: string): { version: number; holdsEvents: boolean } {
     this.running(this.streamVersion.source);
-    return (this.streamVersion.get(pk, stream, pk, stream) as number | null | undefined) ?? 0;
+    const row = this.streamVersion.get(pk, stream, pk, stream) as {
+      last: number | null;
+      floor: number | null;
+    };
+    return { version: Math.max(row.last ?? 0, row.floor ?? 0), holdsEvents: row.last !== null };
   }
 
   /**
@@ -149,9 +164,13 @@ export class SqliteAppender {
       }
     }
     const versions = new Map<string, number>();
+    const emptyStreams = new Set<string>();
     for (const pending of group) {
       for (const event of pending.request.events) {
-        if (!versions.has(event.streamId)) versions.set(event.streamId, this.version(pk, event.streamId));
+        if (versions.has(event.streamId)) continue;
+        const head = this.head(pk, event.streamId);
+        versions.set(event.streamId, head.version);
+        if (!head.holdsEvents) emptyStreams.add(event.streamId);
       }
     }
     const conditionMatches = new Map<PendingAppend, number | null>();
@@ -175,7 +194,7 @@ export class SqliteAppender {
       });
     }
     const positions = this.insert(pk, plan.rows);
-    this.count(pk, plan.rows);
+    this.count(pk, plan.rows, emptyStreams);
     for (const write of kvWritesOf(plan.decisions)) {
       const upsert = this.S.kvUpsert(write.namespace, write.key, JSON.stringify(write.value));
       this.running(upsert.sql);
@@ -190,14 +209,25 @@ export class SqliteAppender {
     };
   }
 
-  /** Adds the rows to the instance's counts by type (statistics read them). */
-  private count(pk: number, rows: readonly PlannedRow[]): void {
+  /**
+   * Adds the rows to the instance's counts by type, and the streams among `emptyStreams` they
+   * write to its count of streams holding events (statistics read both).
+   */
+  private count(pk: number, rows: readonly PlannedRow[], emptyStreams: ReadonlySet<string>): void {
     const byType = new Map<string, number>();
-    for (const row of rows) byType.set(row.event.eventType, (byType.get(row.event.eventType) ?? 0) + 1);
+    const newStreams = new Set<string>();
+    for (const row of rows) {
+      byType.set(row.event.eventType, (byType.get(row.event.eventType) ?? 0) + 1);
+      if (emptyStreams.has(row.event.streamId)) newStreams.add(row.event.streamId);
+    }
     const statement = this.S.countEvents(pk, '', 0);
     this.running(statement.sql);
     const prepared = this.prepare(statement.sql);
     for (const [type, n] of byType) prepared.run(pk, type, n);
+    if (newStreams.size > 0) {
+      this.running(this.countStreams.source);
+      this.countStreams.run(pk, newStreams.size);
+    }
   }
 
   /** Inserts the rows in order; returns their positions. */

@@ -17,6 +17,7 @@ export const SQLITE_EVENT_LAYOUT: Readonly<EventTableLayout> = Object.freeze({
   columns: { ...DEFAULT_EVENT_COLUMNS, instance: 'instance_pk' },
   tagTable: { table: 'event_tags', instance: 'instance_pk', tag: 'tag', position: 'global_position' },
   typeCounts: { table: 'event_type_counts', instance: 'instance_pk', type: 'event_type', count: 'n' },
+  streamCounts: { table: 'instance_stream_counts', instance: 'instance_pk', count: 'n' },
 });
 
 /** The store's tables. */
@@ -31,6 +32,7 @@ export const SQLITE_STORE_LAYOUT: Readonly<StoreTablesLayout> = Object.freeze({
   instanceOrder: 'pk',
   streamFloors: 'stream_floors',
   eventTypeCounts: 'event_type_counts',
+  streamCounts: 'instance_stream_counts',
   documentParameter: (placeholder: string) => `jsonb(${placeholder})`,
   positionsParameter: (placeholder: string) => `SELECT value FROM json_each(${placeholder})`,
   stringsParameter: (placeholder: string) => `SELECT value FROM json_each(${placeholder})`,

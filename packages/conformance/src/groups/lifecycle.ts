@@ -619,6 +619,25 @@ export function registerLifecycleTests(holder: ContextHolder): void {
     expect(next.event.sequence_number).toBe(10);
   });
 
+  test('given a stream emptied by pruning, then statistics count only the streams holding events, and the stream counts again once written to', async (t) => {
+    const ctx = lifecycle(holder, t);
+    const { log } = clocked(ctx);
+    const inst = await ctx.newInstance('prune-streams');
+    const at = (age: number) => ({ eventType: 'e', timestamp: iso(T0 - age) });
+    await ctx.append(inst.id, [at(9_000), at(8_000)], 'old');
+    await ctx.append(inst.id, [at(9_000), at(0)], 'mixed');
+    await ctx.append(inst.id, [at(0)], 'fresh');
+    expect(expectOk(await log.getInstanceStats(inst.id))).toMatchObject({ eventCount: 5, streamCount: 3 });
+    expectOk(await log.setRetention({ instanceId: inst.id, maxAgeMs: 4_500 }));
+    expect(expectOk(await log.pruneExpired({ instanceId: inst.id }))).toEqual({ deletedEvents: 3 });
+    // Without rules, statistics read what the writes kept: "old" holds nothing any more.
+    expectOk(await log.setRetention({ instanceId: inst.id, maxAgeMs: null }));
+    expect(expectOk(await log.getInstanceStats(inst.id))).toMatchObject({ eventCount: 2, streamCount: 2 });
+    const next = expectOk(await log.appendEvent({ instanceId: inst.id, streamId: 'old', eventType: 'e' }));
+    expect(next.event.sequence_number).toBe(3);
+    expect(expectOk(await log.getInstanceStats(inst.id))).toMatchObject({ eventCount: 3, streamCount: 3 });
+  });
+
   test('given generated events, rules and moments, then queries, reads and stats agree with the core evaluator over the visible events, and pruning changes nothing visible', async (t) => {
     const ctx = lifecycle(holder, t);
     const { log, clock } = clocked(ctx);

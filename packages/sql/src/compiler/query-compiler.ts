@@ -734,20 +734,30 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
       let summary: CompiledStatement;
       let types: CompiledStatement;
       if (counts !== undefined && scope.visibility === undefined) {
-        // Flat costs: counts by type from the counters, distinct streams by one index step each
-        // (a loose scan of the (instance, stream, sequence) index), first and last from the ends
-        // of the (instance, timestamp) index.
+        // Flat costs: counts by type from the counters; streams from the stream counter when the
+        // layout keeps one, else by one index step each (a loose scan of the (instance, stream,
+        // sequence) index); first and last from the ends of the (instance, timestamp) index.
         const c = layout.columns;
         const countsTable = quoteTable(dialect, { table: counts.table, columns: layout.columns });
         const key = () => params.bind(scope.key);
-        summary = params.render(
-          `WITH RECURSIVE streams(s) AS (
+        const streamCounts = layout.streamCounts;
+        const streamsTable =
+          streamCounts === undefined
+            ? undefined
+            : quoteTable(dialect, { table: streamCounts.table, columns: c });
+        const streams =
+          streamCounts === undefined
+            ? `WITH RECURSIVE streams(s) AS (
              SELECT (SELECT min(${q(c.streamId)}) FROM ${table} WHERE ${q(c.instance)} = ${key()})
              UNION ALL
              SELECT (SELECT min(${q(c.streamId)}) FROM ${table} WHERE ${q(c.instance)} = ${key()} AND ${q(c.streamId)} > streams.s)
              FROM streams WHERE streams.s IS NOT NULL)
            SELECT (SELECT coalesce(sum(${q(counts.count)}), 0) FROM ${countsTable} WHERE ${q(counts.instance)} = ${key()}) AS n,
-             (SELECT count(s) FROM streams) AS streams,
+             (SELECT count(s) FROM streams) AS streams,`
+            : `SELECT (SELECT coalesce(sum(${q(counts.count)}), 0) FROM ${countsTable} WHERE ${q(counts.instance)} = ${key()}) AS n,
+             coalesce((SELECT ${q(streamCounts.count)} FROM ${streamsTable} WHERE ${q(streamCounts.instance)} = ${key()}), 0) AS streams,`;
+        summary = params.render(
+          `${streams}
              (SELECT min(${ts}) FROM ${from} WHERE ${where()}) AS first_at,
              (SELECT max(${ts}) FROM ${from} WHERE ${where()}) AS last_at`,
           placeholder,

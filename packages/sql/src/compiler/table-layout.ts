@@ -63,6 +63,18 @@ export interface EventTableLayout {
    * instead of counting the events, unless retention hides some).
    */
   typeCounts?: TypeCountsLayout;
+  /**
+   * Per-instance count of streams that hold events, kept by every write (statistics then read it
+   * instead of walking the streams, unless retention hides some).
+   */
+  streamCounts?: StreamCountsLayout;
+}
+
+/** The table of stream counts: one row per instance, the number of its streams that hold events. */
+export interface StreamCountsLayout {
+  table: string | readonly string[];
+  instance: string;
+  count: string;
 }
 
 /** The table of event counts per instance and type. */

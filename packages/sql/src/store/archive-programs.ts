@@ -13,7 +13,7 @@ import {
   type RemoveEventsRequest,
 } from '@eventlog/core';
 import type { StatementProgram } from '../compiler/query-program.js';
-import { removeAtProgram } from './lifecycle-programs.js';
+import { removeAtProgram, streamHoldsEventsProgram } from './lifecycle-programs.js';
 import type { InstanceRow, StoreStatements } from './store-statements.js';
 
 function* instanceRow(S: StoreStatements, instanceId: string): StatementProgram<InstanceRow> {
@@ -110,10 +110,12 @@ export function* importEventsProgram(
     if (list === undefined) byStream.set(e.stream_id, [e.sequence_number]);
     else list.push(e.sequence_number);
   }
+  let newStreams = 0;
   for (const [streamId, sequences] of byStream) {
     const [taken] = (yield S.sequencesHeld(key, streamId, JSON.stringify(sequences))) as ReadonlyArray<{
       n: number | string;
     }>;
+    if (taken === undefined && !(yield* streamHoldsEventsProgram(S, key, streamId))) newStreams++;
     if (taken !== undefined) {
       throw importConflict(`stream "${streamId}" already holds sequence number ${Number(taken.n)}`, {
         streamId,
@@ -151,6 +153,7 @@ export function* importEventsProgram(
     if (e.global_position > highest) highest = e.global_position;
   }
   for (const [type, n] of counts) yield S.countEvents(key, type, n);
+  if (newStreams > 0) yield S.countStreams(key, newStreams);
   if (S.advancePositions !== undefined) yield S.advancePositions(highest);
   return { imported: fresh.length, skipped: events.length - fresh.length };
 }

@@ -99,6 +99,7 @@ export function* deleteInstanceProgram(
   yield S.deleteEventTags(row.key);
   yield S.deleteStreamFloors(row.key);
   yield S.deleteTypeCounts(row.key);
+  yield S.deleteStreamCounts(row.key);
   const [deleted] = yield S.deleteEvents(row.key);
   yield S.deleteInstance(id);
   return { instance: toInstance(row), deletedEvents: Number(deleted?.changes ?? 0) };

@@ -51,6 +51,26 @@ export function* streamVersionProgram(
   return Number(row?.version ?? 0);
 }
 
+/** Whether the stream holds an event (the instance's stream count counts those streams). */
+export function* streamHoldsEventsProgram(
+  S: StoreStatements,
+  key: string | number,
+  streamId: string,
+): StatementProgram<boolean> {
+  return ((yield S.streamHoldsEvents(key, streamId)) as readonly Row[]).length > 0;
+}
+
+/** After a removal: lowers the instance's stream count by the streams of `streams` left empty. */
+function* countEmptiedStreams(
+  S: StoreStatements,
+  key: string | number,
+  streams: Iterable<string>,
+): StatementProgram<void> {
+  let emptied = 0;
+  for (const streamId of streams) if (!(yield* streamHoldsEventsProgram(S, key, streamId))) emptied++;
+  if (emptied > 0) yield S.countStreams(key, -emptied);
+}
+
 /** Deletes or truncates a stream (see core's `StreamRemoval`). */
 export function* removeStreamProgram(
   S: StoreStatements,
@@ -77,11 +97,13 @@ export function* removeStreamProgram(
   yield S.deleteStreamTags(key, key, streamId, before);
   const [deleted] = yield S.deleteStreamEvents(key, streamId, before);
   const deletedEvents = Number(deleted?.changes ?? 0);
+  if (deletedEvents > 0) yield* countEmptiedStreams(S, key, [streamId]);
   if (version > 0) yield S.keepStreamVersion(key, streamId, version);
 
   const record = removal.record;
   const payload = { ...record.payload, deletedEvents };
   const sequence = (yield* streamVersionProgram(S, key, record.streamId)) + 1;
+  const recordStreamIsNew = !(yield* streamHoldsEventsProgram(S, key, record.streamId));
   const [inserted] = yield S.insertSystemEvent(
     key,
     record.streamId,
@@ -92,6 +114,7 @@ export function* removeStreamProgram(
     JSON.stringify(payload),
   );
   yield S.countEvents(key, record.eventType, 1);
+  if (recordStreamIsNew) yield S.countStreams(key, 1);
   const event = newEventRecord({ ...record, payload }, row.id, sequence, Number(inserted?.global_position));
   return { deletedEvents, version, event };
 }
@@ -118,8 +141,9 @@ export function* pruneBatchProgram(
 }
 
 /**
- * Removes an instance's events at `positions` (of the given streams), with their tags and counts,
- * keeping each stream's version so a stream emptied this way continues from where it was.
+ * Removes an instance's events at `positions` (of the given streams), with their tags and counts
+ * (by type, and of streams left empty), keeping each stream's version so a stream emptied this way
+ * continues from where it was.
  */
 export function* removeAtProgram(
   S: StoreStatements,
@@ -127,7 +151,8 @@ export function* removeAtProgram(
   positions: readonly number[],
   streams: Iterable<string>,
 ): StatementProgram<number> {
-  for (const streamId of streams) {
+  const affected = [...streams];
+  for (const streamId of affected) {
     const version = yield* streamVersionProgram(S, key, streamId);
     if (version > 0) yield S.keepStreamVersion(key, streamId, version);
   }
@@ -135,5 +160,6 @@ export function* removeAtProgram(
   for (const { t, n } of yield S.typesAt(key, list)) yield S.countEvents(key, t, -Number(n));
   yield S.deleteTagsAt(key, list);
   const [deleted] = yield S.deleteEventsAt(key, list);
+  yield* countEmptiedStreams(S, key, affected);
   return Number(deleted?.changes ?? 0);
 }

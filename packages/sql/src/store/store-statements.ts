@@ -46,6 +46,8 @@ export interface StoreTablesLayout {
   positionsParameter(placeholder: string): string;
   /** The table of event counts per instance and type (see `TypeCountsLayout`). */
   eventTypeCounts: string | readonly string[];
+  /** The table of stream counts per instance (see `StreamCountsLayout`): columns (instance, n). */
+  streamCounts: string | readonly string[];
   /** A subquery of the strings in a JSON array parameter (SQLite: `SELECT value FROM json_each(?)`). */
   stringsParameter(placeholder: string): string;
   /**
@@ -108,6 +110,7 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
   const columns = `${q(layout.instanceKey)} AS key, id, name, description, created_at, updated_at, retention_max_age_ms AS max_age_ms, retention_max_events AS max_events`;
   const floors = table(layout.streamFloors);
   const typeCounts = table(layout.eventTypeCounts);
+  const streamCounts = table(layout.streamCounts);
   const doc = layout.documentParameter ?? json;
   const eventsInstance = q(layout.eventsInstanceColumn);
   const s = (text: string, changes = false) => fixed(dialect, text, changes);
@@ -240,6 +243,17 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
     ),
     /** (key) Deletes an instance's counts. */
     deleteTypeCounts: s(`DELETE FROM ${typeCounts} WHERE ${eventsInstance} = ?`),
+    /** (key, delta) Adds `delta` (negative: removes) to an instance's count of streams holding events. */
+    countStreams: s(
+      `INSERT INTO ${streamCounts} AS c (${eventsInstance}, n) VALUES (?, ?)
+       ON CONFLICT (${eventsInstance}) DO UPDATE SET n = c.n + excluded.n`,
+    ),
+    /** (key) Deletes an instance's stream count. */
+    deleteStreamCounts: s(`DELETE FROM ${streamCounts} WHERE ${eventsInstance} = ?`),
+    /** (key, stream) One row when the stream holds an event. */
+    streamHoldsEvents: s(
+      `SELECT 1 AS x FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ? LIMIT 1`,
+    ),
     /** (key, stream, before) How many events of each type a removal of a stream takes. */
     typesInStream: s(
       `SELECT event_type AS t, count(*) AS n FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ? AND sequence_number < ? GROUP BY event_type`,
