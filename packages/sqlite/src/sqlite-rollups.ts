@@ -12,7 +12,6 @@
  */
 
 import {
-  type Instance,
   instanceNotFound,
   type RollupCell,
   type RollupInfo,
@@ -232,18 +231,13 @@ export class SqliteStore extends SqlStore<SqliteDriver> {
     );
   }
 
-  override async deleteInstance(id: string): Promise<{ instance: Instance; deletedEvents: number }> {
-    const result = await super.deleteInstance(id);
-    // The instance's key is never reused (AUTOINCREMENT); its rollups' rows and triggers go now.
-    await this.driver.write(
-      'dropping the rollups of a deleted instance',
-      { kind: 'catalog' },
-      (function* (): StatementProgram<void> {
-        if ((yield HAS_TABLES).length === 0) return;
-        const rows = yield stmt(`SELECT id FROM rollups WHERE instance_pk NOT IN (SELECT pk FROM instances)`);
-        for (const r of rows) for (const s of dropDdl(Number(r.id))) yield s;
-      })(),
-    );
-    return result;
+  /**
+   * The instance's rollups go first, in the delete's transaction: with their triggers in place,
+   * each deleted event would update its cells one by one (87 s for 10M events).
+   */
+  protected override *beforeInstanceEventsGo(key: string | number): StatementProgram<void> {
+    if ((yield HAS_TABLES).length === 0) return;
+    const rows = yield stmt(`SELECT id FROM rollups WHERE instance_pk = ?`, key);
+    for (const r of rows) for (const s of dropDdl(Number(r.id))) yield s;
   }
 }

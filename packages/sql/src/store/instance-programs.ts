@@ -89,13 +89,18 @@ export function* updateInstanceProgram(
   return toInstance(next);
 }
 
-/** Deletes an instance by id with all its events. */
+/**
+ * Deletes an instance by id with all its events. `beforeEvents` runs in the same transaction once the
+ * instance is found, before its events go (an adapter drops what would react to each deleted row).
+ */
 export function* deleteInstanceProgram(
   S: StoreStatements,
   id: string,
+  beforeEvents?: (key: string | number) => StatementProgram<void>,
 ): StatementProgram<{ instance: Instance; deletedEvents: number }> {
   const row = first(yield S.instanceById(id));
   if (row === undefined) throw instanceNotFound(id);
+  if (beforeEvents !== undefined) yield* beforeEvents(row.key);
   yield S.deleteEventTags(row.key);
   yield S.deleteStreamFloors(row.key);
   yield S.deleteTypeCounts(row.key);

@@ -169,11 +169,17 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     const result = await this.driver.write(
       'deleting an instance',
       { kind: 'instance', id },
-      deleteInstanceProgram(this.S, id),
+      deleteInstanceProgram(this.S, id, (key) => this.beforeInstanceEventsGo(key)),
     );
     this.driver.committed({ kind: 'delete', instanceId: id });
     return result;
   }
+
+  /**
+   * Runs in `deleteInstance`'s transaction before the instance's events are deleted (by its key):
+   * a subclass drops there what would react to each deleted row (SQLite's rollup triggers).
+   */
+  protected *beforeInstanceEventsGo(_key: string | number): StatementProgram<void> {}
 
   append(request: AppendRequest): Promise<AppendOutcome> {
     return this.driver.append(request);
