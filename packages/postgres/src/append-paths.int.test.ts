@@ -20,26 +20,7 @@ import { functionProbe } from './append-writer.js';
 import type { PostgresAdapter } from './index.js';
 import { POSTGRES_DIALECT, postgresEventLayout } from './postgres-layout.js';
 import { buildStatements } from './statements.js';
-import { recordStatements, testAdapter } from './test/pg-env.js';
-
-/** Short names of the statements an append sends. */
-function kinds(statements: string[]): string[] {
-  return statements.map((s) => {
-    if (/^select \* from "[^"]+"\.append_events\(/.test(s)) return 'append-one';
-    if (s.startsWith('with instance as materialized') && s.includes('checks as materialized'))
-      return 'insert-checked';
-    if (s.startsWith('with instance as materialized')) return 'insert-unconditional';
-    if (s.startsWith('select k.id')) return 'lock';
-    if (s.startsWith('select i.id, s.stream')) return 'versions';
-    if (s.startsWith('with ins as (insert into') || (/^insert into/i.test(s) && s.includes('events')))
-      return 'insert';
-    if (/^insert into/i.test(s) && s.includes('instances')) return 'create-instance';
-    if (s.startsWith('select pg_advisory_xact_lock(hashtext(')) return 'lock-catalog';
-    if (s.startsWith('select e."global_position"')) return 'events-by-event-id';
-    if (s.startsWith('select coalesce((select global_position')) return 'head';
-    return s.split(' ')[0] as string;
-  });
-}
+import { recordStatements, statementKinds, testAdapter } from './test/pg-env.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,7 +46,7 @@ describePostgres('postgres append paths', () => {
       );
       expect(events[0]).toMatchObject({ sequence_number: 2 });
       // One statement, then its reply: no begin, lock or commit of its own.
-      expect(kinds(recorder.statements)).toEqual(['append-one', '(reply)']);
+      expect(statementKinds(recorder.statements)).toEqual(['append-one', '(reply)']);
       const [tags] = await pg.sql.unsafe<Array<{ n: number }>>(
         `select count(*) as n from "${schema}".event_tags where global_position = $1`,
         [events[0]?.global_position as number],
@@ -90,7 +71,7 @@ describePostgres('postgres append paths', () => {
         ),
       );
       // A stale snapshot would have hit the stream's unique key and fallen back to the general path.
-      expect(recorders.flatMap((r) => kinds(r.statements))).toEqual(Array(40).fill('append-one'));
+      expect(recorders.flatMap((r) => statementKinds(r.statements))).toEqual(Array(40).fill('append-one'));
       const records = outcomes.map(
         (o) => o.events[0] as { sequence_number: number; global_position: number },
       );
@@ -129,7 +110,7 @@ describePostgres('postgres append paths', () => {
         ),
         adapter.append(appendRequest(instance.id, [newEvent({ streamId: 'y' })])),
       ]);
-      expect(kinds(recorder.statements).slice(-4)).toEqual([
+      expect(statementKinds(recorder.statements).slice(-4)).toEqual([
         'begin',
         'lock',
         'insert-unconditional',
@@ -164,7 +145,7 @@ describePostgres('postgres append paths', () => {
     try {
       const { events } = await adapter.append(appendRequest(instance.name, [newEvent()]));
       expect(events[0]?.instanceId).toBe(instance.id);
-      expect(kinds(recorder.statements)).toEqual(['append-one']);
+      expect(statementKinds(recorder.statements)).toEqual(['append-one']);
     } finally {
       recorder.stop();
     }
@@ -184,7 +165,7 @@ describePostgres('postgres append paths', () => {
         ...appendRequest(instance.id, [newEvent()]),
         kvWrites: [{ namespace: 'snap', key: 'one-statement', value: { at: 3 } }],
       });
-      expect(kinds(recorder.statements)).toEqual(['append-one', 'append-one', 'append-one']);
+      expect(statementKinds(recorder.statements)).toEqual(['append-one', 'append-one', 'append-one']);
     } finally {
       recorder.stop();
     }
@@ -225,11 +206,11 @@ describePostgres('postgres append paths', () => {
     const recorder = recordStatements(adapter);
     try {
       const first = await adapter.append(appendRequest(instance.id, [newEvent({ eventId: 'e-1' })]));
-      expect(kinds(recorder.statements)).toEqual(['append-one']);
+      expect(statementKinds(recorder.statements)).toEqual(['append-one']);
       recorder.statements.length = 0;
       const again = await adapter.append(appendRequest(instance.id, [newEvent({ eventId: 'e-1' })]));
       expect(again).toMatchObject({ duplicate: true, events: [{ id: first.events[0]?.id }] });
-      expect(kinds(recorder.statements)).toEqual([
+      expect(statementKinds(recorder.statements)).toEqual([
         'append-one',
         'begin',
         'lock',
@@ -249,7 +230,7 @@ describePostgres('postgres append paths', () => {
     try {
       const { events } = await adapter.append(appendRequest(ref, [newEvent()], { autoCreate: true }));
       expect(events[0]).toMatchObject({ instanceId: ref, sequence_number: 1 });
-      const sent = kinds(recorder.statements);
+      const sent = statementKinds(recorder.statements);
       expect(sent[0]).toBe('append-one');
       expect(sent.slice(1)).toContain('create-instance');
       expect(await adapter.readAfter({ instanceId: ref, after: 0, limit: 10 })).toHaveLength(1);

@@ -16,7 +16,7 @@ import {
 } from '@eventlog/test-support';
 import { beforeAll, expect, it } from 'vitest';
 import type { PostgresAdapter } from './index.js';
-import { recordStatements, testAdapter } from './test/pg-env.js';
+import { recordStatements, statementKinds, testAdapter } from './test/pg-env.js';
 
 /** The counter's value (0 without a row) and the streams the instance's events hold. */
 async function streamCounts(pg: PostgresTestEnv, instanceId: string) {
@@ -33,18 +33,11 @@ async function expectStreams(pg: PostgresTestEnv, instanceId: string, expected: 
   expect(await streamCounts(pg, instanceId)).toEqual({ counter: expected, actual: expected });
 }
 
-/** Short names of the insert statements an append sent (see append-paths.int.test.ts). */
+const INSERTS = new Set(['append-one', 'insert-checked', 'insert-unconditional', 'insert', 'copy', 'copied']);
+
+/** Short names of the insert statements an append sent. */
 function inserts(statements: string[]): string[] {
-  return statements.flatMap((s) => {
-    if (/^select \* from "[^"]+"\.append_events\(/.test(s)) return ['append-one'];
-    if (s.startsWith('with instance as materialized') && s.includes('checks as materialized'))
-      return ['insert-checked'];
-    if (s.startsWith('with instance as materialized')) return ['insert-unconditional'];
-    if (s.startsWith('with ins as (insert into')) return ['insert'];
-    if (s.startsWith('copy ')) return ['copy'];
-    if (s.startsWith('with ins as materialized')) return ['copied'];
-    return [];
-  });
+  return statementKinds(statements).filter((kind) => INSERTS.has(kind));
 }
 
 describePostgres('postgres stream counts', () => {

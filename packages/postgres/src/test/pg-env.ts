@@ -62,3 +62,24 @@ export function recordStatements(
     },
   };
 }
+
+/** Short names of the statements an append sends (see `recordStatements`). */
+export function statementKinds(statements: string[]): string[] {
+  return statements.map((s) => {
+    if (/^select \* from "[^"]+"\.append_events\(/.test(s)) return 'append-one';
+    if (s.startsWith('with instance as materialized') && s.includes('checks as materialized'))
+      return 'insert-checked';
+    if (s.startsWith('with instance as materialized')) return 'insert-unconditional';
+    if (s.startsWith('select k.id')) return 'lock';
+    if (s.startsWith('select i.id, s.stream')) return 'versions';
+    if (s.startsWith('with ins as (insert into') || (/^insert into/i.test(s) && s.includes('events')))
+      return 'insert';
+    if (/^insert into/i.test(s) && s.includes('instances')) return 'create-instance';
+    if (s.startsWith('select pg_advisory_xact_lock(hashtext(')) return 'lock-catalog';
+    if (s.startsWith('select e."global_position"')) return 'events-by-event-id';
+    if (s.startsWith('select coalesce((select global_position')) return 'head';
+    // After a COPY: the statement adding the copied rows' tags and counts.
+    if (s.startsWith('with ins as materialized')) return 'copied';
+    return s.split(' ')[0] as string;
+  });
+}
