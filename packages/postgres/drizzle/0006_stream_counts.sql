@@ -1,8 +1,8 @@
 -- How many streams of an instance hold at least one event (absent row: none), kept by every write
 -- so getInstanceStats reads it instead of walking the (instance, stream, sequence) index. The
--- thirteen-argument append_events of 0005 is replaced, its body unchanged but for the CTE
--- stream_rows (and stream_id in ins's RETURNING list): it adds the streams that held no event
--- before the insert. The nine-argument function of 0004 stays untouched: this release does not
+-- thirteen-argument append_events of 0005 is replaced, its body unchanged but for two things: the
+-- read of the streams' versions also notes which of them hold no event (v_empty), and the CTE
+-- stream_rows (with stream_id in ins's RETURNING list) adds those the insert writes to. The nine-argument function of 0004 stays untouched: this release does not
 -- call it, and processes of an older release that may still run while this one migrates cannot
 -- keep the counter anyway (nor do their other insert statements); once those are gone, it is
 -- dead code.
@@ -30,6 +30,7 @@ DECLARE
 	v_listened boolean;
 	v_retained boolean;
 	v_versions jsonb;
+	v_empty text[];
 	v_previous bigint;
 	v_conflict bigint;
 BEGIN
@@ -57,11 +58,14 @@ BEGIN
 		RETURN;
 	END IF;
 	-- Each stream's last sequence number (or the version it kept when its events were removed).
-	SELECT jsonb_object_agg(s.stream, coalesce(greatest(
-			(SELECT e.sequence_number FROM events e WHERE e.instance_id = v_id AND e.stream_id = s.stream
-				ORDER BY e.sequence_number DESC LIMIT 1),
-			(SELECT f.version FROM stream_floors f WHERE f.instance_id = v_id AND f.stream_id = s.stream)), 0))
-		INTO v_versions FROM unnest(p_streams) AS s(stream);
+	-- The streams holding no event are noted on the way (the stream count gains those written to).
+	SELECT jsonb_object_agg(s.stream, coalesce(greatest(l.last, (SELECT f.version FROM stream_floors f
+				WHERE f.instance_id = v_id AND f.stream_id = s.stream)), 0)),
+			array_agg(s.stream) FILTER (WHERE l.last IS NULL)
+		INTO v_versions, v_empty
+		FROM unnest(p_streams) AS s(stream)
+		LEFT JOIN LATERAL (SELECT e.sequence_number AS last FROM events e
+			WHERE e.instance_id = v_id AND e.stream_id = s.stream ORDER BY e.sequence_number DESC LIMIT 1) l ON true;
 	-- The condition: the first event after `after` matching an item, read after the lock.
 	IF p_probe IS NOT NULL THEN
 		EXECUTE p_probe INTO v_conflict USING v_id, p_probe_text, p_probe_num;
@@ -101,12 +105,9 @@ BEGIN
 		SELECT ins.instance_id, ins.event_type, count(*) FROM ins GROUP BY ins.instance_id, ins.event_type
 		ON CONFLICT (instance_id, event_type) DO UPDATE SET n = c.n + excluded.n
 	), stream_rows AS (
-		-- The statement's one snapshot: the probe does not see the rows ins inserts, so it finds
-		-- exactly the streams that held no event before. No row (no write) when none is new.
+		-- The streams written to that held no event before (read with the versions, under the lock).
 		INSERT INTO instance_stream_counts AS c (instance_id, n)
-		SELECT d.instance_id, count(*) FROM (SELECT DISTINCT ins.instance_id, ins.stream_id FROM ins) d
-		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.instance_id = d.instance_id AND e.stream_id = d.stream_id)
-		GROUP BY d.instance_id
+		SELECT v_id, count(DISTINCT ins.stream_id) FROM ins WHERE ins.stream_id = ANY(v_empty)
 		HAVING count(*) > 0
 		ON CONFLICT (instance_id) DO UPDATE SET n = c.n + excluded.n
 	)
