@@ -194,6 +194,39 @@ describe.each(URLS)('archive and restore on %s', (url) => {
       await log.close();
     }
   }, 120_000);
+
+  it('given an instance with retention rules archived and deleted, when restored, then it comes back without its rules and every restored event is visible', async (t) => {
+    const log = await openEventLog(url);
+    try {
+      if (!hasCapability(log.store.adapter, 'archive') || !hasCapability(log.store.adapter, 'lifecycle')) {
+        t.skip(`the ${log.store.adapter.name} adapter declares no archive or lifecycle capability`);
+      }
+      const name = `ruled-${Math.random().toString(36).slice(2, 8)}`;
+      const { id } = await log.store.createInstance(name);
+      await log.store.appendEvents({
+        instanceId: id,
+        streamId: 's',
+        events: ['2020-01-01', '2020-01-02', '2020-01-03'].map((day) => ({
+          eventType: 'Old',
+          timestamp: `${day}T00:00:00.000Z`,
+        })),
+      });
+      await log.store.setRetention({ instanceId: id, maxEventsPerStream: 5 });
+      const archive = join(dir, `ruled-${Math.random().toString(36).slice(2, 8)}`);
+      await archiveEvents(log.store, { dir: archive, instance: id, before: CUTOFF });
+      expect((await readManifest(archive)).files[0]?.instance.retention).toEqual({ maxEventsPerStream: 5 });
+      await log.store.deleteInstance(id);
+
+      // The rules are not set again: archived events are usually past them (hidden, then pruned).
+      await restoreArchive(log.store, { dir: archive });
+      const back = await log.store.getInstance(name);
+      expect(back).toMatchObject({ id, name });
+      expect(back.retention).toBeUndefined();
+      expect((await contents(log, id)).events.map((e) => e.sequence_number)).toEqual([1, 2, 3]);
+    } finally {
+      await log.close();
+    }
+  });
 });
 
 describe('archive: erasure and bad directories', () => {

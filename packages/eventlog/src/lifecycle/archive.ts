@@ -218,7 +218,9 @@ export interface RestoreOutcome {
 /**
  * Puts archived events back into the store, with their original ids, timestamps, eventIds, tags,
  * sequence numbers and global positions. Every file is checked against its manifest checksum
- * first; a missing instance is created again with its archived id, name and description.
+ * first; a missing instance is created again with its archived id, name and description, but not
+ * its retention rules: archived events are usually past them, and would be hidden (then pruned) as
+ * soon as they are back; set the rules again with `setRetention` when the restored events may go.
  * Restored events lie below positions live readers have passed: reset projections that should
  * include them.
  *
