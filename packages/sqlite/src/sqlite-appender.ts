@@ -60,7 +60,7 @@ export class NothingWritten extends Error {
 
 /** The append's own statements, prepared once per connection. */
 export class SqliteAppender {
-  private readonly streamVersion: Database.Statement;
+  private readonly streamHead: Database.Statement;
   private readonly eventsByEventId: Database.Statement;
   private readonly insertEvent: Database.Statement;
   private readonly insertEvents: Database.Statement;
@@ -80,11 +80,7 @@ export class SqliteAppender {
     private readonly prepare: (sql: string) => Database.Statement,
   ) {
     // max() over the (instance, stream, sequence) index is one seek; the floor another (SPEC §9).
-    // Apart, so an append also learns whether the stream holds an event (the stream count).
-    this.streamVersion = db.prepare(
-      `SELECT (SELECT max(sequence_number) FROM events WHERE instance_pk = ? AND stream_id = ?) AS last,
-         (SELECT version FROM stream_floors WHERE instance_pk = ? AND stream_id = ?) AS floor`,
-    );
+    this.streamHead = db.prepare(S.streamHead(0, '', 0, '').sql);
     this.countStreams = db.prepare(S.countStreams(0, 0).sql);
     const columns = qualifyColumns(dialect, SQLITE_EVENT_LAYOUT);
     this.eventsByEventId = db.prepare(
@@ -125,8 +121,8 @@ export class SqliteAppender {
 
   /** A stream's version (its last sequence number, or the floor a removal kept) and whether it holds events. */
   private head(pk: number, stream: string): { version: number; holdsEvents: boolean } {
-    this.running(this.streamVersion.source);
-    const row = this.streamVersion.get(pk, stream, pk, stream) as {
+    this.running(this.streamHead.source);
+    const row = this.streamHead.get(pk, stream, pk, stream) as {
       last: number | null;
       floor: number | null;
     };

@@ -90,8 +90,9 @@ export function* updateInstanceProgram(
 }
 
 /**
- * Deletes an instance by id with all its events. `beforeEvents` runs in the same transaction once the
- * instance is found, before its events go (an adapter drops what would react to each deleted row).
+ * Deletes an instance by id with all its events. `beforeEvents` runs in the same transaction once
+ * the instance is found, before its events go (an adapter drops there what would react to each
+ * deleted row).
  */
 export function* deleteInstanceProgram(
   S: StoreStatements,

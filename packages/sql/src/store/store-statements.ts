@@ -159,6 +159,15 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
          SELECT max(sequence_number) AS v FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ?
          UNION ALL SELECT version AS v FROM ${floors} WHERE ${q(layout.eventsInstanceColumn)} = ? AND stream_id = ?) AS x`,
     ),
+    /**
+     * (key, stream, key, stream) A stream's last sequence number (`last`, null when it holds no
+     * event) and the floor a removal kept (`floor`, null when none), apart: an appender learns the
+     * version and whether the stream holds events (the stream count) in one read.
+     */
+    streamHead: s(
+      `SELECT (SELECT max(sequence_number) FROM ${events} WHERE ${eventsInstance} = ? AND stream_id = ?) AS last,
+         (SELECT version FROM ${floors} WHERE ${eventsInstance} = ? AND stream_id = ?) AS floor`,
+    ),
     /** (key, stream, version) Keeps a stream's version when its events go. */
     keepStreamVersion: s(
       `INSERT INTO ${floors} AS f (${eventsInstance}, stream_id, version) VALUES (?, ?, ?)
