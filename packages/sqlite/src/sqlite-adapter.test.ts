@@ -260,7 +260,7 @@ describe('Given an open adapter', () => {
     await adapter.close();
   });
 
-  it('when a batch spans several insert chunks, then positions and sequences follow array order', async () => {
+  it('when a batch of 150 interleaves two streams, then positions and sequences follow array order', async () => {
     const adapter = sqliteAdapter({ file: ':memory:' });
     const events = Array.from({ length: 150 }, (_, i) => event(i % 2 === 0 ? 'even' : 'odd', { i }));
     const out = await append(adapter, 'chunks', events);
