@@ -147,4 +147,51 @@ describePostgres('postgres query runner', () => {
     expect(result.aggregation?.value).toEqual(Array.from({ length: 25 }, (_, i) => i));
     expect(sent).toEqual(['begin', 'custom-plans', 'guard', 'collect-check', 'aggregate', 'commit']);
   });
+
+  /** A readAfter of the instance, its statements classified. */
+  async function readAfter(request: { stream?: string; where?: Record<string, unknown>[] }) {
+    const recorder = recordStatements(adapter);
+    try {
+      const where =
+        request.where === undefined
+          ? undefined
+          : parseQuery({ from: { instance: instanceId }, where: request.where }).where;
+      const events = await adapter.readAfter({
+        instanceId,
+        after: 0,
+        limit: 100,
+        ...(request.stream === undefined ? {} : { stream: request.stream }),
+        ...(where === undefined ? {} : { where }),
+      });
+      return { events, sent: kinds(recorder.statements) };
+    } finally {
+      recorder.stop();
+    }
+  }
+
+  it('given a page of one stream bounded by sequence numbers, when read, then it keeps the plan cache (no custom plans), in one snapshot', async () => {
+    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
+    const bounded = await readAfter({
+      stream,
+      where: [{ field: 'sequence_number', operator: 'gte', value: 3 }],
+    });
+    expect(bounded.events.map((e) => e.sequence_number)).toEqual(Array.from({ length: 23 }, (_, i) => i + 3));
+    expect(bounded.sent).toEqual(['begin', 'guard', 'page', 'commit']);
+    const whole = await readAfter({ stream });
+    expect(whole.events).toHaveLength(25);
+    expect(whole.sent).toEqual(['begin', 'guard', 'page', 'commit']);
+  });
+
+  it('given a read whose plan depends on its values (a filter on a type, or no stream), when read, then it forces custom plans', async () => {
+    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
+    const filtered = await readAfter({
+      stream,
+      where: [{ field: 'event_type', operator: 'eq', value: 'Rare' }],
+    });
+    expect(filtered.events).toHaveLength(5);
+    expect(filtered.sent).toEqual(['begin', 'custom-plans', 'guard', 'page', 'commit']);
+    const all = await readAfter({});
+    expect(all.events).toHaveLength(25);
+    expect(all.sent).toEqual(['begin', 'custom-plans', 'guard', 'page', 'commit']);
+  });
 });

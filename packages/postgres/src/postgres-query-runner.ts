@@ -25,7 +25,10 @@
  * generic plan cannot see the values — neither the filter's nor the `LIMIT`'s, which it assumes
  * returns 10% of the rows — so an unindexed filter with a large limit went from a sequential scan
  * and a sort to a full walk of the primary key, twice as slow. The DSL's costs depend on its
- * values; planning each run costs a fraction of a millisecond.
+ * values; planning each run costs a fraction of a millisecond. A program whose statements are all
+ * `planStable` (a page of one stream: the guard and a seek, whatever the values) keeps the plan
+ * cache as it is: planning its two statements on every run was a third of a stream tail read
+ * (0.13 ms of 0.32 ms for ten events, `bench/src/profile-handle-command.ts`).
  */
 
 import type { AnnouncedProgram, CompiledStatement } from '@eventlog/sql';
@@ -57,24 +60,28 @@ export class PostgresQueryRunner {
   async read<T>(doing: string, compiled: AnnouncedProgram<T>): Promise<T> {
     const { replay, guard, page, count, ...others } = compiled.statements;
     const lead = [replay, guard].filter((statement) => statement !== undefined);
+    // The guard (a key lookup) and the replay check never need custom plans; the rest decide.
+    const customPlans = [page, count, ...Object.values(others)].some(
+      (statement) => statement !== undefined && statement.planStable !== true,
+    );
     if (page !== undefined && count !== undefined && Object.keys(others).length === 0) {
       const predicted = this.#countNeeded.get(page.sql) === true;
       const ahead = [...lead, page, ...(predicted ? [count] : [])];
-      const first = await this.#run(compiled, ahead, true, doing);
+      const first = await this.#run(compiled, ahead, true, customPlans, doing);
       if (first !== MISSED) {
         this.#remember(page.sql, first.asked.has(count));
         return first.result;
       }
       this.#remember(page.sql, true);
-      const again = await this.#run(compiled, [...lead, page, count], true, doing);
+      const again = await this.#run(compiled, [...lead, page, count], true, customPlans, doing);
       if (again === MISSED) throw new Error('the compiled query ran a statement it did not announce');
       return again.result;
     }
     const ahead = [...lead, ...(compiled.prefetch ?? [])];
     const announced = Object.keys(compiled.statements).length;
-    const outcome = await this.#run(compiled, ahead, ahead.length >= announced, doing);
+    const outcome = await this.#run(compiled, ahead, ahead.length >= announced, customPlans, doing);
     if (outcome === MISSED) {
-      const again = await this.#run(compiled, lead, false, doing);
+      const again = await this.#run(compiled, lead, false, customPlans, doing);
       if (again === MISSED) throw new Error('the compiled program ran a statement it did not announce');
       return again.result;
     }
@@ -82,14 +89,15 @@ export class PostgresQueryRunner {
   }
 
   /**
-   * Runs the program in one snapshot, `ahead` sent in the first round trip (with `commit` when
-   * `commitAhead`); later statements as the program asks for them, `commit` with the last one
-   * announced. MISSED when it asks for a statement after the commit.
+   * Runs the program in one snapshot (with custom plans when `customPlans`), `ahead` sent in the
+   * first round trip (with `commit` when `commitAhead`); later statements as the program asks for
+   * them, `commit` with the last one announced. MISSED when it asks for a statement after the commit.
    */
   async #run<T>(
     compiled: AnnouncedProgram<T>,
     ahead: readonly CompiledStatement[],
     commitAhead: boolean,
+    customPlans: boolean,
     doing: string,
   ): Promise<{ result: T; asked: Set<CompiledStatement> } | typeof MISSED> {
     const conn = await this.#reserve(doing);
@@ -108,9 +116,9 @@ export class PostgresQueryRunner {
     };
     try {
       const begin = conn.unsafe(BEGIN_SNAPSHOT).execute();
-      const plans = conn.unsafe(CUSTOM_PLANS).execute();
+      const plans = customPlans ? conn.unsafe(CUSTOM_PLANS).execute() : undefined;
       begin.catch(() => {});
-      plans.catch(() => {});
+      plans?.catch(() => {});
       for (const statement of ahead) send(statement);
       let commit: Promise<unknown> | undefined;
       if (commitAhead) {

@@ -10,6 +10,12 @@ import type { Bind } from './sql-dialect.js';
 export interface CompiledStatement {
   readonly sql: string;
   readonly params: readonly unknown[];
+  /**
+   * The statement's best plan does not depend on its values (a seek into one stream by its key):
+   * a generic plan of it is as good as a custom one, so a driver that forces custom plans for
+   * value-dependent statements (PostgreSQL's read runner) need not for it.
+   */
+  readonly planStable?: true;
 }
 
 // U+0001 never appears in generated SQL: identifiers and literals are fixed or validated.

@@ -164,6 +164,18 @@ function hasSequenceLowerBound(where: ConditionNode | undefined): boolean {
   );
 }
 
+/** True when `where` is absent or only bounds `sequence_number` by numbers (alone or in an `and`). */
+function onlySequenceBounds(where: ConditionNode | undefined): boolean {
+  if (where === undefined) return true;
+  if (where.kind === 'and') return where.conditions.every(onlySequenceBounds);
+  return (
+    where.kind === 'compare' &&
+    where.field.column === 'sequence_number' &&
+    where.field.path.length === 0 &&
+    typeof where.value === 'number'
+  );
+}
+
 function toNumber(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
@@ -714,10 +726,15 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
       const where = scopeWhere(scope, spec.stream, spec.where, params.bind, after);
       // One stream: sequence order is position order (see orderKeys).
       const order = spec.stream === undefined ? columns.globalPosition : columns.sequenceNumber;
-      const statement = params.render(
+      const rendered = params.render(
         `SELECT ${fullSelect} FROM ${from} WHERE ${where} ORDER BY ${order} ASC LIMIT ${params.bind(spec.limit)}`,
         placeholder,
       );
+      // A page of one stream, bounded by sequence numbers only, with no retention: a seek into the
+      // (instance, stream, sequence) index whatever the values (a stream reader's every page).
+      const stable =
+        spec.stream !== undefined && scope.visibility === undefined && onlySequenceBounds(spec.where);
+      const statement: CompiledStatement = stable ? { ...rendered, planStable: true } : rendered;
       return {
         statement,
         decode: (rows) => rows.map((row) => decodeEvent(row, scope.id, dialect)),
