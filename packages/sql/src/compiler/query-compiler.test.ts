@@ -4,7 +4,7 @@ import { postgresDialect } from '../dialects/postgres-dialect.js';
 import { SQLITE_CANONICAL_JSON_FUNCTION, sqliteDialect } from '../dialects/sqlite-dialect.js';
 import { prefixSuccessor } from './condition-compiler.js';
 import { ParamCollector } from './params.js';
-import { createQueryCompiler } from './query-compiler.js';
+import { createQueryCompiler, type InstanceScope } from './query-compiler.js';
 
 const sqlite = createQueryCompiler(sqliteDialect());
 const postgres = createQueryCompiler(postgresDialect(), {
@@ -141,9 +141,31 @@ describe('Given the SQLite dialect', () => {
           "order-1",
           100,
         ],
+        "planStable": true,
         "sql": "SELECT e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg FROM "events" AS e WHERE e."instance_id" = ? AND e."global_position" > ? AND e."sequence_number" > coalesce((SELECT b."sequence_number" FROM "events" AS b WHERE b."instance_id" = ? AND b."stream_id" = ? AND b."global_position" <= ? ORDER BY b."sequence_number" DESC LIMIT 1), 0) AND e."stream_id" = ? ORDER BY e."sequence_number" ASC LIMIT ?",
       }
     `);
+  });
+
+  it('when reading one stream bounded only by sequence numbers, then the read is plan-stable; with a filter, across streams or under retention, it is not', () => {
+    const where = (conditions: Query['where']) =>
+      parseQuery({ from: { instance: 'i1' }, where: conditions }, DEFAULT_LIMITS).where;
+    const scope = { id: 'i1', key: 7 };
+    const stable = (spec: Parameters<typeof sqlite.compileReadAfter>[1], at: InstanceScope = scope) =>
+      sqlite.compileReadAfter(at, spec).statement.planStable === true;
+    const bounded = where([
+      { field: 'sequence_number', operator: 'gte', value: 3 },
+      { field: 'sequence_number', operator: 'lt', value: 9 },
+    ]);
+    expect(stable({ after: 0, stream: 's', limit: 10 })).toBe(true);
+    expect(stable({ after: 0, stream: 's', limit: 10, where: bounded })).toBe(true);
+    expect(stable({ after: 5, stream: 's', limit: 10, where: bounded })).toBe(true);
+    const typed = where([{ field: 'event_type', operator: 'eq', value: 'A' }]);
+    expect(stable({ after: 0, stream: 's', limit: 10, where: typed })).toBe(false);
+    expect(stable({ after: 0, limit: 10 })).toBe(false);
+    expect(stable({ after: 0, limit: 10, where: bounded })).toBe(false);
+    const retained = { ...scope, visibility: { minTimestamp: '2026-01-01T00:00:00.000Z' } };
+    expect(stable({ after: 0, stream: 's', limit: 10 }, retained)).toBe(false);
   });
 
   it('when computing stats, then each figure is its own indexed subquery', () => {
