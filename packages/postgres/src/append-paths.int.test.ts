@@ -499,4 +499,48 @@ describePostgres('postgres append paths', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.config).toContain('plan_cache_mode=force_generic_plan');
   });
+
+  it('given conditional appends on one connection, then each condition shape is prepared once, any tag text round-trips, and at most 64 are kept', async () => {
+    const one = testAdapter(pg, { max: 1 });
+    const instance = await freshInstance(one);
+    const probes = async () =>
+      (
+        await one.sql.unsafe<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'eventlog\\_probe\\_%'`,
+        )
+      )[0]?.n;
+    const odd = `it's {a,b} "quoted" \\ and, more`;
+    const stored = await one.append(appendRequest(instance.id, [newEvent({ tags: [odd] })]));
+    const position = stored.events[0]?.global_position as number;
+    const conditional = (tags: string[], after: number) => ({
+      ...appendRequest(instance.id, [newEvent()]),
+      condition: { items: [{ tags }], after },
+    });
+    // The same shape with other values: one prepared probe, and the values still decide.
+    await one.append(conditional(['other'], 0));
+    await one.append(conditional(['more'], 0));
+    expect(await probes()).toBe(1);
+    expect(await errorOf(one.append(conditional([odd], 0)))).toMatchObject({
+      code: 'CONFLICT',
+      details: { position },
+    });
+    await one.append(conditional([odd], position));
+    // Another shape (two tags): a second probe. Many shapes: never more than 64.
+    await one.append(conditional(['a', 'b'], 0));
+    expect(await probes()).toBe(2);
+    for (let k = 3; k <= 70; k++) {
+      await one.append({
+        ...appendRequest(instance.id, [newEvent()]),
+        condition: { items: Array.from({ length: k }, (_, i) => ({ types: [`T${i}`] })), after: 0 },
+      });
+      expect(await probes()).toBeLessThanOrEqual(64);
+    }
+    // Lost by the connection (DISCARD ALL, a pooler): prepared again.
+    await one.sql.unsafe(
+      `DO $$ DECLARE r record; BEGIN FOR r IN SELECT name FROM pg_prepared_statements WHERE name LIKE 'eventlog\\_probe\\_%' LOOP EXECUTE format('DEALLOCATE %I', r.name); END LOOP; END $$`,
+    );
+    expect(await probes()).toBe(0);
+    await one.append(conditional(['other'], 0));
+    expect(await errorOf(one.append(conditional([odd], 0)))).toMatchObject({ code: 'CONFLICT' });
+  });
 });
