@@ -462,16 +462,35 @@ describePostgres('postgres append paths', () => {
     expect(text).toMatch(/Limit[\s\S]*Index (Only )?Scan using event_tags_pkey on event_tags t0/);
     expect(text).toMatch(/Limit[\s\S]*Index (Only )?Scan using events_instance_type_idx on events e/);
     expect(text).not.toMatch(/Seq Scan/);
-    // The same probe as append_events runs it (EXECUTE … USING id, texts, numbers: typed parameters).
+    // The same probe as append_events runs it: prepared with typed parameters (id, texts, numbers)
+    // and, like every statement of the function, with a generic plan (migration 0008).
     const inFunction = functionProbe(
       { dialect: POSTGRES_DIALECT, layout: postgresEventLayout(schema) },
       { items: [{ types: ['StudentSubscribed'], tags: ['course:c1', 'student:s1'] }], after: 1207 },
     );
     expect(inFunction.texts).toEqual(['course:c1', 'student:s1', 'StudentSubscribed']);
-    expect(inFunction.numbers).toEqual([1207]);
-    const typed = inFunction.sql.replaceAll('$2[', '($2::text[])[').replaceAll('$3[', '($3::int8[])[');
-    const functionPlan = await plan(typed, ['some-instance', inFunction.texts, inFunction.numbers]);
+    expect(inFunction.numbers).toEqual([1207, 1207]);
+    const functionPlan = await pg.sql.begin(async (tx) => {
+      await tx.unsafe('set local enable_seqscan = off');
+      await tx.unsafe('set local enable_bitmapscan = off');
+      await tx.unsafe('set local plan_cache_mode = force_generic_plan');
+      await tx.unsafe(`prepare probe_plan(text, text[], bigint[]) as ${inFunction.sql}`);
+      try {
+        // Its values as literals, as the function writes them (format's %L).
+        const [call] = await tx.unsafe<Array<{ q: string }>>(
+          `select format('explain execute probe_plan(%L, %L, %L)', 'some-instance', $1::text[], $2::bigint[]) as q`,
+          [inFunction.texts, inFunction.numbers] as never[],
+        );
+        const rows = await tx.unsafe<Array<{ 'QUERY PLAN': string }>>(call?.q as string);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await tx.unsafe('deallocate probe_plan');
+      }
+    });
     expect(functionPlan).toMatch(/Limit[\s\S]*Index (Only )?Scan using event_tags_pkey on event_tags t0/);
+    expect(functionPlan).toMatch(/Limit[\s\S]*Index (Only )?Scan using events_pkey on events e/);
+    // Whichever tag the generic plan starts from, its scan is a range from `after`.
+    expect(functionPlan).toMatch(/event_tags t1 [^\n]*\n\s+Index Cond: [^\n]*global_position (>|=) /);
     expect(functionPlan).not.toMatch(/Seq Scan/);
   });
 

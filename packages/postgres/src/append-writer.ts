@@ -8,7 +8,8 @@
  * and then, each statement of the function taking a new READ COMMITTED snapshot, reads what the
  * previous holder of the lock committed: the stream versions (checking `expectedVersion`), the
  * eventIds (a stored one sends the call to the general path, which returns the duplicate), the
- * condition (its probe, compiled here by `functionProbe`, run with `EXECUTE … USING`), the head;
+ * condition (its probe, compiled here by `functionProbe`, prepared once per connection and shape
+ * since migration 0008), the head;
  * it writes the key-value writes and inserts the events, their tags, type counts and new streams
  * (0006's version of the function). The lock is held until the implicit commit. A failed check
  * comes back as the versions read and the first position matching the condition, and core's

@@ -55,10 +55,13 @@ export function conditionProbe(
         `t0.${q(tagTable.tag)} = ${bind(first)}`,
         `t0.${q(tagTable.position)} > ${bind(condition.after)}`,
       ];
+      // Each further tag bounded by `after` too (implied by the join, but it keeps the probe an
+      // index range from `after` whichever tag a plan starts from: PostgreSQL runs it with a
+      // generic plan, which cannot tell a rare tag from a frequent one).
       rest.forEach((tag, k) => {
         const t = `t${k + 1}`;
         checks.push(
-          `EXISTS (SELECT 1 FROM ${tags} AS ${t} WHERE ${t}.${q(tagTable.instance)} = ${instance(bind)} AND ${t}.${q(tagTable.tag)} = ${bind(tag)} AND ${t}.${q(tagTable.position)} = t0.${q(tagTable.position)})`,
+          `EXISTS (SELECT 1 FROM ${tags} AS ${t} WHERE ${t}.${q(tagTable.instance)} = ${instance(bind)} AND ${t}.${q(tagTable.tag)} = ${bind(tag)} AND ${t}.${q(tagTable.position)} = t0.${q(tagTable.position)} AND ${t}.${q(tagTable.position)} > ${bind(condition.after)})`,
         );
       });
       if (types !== undefined && types.length > 0) {
