@@ -148,6 +148,16 @@ function toScope(instance: string | InstanceScope): Scope {
     : { id: instance.id, key: instance.key ?? instance.id, visibility: instance.visibility };
 }
 
+/** True when `node` compares `sequence_number` itself (no path) with a number. */
+function isSequenceComparison(node: ConditionNode): node is Extract<ConditionNode, { kind: 'compare' }> {
+  return (
+    node.kind === 'compare' &&
+    node.field.column === 'sequence_number' &&
+    node.field.path.length === 0 &&
+    typeof node.value === 'number'
+  );
+}
+
 /**
  * True when `where` bounds `sequence_number` from below at its top level (`gt`/`gte` a number,
  * alone or in a top-level `and`): a read of one stream can seek to it.
@@ -155,25 +165,14 @@ function toScope(instance: string | InstanceScope): Scope {
 function hasSequenceLowerBound(where: ConditionNode | undefined): boolean {
   if (where === undefined) return false;
   if (where.kind === 'and') return where.conditions.some(hasSequenceLowerBound);
-  return (
-    where.kind === 'compare' &&
-    (where.op === 'gt' || where.op === 'gte') &&
-    where.field.column === 'sequence_number' &&
-    where.field.path.length === 0 &&
-    typeof where.value === 'number'
-  );
+  return isSequenceComparison(where) && (where.op === 'gt' || where.op === 'gte');
 }
 
 /** True when `where` is absent or only bounds `sequence_number` by numbers (alone or in an `and`). */
 function onlySequenceBounds(where: ConditionNode | undefined): boolean {
   if (where === undefined) return true;
   if (where.kind === 'and') return where.conditions.every(onlySequenceBounds);
-  return (
-    where.kind === 'compare' &&
-    where.field.column === 'sequence_number' &&
-    where.field.path.length === 0 &&
-    typeof where.value === 'number'
-  );
+  return isSequenceComparison(where);
 }
 
 function toNumber(value: unknown): number | null {
