@@ -522,12 +522,8 @@ describePostgres('postgres append paths', () => {
   it('given conditional appends on one connection, then each condition shape is prepared once, any tag text round-trips, and at most 64 are kept', async () => {
     const one = testAdapter(pg, { max: 1 });
     const instance = await freshInstance(one);
-    const probes = async () =>
-      (
-        await one.sql.unsafe<Array<{ n: number }>>(
-          `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'eventlog\\_probe\\_%'`,
-        )
-      )[0]?.n;
+    const probeNames = `SELECT name FROM pg_prepared_statements WHERE name LIKE 'eventlog\\_probe\\_%'`;
+    const probes = async () => (await one.sql.unsafe(probeNames)).length;
     const odd = `it's {a,b} "quoted" \\ and, more`;
     const stored = await one.append(appendRequest(instance.id, [newEvent({ tags: [odd] })]));
     const position = stored.events[0]?.global_position as number;
@@ -556,7 +552,7 @@ describePostgres('postgres append paths', () => {
     }
     // Lost by the connection (DISCARD ALL, a pooler): prepared again.
     await one.sql.unsafe(
-      `DO $$ DECLARE r record; BEGIN FOR r IN SELECT name FROM pg_prepared_statements WHERE name LIKE 'eventlog\\_probe\\_%' LOOP EXECUTE format('DEALLOCATE %I', r.name); END LOOP; END $$`,
+      `DO $$ DECLARE r record; BEGIN FOR r IN ${probeNames} LOOP EXECUTE format('DEALLOCATE %I', r.name); END LOOP; END $$`,
     );
     expect(await probes()).toBe(0);
     await one.append(conditional(['other'], 0));
