@@ -52,6 +52,7 @@ function timed<T extends object>(target: T, name: keyof T & string, label: strin
 }
 timed(adapter.kv as KeyValueStore, 'get', 'kv.get (snapshot)');
 timed(adapter, 'resolveInstance', 'resolveInstance');
+if (adapter.loadStream !== undefined) timed(adapter, 'loadStream', 'loadStream');
 timed(adapter, 'readAfter', 'readAfter');
 timed(adapter, 'append', 'append');
 

@@ -5,7 +5,9 @@
  * - **Conditional vs plain append**, with `BENCH_DCB_EVENTS` (default 1,000,000) tagged events
  *   stored: sequential `appendEvent`s with a condition on one tag (an index probe under the write
  *   lock) against the same appends without one, interleaved in rounds so drift hits both alike.
- * - **`handleCommand` on a 10,000-event stream**, with a snapshot every 100 events against none.
+ * - **`handleCommand` on a 10,000-event stream**, with a snapshot every 100 events against none;
+ *   on PostgreSQL with the ceiling of that ratio: raw one-row commits per second (a command
+ *   appends, so it cannot go faster) over commands per second without snapshots.
  * - **`decide` under 8 concurrent writers**, each booking a seat whose boundary is two tags (the
  *   course and the student): decisions per second and the retries they needed.
  */
@@ -24,6 +26,7 @@ import {
 } from '@eventlog/core';
 import { postgresAdapter } from '@eventlog/postgres';
 import { sqliteAdapter } from '@eventlog/sqlite';
+import postgres from 'postgres';
 import type { BenchConfig } from '../config.js';
 import { median, now, settle } from '../measure.js';
 import { PgDatabases } from '../postgres/databases.js';
@@ -46,7 +49,30 @@ const BOOKINGS = 400;
 
 interface Backend {
   name: string;
-  open(): Promise<{ log: EventLog; close(): Promise<void> }>;
+  open(): Promise<{
+    log: EventLog;
+    close(): Promise<void>;
+    /** Sequential one-row inserts, each its own commit, by the raw driver: commits per second. */
+    rawCommits?(): Promise<number>;
+  }>;
+}
+
+/**
+ * The floor under any command's append on PostgreSQL: `COMMANDS` sequential one-row inserts into
+ * a table of their own, each its own transaction (a durable commit), by postgres.js.
+ */
+async function rawCommitRate(url: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`CREATE TABLE IF NOT EXISTS bench_commits (n integer NOT NULL)`;
+    for (let k = 0; k < 20; k++) await sql`INSERT INTO bench_commits VALUES (${k})`;
+    const start = now();
+    for (let k = 0; k < COMMANDS; k++) await sql`INSERT INTO bench_commits VALUES (${k})`;
+    return (COMMANDS * 1000) / (now() - start);
+  } finally {
+    await sql`DROP TABLE IF EXISTS bench_commits`;
+    await sql.end();
+  }
 }
 
 /** Loads `count` events, a tenth of them tagged with one of 1000 course tags. */
@@ -228,6 +254,7 @@ export async function runDecisionsSection(
             await el.close();
             await databases.drop(url);
           },
+          rawCommits: () => rawCommitRate(url),
         };
       },
     });
@@ -273,6 +300,17 @@ export async function runDecisionsSection(
         measured: `${speedup.toFixed(1)}×`,
         met: speedup >= 20,
       });
+      if (opened.rawCommits !== undefined) {
+        // A command appends, so it cannot beat one durable commit: the ratio's ceiling here.
+        const commits = await opened.rawCommits();
+        rows.push([
+          backend.name,
+          'one-row INSERT, each its own commit, raw driver (the floor under a command: ceiling of the ratio above)',
+          `${nf.format(commits)} commits/s`,
+          `≤ ${(commits / snap.without).toFixed(1)}×`,
+          '—',
+        ]);
+      }
       log(`decisions/${backend.name}: decide under ${WRITERS} writers`);
       const dec = await concurrentDecisions(opened.log);
       rows.push([
@@ -295,6 +333,7 @@ export async function runDecisionsSection(
         notes: [
           'conditional vs plain: 5 interleaved rounds of 200 sequential appendEvent calls each, median; the condition matches nothing (after = the head), so every call writes',
           'handleCommand: 200 sequential commands each way after the first snapshot was written',
+          'ceiling: a command reads, then appends (a durable commit); raw commits per second over commands per second without snapshots bounds what snapshots can gain',
         ],
       },
     ],

@@ -338,6 +338,41 @@ export interface ReadAfterRequest {
 }
 
 /**
+ * The start of a stream's fold (see {@link StorageAdapter.loadStream}): the instance a reference
+ * names, a key-value entry (a snapshot) and the stream's first page from the sequence number the
+ * entry names, read together.
+ */
+export interface LoadStreamRequest {
+  /** The instance's id or name (ids first, as {@link StorageAdapter.resolveInstance}). */
+  ref: string;
+  stream: string;
+  /**
+   * The entry whose value's `version` is where the page starts (a snapshot's anchor), when it is
+   * an integer from 1 to 2^53 − 1; without the entry, or with anything else there, at 1.
+   */
+  anchor?: { namespace: string; key: string };
+  /** At most this many events. */
+  limit: number;
+  /** The moment of the read, for retention (see {@link ReadOptions}). */
+  now?: string;
+}
+
+/** What {@link StorageAdapter.loadStream} read, all in one snapshot. */
+export interface LoadedStream {
+  /** The instance; undefined when the reference names none (then nothing else is read). */
+  instance: Instance | undefined;
+  /** The anchor entry, when stored. */
+  anchor: StoredValue | undefined;
+  /** The sequence number the page starts at (its events have this one or higher). */
+  from: number;
+  /**
+   * The stream's events from `from` on, in sequence order, at most `limit`; with
+   * `capabilities.lifecycle`, those expired at `now` are left out.
+   */
+  events: EventRecord[];
+}
+
+/**
  * A wake-up: something committed. `instanceId` is null when the adapter cannot tell which instance
  * changed (for example another process wrote); subscribers then re-read. `position` is the highest
  * global position committed, when known. Signals may be coalesced or spurious; readers read the
@@ -446,6 +481,13 @@ export interface StorageAdapter {
    * events expired at `request.now` are skipped (not counted in `limit`).
    */
   readAfter(request: ReadAfterRequest): Promise<EventRecord[]>;
+  /**
+   * Optional: `resolveInstance`, a key-value `get` and a first stream page from where that entry
+   * points, in one snapshot and, on a remote database, one round trip (the start of
+   * `handleCommand` and `aggregateStream` with a snapshot; without it they take two). Must answer
+   * exactly as those calls would: see {@link LoadStreamRequest}.
+   */
+  loadStream?(request: LoadStreamRequest): Promise<LoadedStream>;
   /**
    * The highest global position among the instance's stored events (0 when empty); expired events
    * not yet pruned count.

@@ -19,9 +19,9 @@ import type {
 } from './model.js';
 import { backoffDelay, type RetryOptions, resolveRetry, sleep } from './retry.js';
 import {
+  asStoredSnapshot,
   checkSnapshotPolicy,
   foldFingerprint,
-  readSnapshot,
   type SnapshotPolicy,
   snapshotKey,
   snapshotWrite,
@@ -146,18 +146,15 @@ async function foldStream<State, E extends EventMap>(
           policy.name,
           foldFingerprint(options, upcast.fingerprint, policy.version),
         );
-  // The snapshot and the instance's id in parallel: reads by a known id then need no resolution
-  // (one round trip less on a remote backend). A missing instance has an empty stream.
-  const [snapshot, instanceId] = await Promise.all([
-    key === undefined ? undefined : readSnapshot(store.adapter, key),
-    store.getInstance(options.instance).then(
-      (instance) => instance.id,
-      (error: unknown) => {
-        if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND') return undefined;
-        throw error;
-      },
-    ),
-  ]);
+  // The instance, the snapshot and the stream's first page from the snapshot's own event (which
+  // must still be there, with the snapshot's id): one round trip when the adapter can.
+  const start = await store.loadStream({
+    instance: options.instance,
+    streamId: options.streamId,
+    limit,
+    ...(key === undefined ? {} : { snapshotKey: key }),
+  });
+  const instanceId = start.instanceId;
 
   /** A page of the stream from sequence number `from` on (see {@link streamPage}). */
   const read = async (from: number) => {
@@ -181,12 +178,12 @@ async function foldStream<State, E extends EventMap>(
   let batch: { events: EventRecordOf<E>[]; full: boolean } | undefined;
   let sinceSnapshot = 0;
 
-  // From the snapshot's own event on: it must still be there, with the snapshot's id.
-  const anchored = snapshot === undefined ? undefined : await read(snapshot.version);
-  const anchor = anchored?.[0];
+  const snapshot = asStoredSnapshot(start.snapshot);
+  const anchor = start.events[0];
   if (
     snapshot !== undefined &&
     policy !== undefined &&
+    start.from === snapshot.version &&
     anchor !== undefined &&
     anchor.id === snapshot.eventId &&
     anchor.global_position === snapshot.position &&
@@ -195,10 +192,16 @@ async function foldStream<State, E extends EventMap>(
     state = stateOf(policy, snapshot);
     version = snapshot.version;
     last = anchor;
-    batch = { events: (anchored as EventRecordOf<E>[]).slice(1), full: anchored?.length === limit };
+    batch = { events: start.events.slice(1), full: start.events.length === limit };
   } else {
     state = options.initialState();
-    batch = batchOf(await read(1));
+    // Read from the start unless the page already is (no snapshot, or none to trust).
+    batch =
+      instanceId === undefined
+        ? undefined
+        : start.from === 1
+          ? batchOf(start.events)
+          : batchOf(await read(1));
   }
 
   while (batch !== undefined) {

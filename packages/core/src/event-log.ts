@@ -25,6 +25,7 @@ import type {
   Instance,
   InstanceStats,
   InstanceUpdate,
+  JsonValue,
   NewEventInputOf,
   PruneExpiredData,
   PruneExpiredParams,
@@ -79,6 +80,32 @@ export interface ReadAfterParams {
   where?: Condition[];
   /** Page size, 1..maxQueryLimit. Default 500. */
   limit?: number;
+}
+
+/** What {@link EventStore.loadStream} reads. */
+export interface LoadStreamParams {
+  /** The instance's id or name. */
+  instance: string;
+  streamId: string;
+  /** The key of the stream's snapshot in the `eventlog.snapshots` namespace, if one may be used. */
+  snapshotKey?: string;
+  /** Page size, 1..maxQueryLimit. */
+  limit: number;
+}
+
+/** The start of a stream's fold, read by {@link EventStore.loadStream}. */
+export interface StreamStart<E extends EventMap = EventMap> {
+  /** The instance's id; undefined when it does not exist (its streams are empty). */
+  instanceId: string | undefined;
+  /** The snapshot entry's value, when stored (not yet checked: it is only a cache). */
+  snapshot: JsonValue | undefined;
+  /**
+   * Where `events` starts: the snapshot's `version` when it is an integer from 1 to 2^53 − 1 (the
+   * snapshot's own event, so it can be checked to still be there), else 1.
+   */
+  from: number;
+  /** The stream's events from `from` on, at most `limit`, as stored (not upcast). */
+  events: EventRecordOf<E>[];
 }
 
 /** Options of {@link EventStore.appendEvents} for helpers built on the store (not on the wire). */
@@ -138,6 +165,12 @@ export interface EventStore<E extends EventMap = EventMap> {
   parseQuery(query: unknown): QueryNode;
   /** A page of an instance's events after a position, in position order (for live reads). */
   readAfter(params: ReadAfterParams): Promise<EventRecordOf<E>[]>;
+  /**
+   * The start of a stream's fold (`aggregateStream`, `handleCommand`): the instance, the snapshot
+   * entry `snapshotKey` and the stream's first page from where that snapshot points, in one round
+   * trip when the adapter has `loadStream` (two otherwise). See {@link StreamStart}.
+   */
+  loadStream(params: LoadStreamParams): Promise<StreamStart<E>>;
   /** The instance's highest global position (0 when empty). */
   headPosition(instanceId: string): Promise<number>;
   /** Wake-ups after commits; see {@link CommitSignal}. */

@@ -10,7 +10,14 @@ import type { QueryNode } from './dsl/ast.js';
 import { parseQuery } from './dsl/parse.js';
 import { toEnvelopeError } from './envelope.js';
 import { EventLogError, instanceNotFound, storageError, validationError } from './errors.js';
-import type { EventLogOptions, EventStore, ReadAfterParams, StoreAppendOptions } from './event-log.js';
+import type {
+  EventLogOptions,
+  EventStore,
+  LoadStreamParams,
+  ReadAfterParams,
+  StoreAppendOptions,
+  StreamStart,
+} from './event-log.js';
 import { InstanceCache } from './instance-cache.js';
 import { STREAM_DELETED, STREAM_TRUNCATED, SUBJECT_FORGOTTEN, SYSTEM_STREAM } from './lifecycle.js';
 import { type Limits, resolveLimits } from './limits.js';
@@ -53,6 +60,7 @@ import {
   validateRollupSpec,
 } from './rollup.js';
 import { SNAPSHOT_NAMESPACE } from './snapshot.js';
+import { streamPage } from './stream-page.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, nowIso } from './timestamp.js';
 import { compileUpcasters, type Upcaster } from './upcast.js';
 import { validateAppendEvent, validateAppendEvents } from './validation/append.js';
@@ -99,6 +107,23 @@ function safeNow(clock: () => number): number {
     // fall through to the system clock
   }
   return Date.now();
+}
+
+/** The start of a stream of an instance that does not exist. */
+const NO_STREAM: StreamStart = Object.freeze({
+  instanceId: undefined,
+  snapshot: undefined,
+  from: 1,
+  events: [],
+});
+
+/**
+ * Where a fold starts for a snapshot entry's value: its `version` when that is an integer from 1
+ * to 2^53 − 1, else 1 (what `StorageAdapter.loadStream` computes in the database).
+ */
+function snapshotAnchor(value: unknown): number {
+  const version = (value as { version?: unknown } | null | undefined)?.version;
+  return typeof version === 'number' && Number.isSafeInteger(version) && version >= 1 ? version : 1;
 }
 
 /** How many known instance ids a store remembers before it starts over (see `knownIds`). */
@@ -623,6 +648,58 @@ class DefaultEventStore implements EventStore<EventMap> {
       }
       const instance = await this.resolve(ref);
       return decryptRecords(kv, await this.adapter.readAfter({ instanceId: instance.id, ...rest }));
+    });
+  }
+
+  loadStream(params: LoadStreamParams): Promise<StreamStart> {
+    return this.guard(async () => {
+      const {
+        instance: ref,
+        stream,
+        limit,
+      } = validateReadAfter(streamPage(params.instance, params.streamId, 1, params.limit), this.limits);
+      const now = this.now();
+      const kv = this.adapter.kv;
+      const key = params.snapshotKey;
+      const load = this.adapter.loadStream;
+      if (load !== undefined) {
+        const loaded = await load.call(this.adapter, {
+          ref,
+          stream: stream as string,
+          limit,
+          now,
+          ...(key === undefined ? {} : { anchor: { namespace: SNAPSHOT_NAMESPACE, key } }),
+        });
+        if (loaded.instance === undefined) return NO_STREAM;
+        this.rememberId(loaded.instance.id);
+        const { from, events } = loaded;
+        return {
+          instanceId: loaded.instance.id,
+          snapshot: loaded.anchor?.value,
+          from,
+          events: await decryptRecords(kv, events),
+        };
+      }
+      // Two round trips: the snapshot and the instance together, then the page from the snapshot.
+      const [stored, instance] = await Promise.all([
+        key === undefined ? undefined : kv.get(SNAPSHOT_NAMESPACE, key).catch(() => undefined),
+        this.adapter.resolveInstance(ref),
+      ]);
+      if (instance === undefined || instance === null) return NO_STREAM;
+      this.rememberId(instance.id);
+      const from = snapshotAnchor(stored?.value);
+      const { instance: id, ...page } = validateReadAfter(
+        streamPage(instance.id, stream as string, from, limit),
+        this.limits,
+      );
+      try {
+        const events = await this.adapter.readAfter({ instanceId: id, ...page, now });
+        return { instanceId: id, snapshot: stored?.value, from, events: await decryptRecords(kv, events) };
+      } catch (error) {
+        // Deleted since it was resolved: its streams are empty.
+        if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND') return NO_STREAM;
+        throw error;
+      }
     });
   }
 

@@ -22,7 +22,7 @@
  *   events that did not commit, and a failed append leaves no snapshot.
  */
 
-import type { KvWrite, StorageAdapter } from './adapter.js';
+import type { KvWrite } from './adapter.js';
 import { toJsonValue } from './json.js';
 import type { EventMap, EventRecord, EventRecordOf, JsonValue } from './model.js';
 import { hashText } from './upcast.js';
@@ -126,30 +126,17 @@ export function snapshotKey(
   return JSON.stringify([instance, streamId, name ?? 'default', fingerprint]);
 }
 
-/** True when the value read from the store has the shape of a {@link StoredSnapshot}. */
-function isStoredSnapshot(value: unknown): value is StoredSnapshot {
-  const v = value as Partial<StoredSnapshot> | null;
-  return (
-    typeof v === 'object' &&
+/** The snapshot in a value read from the store; a missing or malformed one is none (it is a cache). */
+export function asStoredSnapshot(value: unknown): StoredSnapshot | undefined {
+  const v = value as Partial<StoredSnapshot> | null | undefined;
+  return typeof v === 'object' &&
     v !== null &&
     'state' in v &&
     typeof v.version === 'number' &&
     typeof v.position === 'number' &&
     typeof v.eventId === 'string'
-  );
-}
-
-/** Reads a snapshot; a missing, malformed or unreadable one is no snapshot (it is only a cache). */
-export async function readSnapshot(
-  adapter: StorageAdapter,
-  key: string,
-): Promise<StoredSnapshot | undefined> {
-  try {
-    const stored = await adapter.kv.get(SNAPSHOT_NAMESPACE, key);
-    return stored !== undefined && isStoredSnapshot(stored.value) ? stored.value : undefined;
-  } catch {
-    return undefined;
-  }
+    ? (v as StoredSnapshot)
+    : undefined;
 }
 
 /** True when the policy asks for a snapshot of `check`. */

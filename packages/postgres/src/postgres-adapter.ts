@@ -6,6 +6,8 @@
 import type {
   AdapterTransaction,
   Instance,
+  LoadedStream,
+  LoadStreamRequest,
   RollupCell,
   RollupInfo,
   RollupSpec,
@@ -43,6 +45,8 @@ export interface PostgresAdapter extends StorageAdapter {
    * `tx.driver` (a postgres.js `TransactionSql`) commit together or not at all.
    */
   transaction<T>(fn: (tx: PostgresTransaction) => Promise<T>): Promise<T>;
+  /** The start of a stream's fold in one round trip (see `StorageAdapter.loadStream`). */
+  loadStream(request: LoadStreamRequest): Promise<LoadedStream>;
 }
 
 class PostgresStore extends SqlStore<PostgresDriver> implements PostgresAdapter {

@@ -4,7 +4,7 @@
  * statements, and a count the page makes unnecessary never sent.
  */
 
-import { DEFAULT_LIMITS, parseQuery } from '@eventlog/core';
+import { DEFAULT_LIMITS, parseQuery, SNAPSHOT_NAMESPACE } from '@eventlog/core';
 import {
   appendRequest,
   describePostgres,
@@ -21,6 +21,7 @@ function kinds(statements: string[]): string[] {
     if (s.startsWith('begin isolation level repeatable read read only')) return 'begin';
     if (s.startsWith('set local plan_cache_mode = force_custom_plan')) return 'custom-plans';
     if (s.startsWith('SELECT "id" AS key,')) return 'guard';
+    if (s.startsWith('SELECT a.value, a.version,')) return 'anchor';
     if (s.startsWith('SELECT count(*) AS n, ') && s.includes(' AS c FROM')) return 'collect-check';
     if (s.startsWith('SELECT count(*) AS n FROM') || s.startsWith('SELECT coalesce(sum("n"), 0) AS n FROM'))
       return 'count';
@@ -193,5 +194,28 @@ describePostgres('postgres query runner', () => {
     const all = await readAfter({});
     expect(all.events).toHaveLength(25);
     expect(all.sent).toEqual(['begin', 'custom-plans', 'guard', 'page', 'commit']);
+  });
+
+  it('given a stream start (instance, snapshot entry, page from its version), when loaded, then all of it goes in one round trip, in one snapshot, keeping the plan cache', async () => {
+    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
+    await adapter.kv.put(SNAPSHOT_NAMESPACE, 'runner-start', { version: 20 });
+    const recorder = recordStatements(adapter, { replies: true });
+    try {
+      const loaded = await adapter.loadStream({
+        ref: instanceId,
+        stream,
+        anchor: { namespace: SNAPSHOT_NAMESPACE, key: 'runner-start' },
+        limit: 100,
+      });
+      expect(loaded.instance?.id).toBe(instanceId);
+      expect(loaded.from).toBe(20);
+      expect(loaded.events.map((e) => e.sequence_number)).toEqual([20, 21, 22, 23, 24, 25]);
+      expect(kinds(recorder.statements)).toEqual([
+        ...['begin', 'guard', 'anchor', 'page', 'commit'],
+        ...['(reply)', '(reply)', '(reply)', '(reply)', '(reply)'],
+      ]);
+    } finally {
+      recorder.stop();
+    }
   });
 });

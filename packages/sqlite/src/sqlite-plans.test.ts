@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, parseQuery, parseWhere } from '@eventlog/core';
-import { conditionProbe, createQueryCompiler } from '@eventlog/sql';
+import { buildStoreStatements, conditionProbe, createQueryCompiler } from '@eventlog/sql';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteAdapter } from './sqlite-adapter.js';
-import { SQLITE_EVENT_LAYOUT, sqliteStoreDialect } from './sqlite-layout.js';
+import { SQLITE_EVENT_LAYOUT, SQLITE_STORE_LAYOUT, sqliteStoreDialect } from './sqlite-layout.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-sqlite-plans-'));
 const file = join(dir, 'plans.db');
@@ -51,6 +51,21 @@ describe('Given the SQLite schema', () => {
       expect(text).toMatch(/SEARCH t USING PRIMARY KEY \(instance_pk=\? AND tag=\?\)/);
       expect(text).not.toMatch(/SCAN e\b/);
     }
+  });
+
+  it('when a stream start is loaded (instance and snapshot as subqueries), then the page is a search of the stream index from the snapshot on, never a scan', () => {
+    const S = buildStoreStatements(dialect, SQLITE_STORE_LAYOUT);
+    const { statement } = compiler.compileStreamStart({
+      instanceKey: (bind) => S.instanceKeyOf(bind, 'orders'),
+      from: (bind) => S.kvAnchorOf(bind, 'eventlog.snapshots', 'k'),
+      stream: 'order-1',
+      limit: 1000,
+    });
+    const text = plan(statement);
+    expect(text).toMatch(
+      /SEARCH e USING INDEX events_stream_sequence \(instance_pk=\? AND stream_id=\? AND sequence_number>\?\)/,
+    );
+    expect(text).not.toMatch(/SCAN (e|instances|kv)\b/);
   });
 
   it('when an append condition is probed, then each item is an index search from `after`, never a scan', () => {

@@ -1,7 +1,9 @@
 /**
  * The stream helpers of `@eventlog/core` over this adapter: `readStream` forward and backward,
  * from a version, with `maxCount`; `streamEvents` page by page; `appendToStream` with expected
- * versions; upcasting on read; a missing stream and a missing instance.
+ * versions; upcasting on read; a missing stream and a missing instance. And the store's
+ * `loadStream` (the start of a fold: instance, snapshot entry, first page from the snapshot's
+ * version), the adapter's `loadStream` when it has one, else the core's two round trips.
  */
 
 import {
@@ -9,11 +11,14 @@ import {
   type EventLog,
   EventLogError,
   type EventMap,
+  hasCapability,
+  type JsonValue,
   readStream,
+  SNAPSHOT_NAMESPACE,
   streamEvents,
   type Upcaster,
 } from '@eventlog/core';
-import { expect, test } from 'vitest';
+import { expect, type TestContext, test } from 'vitest';
 import { type ContextHolder, useContext } from '../context.js';
 
 type Shop = { OrderCreated: { orderId: string; total: number }; ItemAdded: { sku: string; price: number } };
@@ -262,5 +267,137 @@ export function registerStreamReadTests(holder: ContextHolder): void {
       { sku: 'B', price: 4 },
       { sku: 'A', price: 2.5 },
     ]);
+  });
+
+  /** What `loadStream` answered, with the events as their sequence numbers. */
+  async function load(log: EventLog, instance: string, limit: number, snapshotKey?: string) {
+    const start = await log.store.loadStream({
+      instance,
+      streamId: 'order-1',
+      limit,
+      ...(snapshotKey === undefined ? {} : { snapshotKey }),
+    });
+    return { ...start, events: start.events.map((e) => e.sequence_number) };
+  }
+
+  test("given a snapshot entry, when a stream is loaded, then its page starts at the entry's version, by id or by name", async () => {
+    const { ctx, inst, log } = await seeded();
+    const kv = ctx.adapter.kv;
+    const key = ctx.uniqueName('snapshot');
+    const all = (await readStream(log, { instance: inst.id, streamId: 'order-1' })).events;
+    const anchor = all[4];
+    const value = {
+      state: { total: 7 },
+      version: 5,
+      position: anchor?.global_position ?? 0,
+      eventId: anchor?.id ?? '',
+    };
+    await kv.put(SNAPSHOT_NAMESPACE, key, value);
+
+    const byId = await log.store.loadStream({
+      instance: inst.id,
+      streamId: 'order-1',
+      snapshotKey: key,
+      limit: 4,
+    });
+    expect(byId).toEqual({ instanceId: inst.id, snapshot: value, from: 5, events: all.slice(4, 8) });
+    expect(await load(ctx.log, inst.name, 4, key)).toEqual({
+      instanceId: inst.id,
+      snapshot: value,
+      from: 5,
+      events: [5, 6, 7, 8],
+    });
+    expect((await load(ctx.log, inst.name, 50, key)).events).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    // No key, or a key with no entry: from the start.
+    expect(await load(ctx.log, inst.id, 3)).toEqual({
+      instanceId: inst.id,
+      snapshot: undefined,
+      from: 1,
+      events: [1, 2, 3],
+    });
+    expect(await load(ctx.log, inst.id, 3, ctx.uniqueName('none'))).toEqual({
+      instanceId: inst.id,
+      snapshot: undefined,
+      from: 1,
+      events: [1, 2, 3],
+    });
+    // A version past the stream's end: nothing after it.
+    await kv.put(SNAPSHOT_NAMESPACE, key, { ...value, version: 13 });
+    expect(await load(ctx.log, inst.id, 3, key)).toMatchObject({ from: 13, events: [] });
+    // Another stream of the instance is not read.
+    const other = await log.store.loadStream({ instance: inst.id, streamId: 'order-2', limit: 50 });
+    expect(other.events.every((e) => e.stream_id === 'order-2')).toBe(true);
+    expect(other.events.map((e) => e.sequence_number)).toEqual([1, 2, 3]);
+  });
+
+  test('given a snapshot entry whose version is not a sequence number, when loaded, then the page starts at 1 and the entry comes back as stored', async () => {
+    const { ctx, inst } = await seeded();
+    const kv = ctx.adapter.kv;
+    const values: JsonValue[] = [
+      { version: '5' },
+      { version: 2.5 },
+      { version: 0 },
+      { version: -3 },
+      { version: 1e300 },
+      { version: 2 ** 53 },
+      { version: null },
+      { version: [5] },
+      {},
+      [5],
+      5,
+      'version',
+      null,
+    ];
+    for (const value of values) {
+      const key = ctx.uniqueName('bad-snapshot');
+      await kv.put(SNAPSHOT_NAMESPACE, key, value);
+      expect(await load(ctx.log, inst.id, 3, key), JSON.stringify(value)).toEqual({
+        instanceId: inst.id,
+        snapshot: value,
+        from: 1,
+        events: [1, 2, 3],
+      });
+    }
+    // The largest version that is one: read from there (nothing).
+    const key = ctx.uniqueName('big-snapshot');
+    await kv.put(SNAPSHOT_NAMESPACE, key, { version: Number.MAX_SAFE_INTEGER });
+    expect(await load(ctx.log, inst.id, 3, key)).toMatchObject({ from: Number.MAX_SAFE_INTEGER, events: [] });
+  });
+
+  test('given a missing instance or stream, when loaded, then no instance id or no events', async () => {
+    const { ctx, inst } = await seeded();
+    const key = ctx.uniqueName('snapshot');
+    await ctx.adapter.kv.put(SNAPSHOT_NAMESPACE, key, { version: 2 });
+    expect(await load(ctx.log, ctx.uniqueName('missing'), 10, key)).toEqual({
+      instanceId: undefined,
+      snapshot: undefined,
+      from: 1,
+      events: [],
+    });
+    const empty = await ctx.log.store.loadStream({ instance: inst.id, streamId: 'nothing-here', limit: 10 });
+    expect(empty).toEqual({ instanceId: inst.id, snapshot: undefined, from: 1, events: [] });
+    const bad = await errorOf(ctx.log.store.loadStream({ instance: '', streamId: 'order-1', limit: 10 }));
+    expect(bad.code).toBe('VALIDATION_ERROR');
+    const tooMany = await errorOf(
+      ctx.log.store.loadStream({
+        instance: inst.id,
+        streamId: 'order-1',
+        limit: ctx.limits.maxQueryLimit + 1,
+      }),
+    );
+    expect(tooMany.code).toBe('LIMIT_EXCEEDED');
+  });
+
+  test('given retention rules set after a stream was loaded, when loaded again by name, then expired events are left out', async (t: TestContext) => {
+    const { ctx, inst } = await seeded();
+    if (!hasCapability(ctx.adapter, 'lifecycle')) t.skip(`adapter "${ctx.options.name}" has no lifecycle`);
+    const key = ctx.uniqueName('snapshot');
+    await ctx.adapter.kv.put(SNAPSHOT_NAMESPACE, key, { version: 5 });
+    expect((await load(ctx.log, inst.name, 50, key)).events).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    await ctx.log.store.setRetention({ instanceId: inst.id, maxEventsPerStream: 3 });
+    expect((await load(ctx.log, inst.name, 50, key)).events).toEqual([10, 11, 12]);
+    expect((await load(ctx.log, inst.name, 50)).events).toEqual([10, 11, 12]);
+    await ctx.log.store.setRetention({ instanceId: inst.id, maxEventsPerStream: null });
+    expect((await load(ctx.log, inst.name, 50, key)).events).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
   });
 }

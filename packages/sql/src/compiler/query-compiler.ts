@@ -96,6 +96,29 @@ export interface ReadAfterSpec {
   limit: number;
 }
 
+/**
+ * A page of one stream whose instance and first sequence number are only known to the database:
+ * each given as SQL text (a subquery, its values through `bind`). See
+ * {@link QueryCompiler.compileStreamStart}.
+ */
+export interface StreamStartSpec {
+  /** The instance's key as SQL: a subquery of the catalog (NULL reads nothing). */
+  instanceKey(bind: Bind): string;
+  /** The first sequence number read, as SQL (an integer expression; a subquery of a snapshot). */
+  from(bind: Bind): string;
+  stream: string;
+  /** At most this many events. */
+  limit: number;
+  /** Which events are visible under the instance's retention rules, as assumed (all when absent). */
+  visibility?: Visibility | undefined;
+}
+
+/** A compiled stream start: its statement, and its decoder (given the instance's id, read with it). */
+export interface CompiledStreamStart {
+  readonly statement: CompiledStatement;
+  decode(rows: readonly Row[], instanceId: string): EventRecord[];
+}
+
 /** A compiled live read: one statement and its decoder. */
 export interface CompiledRead {
   readonly statement: CompiledStatement;
@@ -130,6 +153,13 @@ export interface QueryCompiler {
   compileCondition(condition: ConditionNode, instanceId: string, bind: Bind, key?: string | number): string;
   /** Compiles a live read: events after a position, in position order. */
   compileReadAfter(instance: string | InstanceScope, spec: ReadAfterSpec): CompiledRead;
+  /**
+   * Compiles the first page of a stream's fold, from a sequence number on, where the instance key
+   * and that number are SQL (the catalog's row for a reference; a snapshot's anchor), so the page
+   * needs no earlier round trip for them. A seek into the (instance, stream, sequence) index, plan
+   * stable without retention.
+   */
+  compileStreamStart(spec: StreamStartSpec): CompiledStreamStart;
   /** Compiles the event statistics of an instance (counts, types, first and last timestamps). */
   compileStats(instance: string | InstanceScope): CompiledProgram<EventStatsSummary>;
   /** Compiles the highest `global_position` of an instance (0 when empty). */
@@ -737,6 +767,25 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
       return {
         statement,
         decode: (rows) => rows.map((row) => decodeEvent(row, scope.id, dialect)),
+      };
+    },
+
+    compileStreamStart(spec) {
+      const params = new ParamCollector();
+      const scope: Scope = { id: '', key: '', visibility: spec.visibility };
+      const parts = [
+        `${columns.instance} = ${spec.instanceKey(params.bind)}`,
+        ...visible(scope, params.bind),
+        `${columns.streamId} = ${params.bind(spec.stream)}`,
+        `${columns.sequenceNumber} >= ${spec.from(params.bind)}`,
+      ];
+      const rendered = params.render(
+        `SELECT ${fullSelect} FROM ${from} WHERE ${parts.join(' AND ')} ORDER BY ${columns.sequenceNumber} ASC LIMIT ${params.bind(spec.limit)}`,
+        placeholder,
+      );
+      return {
+        statement: spec.visibility === undefined ? { ...rendered, planStable: true } : rendered,
+        decode: (rows, instanceId) => rows.map((row) => decodeEvent(row, instanceId, dialect)),
       };
     },
 

@@ -20,6 +20,8 @@ import {
   instanceNotFound,
   type KeyValueStore,
   type Limits,
+  type LoadedStream,
+  type LoadStreamRequest,
   type NewInstance,
   type QueryNode,
   type QueryResult,
@@ -42,6 +44,7 @@ import {
   listInstancesProgram,
   resolveInstanceProgram,
   retentionOf,
+  toInstance,
   updateInstanceProgram,
 } from './instance-programs.js';
 import { createSqlKvStore } from './kv-store.js';
@@ -237,6 +240,65 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
         },
       };
     });
+  }
+
+  /**
+   * The start of a stream's fold in one statement program whose statements are all sent at once
+   * (one round trip on PostgreSQL): the instance's row (the guard), the snapshot entry with its
+   * anchor, and the stream's page from that anchor, the instance key and the anchor written into
+   * the page as subqueries. The page is compiled with the retention rules last seen for this
+   * reference; when the row shows other rules, it runs again with them (as `guarded`).
+   */
+  async loadStream(request: LoadStreamRequest): Promise<LoadedStream> {
+    const S = this.S;
+    const compiler = this.driver.compiler;
+    const dialect = compiler.dialect;
+    const { ref, anchor: entry } = request;
+    const now = nowOf(request);
+    for (let attempt = 0; ; attempt++) {
+      const assumed = this.retention.get(ref);
+      const guard = S.instanceByRef(ref, ref, ref);
+      // A key lookup: the plan never depends on the values.
+      const anchor =
+        entry === undefined
+          ? undefined
+          : { ...S.kvAnchored(entry.namespace, entry.key), planStable: true as const };
+      const page = compiler.compileStreamStart({
+        instanceKey: (bind) => S.instanceKeyOf(bind, ref),
+        from: (bind) => (entry === undefined ? bind(1) : S.kvAnchorOf(bind, entry.namespace, entry.key)),
+        stream: request.stream,
+        limit: request.limit,
+        visibility: visibilityAt(assumed, now),
+      });
+      const program: AnnouncedProgram<LoadedStream> = {
+        statements:
+          anchor === undefined ? { guard, page: page.statement } : { guard, anchor, page: page.statement },
+        prefetch: anchor === undefined ? [page.statement] : [anchor, page.statement],
+        program: function* () {
+          const [row] = (yield guard) as readonly InstanceRow[];
+          if (row === undefined) return { instance: undefined, anchor: undefined, from: 1, events: [] };
+          const rules = retentionOf(row);
+          if (!sameRetention(rules, assumed)) throw new RetentionChanged(rules);
+          let stored: LoadedStream['anchor'];
+          let from = 1;
+          if (anchor !== undefined) {
+            const [found] = yield anchor;
+            if (found !== undefined) {
+              stored = { value: dialect.decodeJson(found.value), version: Number(found.version) };
+              from = Number(found.anchor);
+            }
+          }
+          const events = page.decode(yield page.statement, row.id);
+          return { instance: toInstance(row), anchor: stored, from, events };
+        },
+      };
+      try {
+        return await this.driver.read('loading a stream', program);
+      } catch (error) {
+        if (!(error instanceof RetentionChanged) || attempt > 0) throw error;
+        this.retention.set(ref, error.rules);
+      }
+    }
   }
 
   headPosition(instanceId: string): Promise<number> {

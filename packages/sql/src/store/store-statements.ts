@@ -6,7 +6,7 @@
 
 import type { CompiledStatement } from '../compiler/params.js';
 import type { Row } from '../compiler/query-program.js';
-import type { SqlDialect } from '../compiler/sql-dialect.js';
+import type { Bind, SqlDialect } from '../compiler/sql-dialect.js';
 
 /**
  * A statement of the store. With `changes`, the driver answers with one row `{ changes }`: the
@@ -114,6 +114,11 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
   const doc = layout.documentParameter ?? json;
   const eventsInstance = q(layout.eventsInstanceColumn);
   const s = (text: string, changes = false) => fixed(dialect, text, changes);
+  // The sequence number an entry's value names in `version` (a snapshot's anchor, see
+  // `kvAnchored`), from the column `n` of a subquery holding that number (NULL when not a number).
+  // Nested so that the cast only sees numbers in range (PostgreSQL may evaluate AND in any order).
+  const anchorOf = `CASE WHEN a.n >= 1 AND a.n <= ${Number.MAX_SAFE_INTEGER} THEN (CASE WHEN a.n = CAST(a.n AS BIGINT) THEN CAST(a.n AS BIGINT) ELSE 1 END) ELSE 1 END`;
+  const versionNumber = dialect.jsonNumber({ doc: 'value', path: ['version'] });
 
   return {
     /** (id) The instance with this id. */
@@ -278,6 +283,19 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
     /** (key) Deletes an instance's events; answers `{ changes }`. */
     deleteEvents: s(`DELETE FROM ${events} WHERE ${q(layout.eventsInstanceColumn)} = ?`, true),
 
+    /**
+     * (namespace, key) The entry with `anchor`: the sequence number its value holds in `version`
+     * when that is an integer from 1 to 2^53 − 1, else 1 (a stream's fold starts there: a snapshot).
+     */
+    kvAnchored: s(
+      `SELECT a.value, a.version, ${anchorOf} AS anchor FROM (SELECT value, version, ${versionNumber} AS n FROM ${kv} WHERE namespace = ? AND key = ?) AS a`,
+    ),
+    /** `kvAnchored`'s anchor as an SQL expression, its values through `bind`: 1 without the entry. */
+    kvAnchorOf: (bind: Bind, namespace: string, key: string) =>
+      `coalesce((SELECT ${anchorOf} FROM (SELECT ${versionNumber} AS n FROM ${kv} WHERE namespace = ${bind(namespace)} AND key = ${bind(key)}) AS a), 1)`,
+    /** The key of the instance `ref` names (ids first), as an SQL expression: NULL when none. */
+    instanceKeyOf: (bind: Bind, ref: string) =>
+      `(SELECT ${q(layout.instanceKey)} FROM ${instances} WHERE id = ${bind(ref)} OR name = ${bind(ref)} ORDER BY (id = ${bind(ref)}) DESC LIMIT 1)`,
     /** (namespace, key) */
     kvGet: s(`SELECT value, version FROM ${kv} WHERE namespace = ? AND key = ?`),
     /** (namespace) Keys in code point order (BINARY / "C" collation). */
