@@ -124,13 +124,17 @@ export class PgRollupSql {
        ON CONFLICT (rollup_id, k) DO UPDATE SET ${add.join(', ')}`;
     const fn = (suffix: string) => this.q(`rollup_${id}_${suffix}`);
     return [
+      // A rollup whose row is gone (its instance is being deleted) does nothing; its triggers are
+      // dropped after that commit (see dropOrphanRollupsProgram).
       stmt(`CREATE OR REPLACE FUNCTION ${fn('insert')}() RETURNS trigger LANGUAGE plpgsql AS $body$
         BEGIN
+          IF NOT EXISTS (SELECT 1 FROM ${this.rollups} WHERE id = ${id}) THEN RETURN NULL; END IF;
           ${upsert('new_rows')};
           RETURN NULL;
         END $body$`),
       stmt(`CREATE OR REPLACE FUNCTION ${fn('delete')}() RETURNS trigger LANGUAGE plpgsql AS $body$
         BEGIN
+          IF NOT EXISTS (SELECT 1 FROM ${this.rollups} WHERE id = ${id}) THEN RETURN NULL; END IF;
           UPDATE ${this.cells} AS c SET ${sub.join(', ')}
           FROM (${this.grouped(id, spec, 'old_rows')}) AS d
           WHERE c.rollup_id = ${id} AND c.k = d.k;
@@ -143,6 +147,33 @@ export class PgRollupSql {
         REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn('delete')}()`),
       stmt(upsert(this.events)),
     ];
+  }
+
+  /**
+   * Removes the rows of an instance's rollups and their cells, in the transaction deleting its
+   * events, before they go: their triggers then find no rollup and do nothing, where they would
+   * otherwise group every deleted event to update cells about to be dropped. The triggers and
+   * functions (DDL, which would lock the events table for the whole delete) are dropped after
+   * the commit by {@link dropOrphanRollupsProgram}.
+   */
+  forgetInstance(instanceId: string): CompiledStatement[] {
+    return [
+      stmt(
+        `DELETE FROM ${this.cells} WHERE rollup_id IN (SELECT id FROM ${this.rollups} WHERE instance_id = $1)`,
+        instanceId,
+      ),
+      stmt(`DELETE FROM ${this.rollups} WHERE instance_id = $1`, instanceId),
+    ];
+  }
+
+  /** The ids of rollup triggers on the events table whose rollup row is gone. */
+  strandedTriggers(): CompiledStatement {
+    return stmt(
+      `SELECT DISTINCT substring(t.tgname from '^rollup_([0-9]+)_') AS id FROM pg_trigger AS t
+       WHERE t.tgrelid = to_regclass($1) AND t.tgname ~ '^rollup_[0-9]+_(insert|delete)$'
+         AND NOT EXISTS (SELECT 1 FROM ${this.rollups} AS r WHERE r.id = substring(t.tgname from '^rollup_([0-9]+)_')::bigint)`,
+      this.events,
+    );
   }
 
   drop(id: number): CompiledStatement[] {
@@ -242,12 +273,17 @@ export function* readRollupProgram(
   return rollupReadOf(rows);
 }
 
-/** Drops the rollups of instances that no longer exist (after an instance's deletion). */
+/**
+ * Drops what is left of the rollups of deleted instances (after an instance's deletion): the
+ * triggers and functions of rollups whose rows the delete removed (see `forgetInstance`), and
+ * any rollup whose instance no longer exists.
+ */
 export function* dropOrphanRollupsProgram(S: PgRollupSql): StatementProgram<void> {
   const [has] = yield S.hasTables();
   if (has?.ok !== true) return;
+  const stranded = yield S.strandedTriggers();
   const rows = yield stmt(
     `SELECT id FROM ${S.rollups} AS r WHERE NOT EXISTS (SELECT 1 FROM ${S.instances} AS i WHERE i.id = r.instance_id)`,
   );
-  for (const r of rows) for (const s of S.drop(Number(r.id))) yield s;
+  for (const r of [...stranded, ...rows]) for (const s of S.drop(Number(r.id))) yield s;
 }

@@ -13,7 +13,7 @@ import type {
   RollupSpec,
   StorageAdapter,
 } from '@eventlog/core';
-import { SqlStore } from '@eventlog/sql';
+import { SqlStore, type StatementProgram } from '@eventlog/sql';
 import type postgres from 'postgres';
 import { type PostgresAdapterOptions, resolveOptions } from './options.js';
 import {
@@ -97,9 +97,17 @@ class PostgresStore extends SqlStore<PostgresDriver> implements PostgresAdapter 
     return this.driver.run('reading a rollup', readRollupProgram(this.#R, instanceId, name));
   }
 
+  /** The instance's rollups go first, in the delete's transaction (see `PgRollupSql.forgetInstance`). */
+  protected override *beforeInstanceEventsGo(key: string | number): StatementProgram<void> {
+    const [has] = yield this.#R.hasTables();
+    if (has?.ok !== true) return;
+    for (const s of this.#R.forgetInstance(String(key))) yield s;
+  }
+
   override async deleteInstance(id: string): Promise<{ instance: Instance; deletedEvents: number }> {
     const result = await super.deleteInstance(id);
-    // Ids may be reused (an auto-created instance's id is its name): its rollups go at once.
+    // Its rollups' rows went with it; their triggers and functions (DDL) go now, in a short
+    // transaction of their own.
     await this.driver.write(
       'dropping the rollups of a deleted instance',
       { kind: 'instance', id },
