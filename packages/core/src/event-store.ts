@@ -110,12 +110,9 @@ function safeNow(clock: () => number): number {
 }
 
 /** The start of a stream of an instance that does not exist. */
-const NO_STREAM: StreamStart = Object.freeze({
-  instanceId: undefined,
-  snapshot: undefined,
-  from: 1,
-  events: [],
-});
+function noStream(): StreamStart {
+  return { instanceId: undefined, snapshot: undefined, from: 1, events: [] };
+}
 
 /**
  * Where a fold starts for a snapshot entry's value: its `version` when that is an integer from 1
@@ -670,7 +667,7 @@ class DefaultEventStore implements EventStore<EventMap> {
           now,
           ...(key === undefined ? {} : { anchor: { namespace: SNAPSHOT_NAMESPACE, key } }),
         });
-        if (loaded.instance === undefined) return NO_STREAM;
+        if (loaded.instance === undefined) return noStream();
         this.rememberId(loaded.instance.id);
         const { from, events } = loaded;
         return {
@@ -685,7 +682,7 @@ class DefaultEventStore implements EventStore<EventMap> {
         key === undefined ? undefined : kv.get(SNAPSHOT_NAMESPACE, key).catch(() => undefined),
         this.adapter.resolveInstance(ref),
       ]);
-      if (instance === undefined || instance === null) return NO_STREAM;
+      if (instance === undefined || instance === null) return noStream();
       this.rememberId(instance.id);
       const from = snapshotAnchor(stored?.value);
       const { instance: id, ...page } = validateReadAfter(
@@ -697,7 +694,7 @@ class DefaultEventStore implements EventStore<EventMap> {
         return { instanceId: id, snapshot: stored?.value, from, events: await decryptRecords(kv, events) };
       } catch (error) {
         // Deleted since it was resolved: its streams are empty.
-        if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND') return NO_STREAM;
+        if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND') return noStream();
         throw error;
       }
     });

@@ -177,6 +177,9 @@ export function registerLifecycleTests(holder: ContextHolder): void {
     expect(raw).not.toContain('London');
     const [clear] = await ctx.readAll(inst.id);
     expect(clear?.payload).toEqual({ email, address: { city: 'London' }, plan: 'pro' });
+    // The start of a fold (aggregateStream, handleCommand) decrypts too.
+    const loaded = await ctx.log.store.loadStream({ instance: inst.id, streamId: 'customer-1', limit: 10 });
+    expect(loaded.events[0]?.payload).toEqual({ email, address: { city: 'London' }, plan: 'pro' });
     expectFailure(
       await ctx.log.queryEvents({
         from: { instance: inst.id },
@@ -194,6 +197,12 @@ export function registerLifecycleTests(holder: ContextHolder): void {
     ]);
     const page = await ctx.log.store.readAfter({ instance: inst.id, after: 0 });
     expect(page[0]?.payload.email).toBe('[erased]');
+    const erased = await ctx.log.store.loadStream({ instance: inst.name, streamId: 'customer-1', limit: 10 });
+    expect(erased.events[0]?.payload).toEqual({
+      email: '[erased]',
+      address: { city: '[erased]' },
+      plan: 'pro',
+    });
   });
 
   // ── deleteStream ──────────────────────────────────────────────────────────────────────────────
