@@ -348,9 +348,11 @@ export interface LoadStreamRequest {
   stream: string;
   /**
    * The entry whose value's `version` is where the page starts (a snapshot's anchor), when it is
-   * an integer from 1 to 2^53 − 1; without the entry, or with anything else there, at 1.
+   * an integer from 1 to 2^53 − 1; without the entry, or with anything else there, at `from`.
    */
   anchor?: { namespace: string; key: string };
+  /** Where the page starts without a usable anchor: a sequence number ≥ 1. Default 1. */
+  from?: number;
   /** At most this many events. */
   limit: number;
   /** The moment of the read, for retention (see {@link ReadOptions}). */

@@ -89,6 +89,8 @@ export interface LoadStreamParams {
   streamId: string;
   /** The key of the stream's snapshot in the `eventlog.snapshots` namespace, if one may be used. */
   snapshotKey?: string;
+  /** Where the page starts without a usable snapshot: a sequence number ≥ 1. Default 1. */
+  fromVersion?: number;
   /** Page size, 1..maxQueryLimit. */
   limit: number;
 }
@@ -101,7 +103,7 @@ export interface StreamStart<E extends EventMap = EventMap> {
   snapshot: JsonValue | undefined;
   /**
    * Where `events` starts: the snapshot's `version` when it is an integer from 1 to 2^53 − 1 (the
-   * snapshot's own event, so it can be checked to still be there), else 1.
+   * snapshot's own event, so it can be checked to still be there), else `fromVersion` (default 1).
    */
   from: number;
   /** The stream's events from `from` on, at most `limit`, as stored (not upcast). */
@@ -166,9 +168,10 @@ export interface EventStore<E extends EventMap = EventMap> {
   /** A page of an instance's events after a position, in position order (for live reads). */
   readAfter(params: ReadAfterParams): Promise<EventRecordOf<E>[]>;
   /**
-   * The start of a stream's fold (`aggregateStream`, `handleCommand`): the instance, the snapshot
-   * entry `snapshotKey` and the stream's first page from where that snapshot points, in one round
-   * trip when the adapter has `loadStream` (two otherwise). See {@link StreamStart}.
+   * The start of a stream's read (`aggregateStream`, `handleCommand`, `readStream`): the instance,
+   * the snapshot entry `snapshotKey` and the stream's first page from where that snapshot points
+   * (else from `fromVersion`), in one round trip when the adapter has `loadStream` (two
+   * otherwise). See {@link StreamStart}.
    */
   loadStream(params: LoadStreamParams): Promise<StreamStart<E>>;
   /** The instance's highest global position (0 when empty). */

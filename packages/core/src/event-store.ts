@@ -69,6 +69,7 @@ import {
   validateInstanceRef,
   validateInstanceUpdate,
 } from './validation/instance.js';
+import { describeValue, invalid } from './validation/issues.js';
 import {
   applyRetentionChange,
   validateDeleteStream,
@@ -109,18 +110,13 @@ function safeNow(clock: () => number): number {
   return Date.now();
 }
 
-/** The start of a stream of an instance that does not exist. */
-function noStream(): StreamStart {
-  return { instanceId: undefined, snapshot: undefined, from: 1, events: [] };
-}
-
 /**
  * Where a fold starts for a snapshot entry's value: its `version` when that is an integer from 1
- * to 2^53 − 1, else 1 (what `StorageAdapter.loadStream` computes in the database).
+ * to 2^53 − 1, else undefined (what `StorageAdapter.loadStream` computes in the database).
  */
-function snapshotAnchor(value: unknown): number {
+function snapshotAnchor(value: unknown): number | undefined {
   const version = (value as { version?: unknown } | null | undefined)?.version;
-  return typeof version === 'number' && Number.isSafeInteger(version) && version >= 1 ? version : 1;
+  return typeof version === 'number' && Number.isSafeInteger(version) && version >= 1 ? version : undefined;
 }
 
 /** How many known instance ids a store remembers before it starts over (see `knownIds`). */
@@ -650,12 +646,25 @@ class DefaultEventStore implements EventStore<EventMap> {
 
   loadStream(params: LoadStreamParams): Promise<StreamStart> {
     return this.guard(async () => {
+      const start = params.fromVersion ?? 1;
+      if (!Number.isSafeInteger(start) || start < 1) {
+        throw invalid(
+          'fromVersion',
+          `expected a sequence number (an integer of 1 or more), got ${describeValue(start)}`,
+        );
+      }
       const {
         instance: ref,
         stream,
         limit,
       } = validateReadAfter(streamPage(params.instance, params.streamId, 1, params.limit), this.limits);
       const now = this.now();
+      const noStream = (): StreamStart => ({
+        instanceId: undefined,
+        snapshot: undefined,
+        from: start,
+        events: [],
+      });
       const kv = this.adapter.kv;
       const key = params.snapshotKey;
       const load = this.adapter.loadStream;
@@ -665,6 +674,7 @@ class DefaultEventStore implements EventStore<EventMap> {
           stream: stream as string,
           limit,
           now,
+          from: start,
           ...(key === undefined ? {} : { anchor: { namespace: SNAPSHOT_NAMESPACE, key } }),
         });
         if (loaded.instance === undefined) return noStream();
@@ -684,7 +694,7 @@ class DefaultEventStore implements EventStore<EventMap> {
       ]);
       if (instance === undefined || instance === null) return noStream();
       this.rememberId(instance.id);
-      const from = snapshotAnchor(stored?.value);
+      const from = snapshotAnchor(stored?.value) ?? start;
       const { instance: id, ...page } = validateReadAfter(
         streamPage(instance.id, stream as string, from, limit),
         this.limits,

@@ -12,6 +12,7 @@ import {
   storeOf,
   upcastersFor,
 } from './aggregate.js';
+import { instanceNotFound } from './errors.js';
 import type { EventStore } from './event-log.js';
 import type { AppendCondition, EventMap, EventRecordOf, ExpectedVersion, NewEventInputOf } from './model.js';
 import { sequenceCondition, streamPage } from './stream-page.js';
@@ -152,16 +153,23 @@ export async function* streamEvents<E extends EventMap = EventMap>(
   }
 
   if (plan.direction === 'forward') {
-    let from = plan.fromVersion ?? 1;
+    let from = Math.max(plan.fromVersion ?? 1, 1);
+    let limit = Math.min(plan.pageSize, left);
+    // The first page with the instance's id (one round trip when the adapter can), the next ones
+    // by that id (no resolution of the reference each time).
+    const start = await store.loadStream({ instance, streamId, fromVersion: from, limit });
+    const id = start.instanceId;
+    if (id === undefined) throw instanceNotFound(instance);
+    let page = start.events;
     for (;;) {
-      const limit = Math.min(plan.pageSize, left);
-      const page = await store.readAfter(streamPage(instance, streamId, from, limit));
       for (const event of page) {
         yield upcast.apply(event) as EventRecordOf<E>;
         from = event.sequence_number + 1;
       }
       left -= page.length;
       if (page.length < limit || left <= 0) return;
+      limit = Math.min(plan.pageSize, left);
+      page = await store.readAfter(streamPage(id, streamId, from, limit));
     }
   }
 

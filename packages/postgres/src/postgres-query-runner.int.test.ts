@@ -4,7 +4,7 @@
  * statements, and a count the page makes unnecessary never sent.
  */
 
-import { DEFAULT_LIMITS, parseQuery, SNAPSHOT_NAMESPACE } from '@eventlog/core';
+import { createEventLog, DEFAULT_LIMITS, parseQuery, readStream, SNAPSHOT_NAMESPACE } from '@eventlog/core';
 import {
   appendRequest,
   describePostgres,
@@ -213,6 +213,29 @@ describePostgres('postgres query runner', () => {
       expect(kinds(recorder.statements)).toEqual([
         ...['begin', 'guard', 'anchor', 'page', 'commit'],
         ...['(reply)', '(reply)', '(reply)', '(reply)', '(reply)'],
+      ]);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it("given a stream read forward by the instance's name, then the first page and the instance go in one round trip, and the next pages by id", async () => {
+    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
+    const name = (await adapter.resolveInstance(instanceId))?.name as string;
+    const log = createEventLog({ adapter });
+    const recorder = recordStatements(adapter);
+    try {
+      const one = await readStream(log, { instance: name, streamId: stream });
+      expect(one.events).toHaveLength(25);
+      expect(kinds(recorder.statements)).toEqual(['begin', 'guard', 'page', 'commit']);
+      recorder.statements.length = 0;
+      const paged = await readStream(log, { instance: name, streamId: stream, pageSize: 10 });
+      expect(paged.events.map((e) => e.sequence_number)).toEqual(one.events.map((e) => e.sequence_number));
+      // Three pages: the first with the instance by name, the next two by its id (no resolution).
+      expect(kinds(recorder.statements)).toEqual([
+        ...['begin', 'guard', 'page', 'commit'],
+        ...['begin', 'guard', 'page', 'commit'],
+        ...['begin', 'guard', 'page', 'commit'],
       ]);
     } finally {
       recorder.stop();

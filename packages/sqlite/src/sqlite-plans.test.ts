@@ -57,7 +57,7 @@ describe('Given the SQLite schema', () => {
     const S = buildStoreStatements(dialect, SQLITE_STORE_LAYOUT);
     const { statement } = compiler.compileStreamStart({
       instanceKey: (bind) => S.instanceKeyOf(bind, 'orders'),
-      from: (bind) => S.kvAnchorOf(bind, 'eventlog.snapshots', 'k'),
+      from: (bind) => S.kvAnchorOf(bind, 'eventlog.snapshots', 'k', bind(1)),
       stream: 'order-1',
       limit: 1000,
     });

@@ -321,6 +321,29 @@ export function registerStreamReadTests(holder: ContextHolder): void {
       from: 1,
       events: [1, 2, 3],
     });
+    // Without a usable snapshot, from fromVersion; a usable one wins.
+    const from = (fromVersion: number, snapshotKey?: string) =>
+      log.store.loadStream({
+        instance: inst.name,
+        streamId: 'order-1',
+        limit: 3,
+        fromVersion,
+        ...(snapshotKey === undefined ? {} : { snapshotKey }),
+      });
+    expect(await from(10)).toEqual({
+      instanceId: inst.id,
+      snapshot: undefined,
+      from: 10,
+      events: all.slice(9, 12),
+    });
+    expect((await from(10, key)).events.map((e) => e.sequence_number)).toEqual([5, 6, 7]);
+    const unusable = ctx.uniqueName('unusable');
+    await kv.put(SNAPSHOT_NAMESPACE, unusable, { version: 'five' });
+    expect(await from(11, unusable)).toMatchObject({ from: 11, snapshot: { version: 'five' } });
+    expect((await from(11, unusable)).events.map((e) => e.sequence_number)).toEqual([11, 12]);
+    for (const bad of [0, -1, 2.5, Number.NaN]) {
+      expect((await errorOf(from(bad))).code, String(bad)).toBe('VALIDATION_ERROR');
+    }
     // A version past the stream's end: nothing after it.
     await kv.put(SNAPSHOT_NAMESPACE, key, { ...value, version: 13 });
     expect(await load(ctx.log, inst.id, 3, key)).toMatchObject({ from: 13, events: [] });

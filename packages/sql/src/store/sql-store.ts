@@ -254,6 +254,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     const compiler = this.driver.compiler;
     const dialect = compiler.dialect;
     const { ref, anchor: entry } = request;
+    const start = request.from ?? 1;
     const now = nowOf(request);
     for (let attempt = 0; ; attempt++) {
       const assumed = this.retention.get(ref);
@@ -265,7 +266,8 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
           : { ...S.kvAnchored(entry.namespace, entry.key), planStable: true as const };
       const page = compiler.compileStreamStart({
         instanceKey: (bind) => S.instanceKeyOf(bind, ref),
-        from: (bind) => (entry === undefined ? bind(1) : S.kvAnchorOf(bind, entry.namespace, entry.key)),
+        from: (bind) =>
+          entry === undefined ? bind(start) : S.kvAnchorOf(bind, entry.namespace, entry.key, bind(start)),
         stream: request.stream,
         limit: request.limit,
         visibility: visibilityAt(assumed, now),
@@ -276,16 +278,16 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
         prefetch: anchor === undefined ? [page.statement] : [anchor, page.statement],
         program: function* () {
           const [row] = (yield guard) as readonly InstanceRow[];
-          if (row === undefined) return { instance: undefined, anchor: undefined, from: 1, events: [] };
+          if (row === undefined) return { instance: undefined, anchor: undefined, from: start, events: [] };
           const rules = retentionOf(row);
           if (!sameRetention(rules, assumed)) throw new RetentionChanged(rules);
           let stored: LoadedStream['anchor'];
-          let from = 1;
+          let from = start;
           if (anchor !== undefined) {
             const [found] = yield anchor;
             if (found !== undefined) {
               stored = { value: dialect.decodeJson(found.value), version: Number(found.version) };
-              from = Number(found.anchor);
+              if (found.anchor !== null && found.anchor !== undefined) from = Number(found.anchor);
             }
           }
           const events = page.decode(yield page.statement, row.id);

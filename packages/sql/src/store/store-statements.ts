@@ -117,7 +117,7 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
   // The sequence number an entry's value names in `version` (a snapshot's anchor, see
   // `kvAnchored`), from the column `n` of a subquery holding that number (NULL when not a number).
   // Nested so that the cast only sees numbers in range (PostgreSQL may evaluate AND in any order).
-  const anchorOf = `CASE WHEN a.n >= 1 AND a.n <= ${Number.MAX_SAFE_INTEGER} THEN (CASE WHEN a.n = CAST(a.n AS BIGINT) THEN CAST(a.n AS BIGINT) ELSE 1 END) ELSE 1 END`;
+  const anchorOf = `CASE WHEN a.n >= 1 AND a.n <= ${Number.MAX_SAFE_INTEGER} THEN (CASE WHEN a.n = CAST(a.n AS BIGINT) THEN CAST(a.n AS BIGINT) END) END`;
   const versionNumber = dialect.jsonNumber({ doc: 'value', path: ['version'] });
 
   return {
@@ -285,14 +285,17 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
 
     /**
      * (namespace, key) The entry with `anchor`: the sequence number its value holds in `version`
-     * when that is an integer from 1 to 2^53 − 1, else 1 (a stream's fold starts there: a snapshot).
+     * when that is an integer from 1 to 2^53 − 1, else NULL (a stream's fold starts there: a snapshot).
      */
     kvAnchored: s(
       `SELECT a.value, a.version, ${anchorOf} AS anchor FROM (SELECT value, version, ${versionNumber} AS n FROM ${kv} WHERE namespace = ? AND key = ?) AS a`,
     ),
-    /** `kvAnchored`'s anchor as an SQL expression, its values through `bind`: 1 without the entry. */
-    kvAnchorOf: (bind: Bind, namespace: string, key: string) =>
-      `coalesce((SELECT ${anchorOf} FROM (SELECT ${versionNumber} AS n FROM ${kv} WHERE namespace = ${bind(namespace)} AND key = ${bind(key)}) AS a), 1)`,
+    /**
+     * `kvAnchored`'s anchor as an SQL expression, its values through `bind`; `otherwise` (SQL)
+     * without the entry or a usable anchor.
+     */
+    kvAnchorOf: (bind: Bind, namespace: string, key: string, otherwise: string) =>
+      `coalesce((SELECT ${anchorOf} FROM (SELECT ${versionNumber} AS n FROM ${kv} WHERE namespace = ${bind(namespace)} AND key = ${bind(key)}) AS a), ${otherwise})`,
     /** The key of the instance `ref` names (ids first), as an SQL expression: NULL when none. */
     instanceKeyOf: (bind: Bind, ref: string) =>
       `(SELECT ${q(layout.instanceKey)} FROM ${instances} WHERE id = ${bind(ref)} OR name = ${bind(ref)} ORDER BY (id = ${bind(ref)}) DESC LIMIT 1)`,
