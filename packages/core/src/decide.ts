@@ -123,25 +123,34 @@ export async function readBoundary<E extends EventMap>(
   boundary: Boundary<E, string>,
   pageSize = 1000,
 ): Promise<{ events: EventRecordOf<E>[]; position: number }> {
+  // The instance's id once, then every read by it: a reference by name would be resolved again
+  // by each read.
+  let id: string;
   let head: number;
   try {
-    head = await store.headPosition(instance);
+    id = (await store.getInstance(instance)).id;
+    head = await store.headPosition(id);
   } catch (error) {
     if (EventLogError.isInstance(error) && error.code === 'NOT_FOUND') return { events: [], position: 0 };
     throw error;
   }
   if (head === 0) return { events: [], position: 0 };
   const limit = Math.min(pageSize, store.limits.maxQueryLimit);
+  // The items' reads in parallel: each is bounded by the same head, so together they are one view.
+  const pages = await Promise.all(
+    boundary.map(async (item) => {
+      const where = whereOf(item as ConditionItem, head);
+      const found: EventRecordOf<E>[] = [];
+      for (let after = 0; ; ) {
+        const page = await store.readAfter({ instance: id, after, where, limit });
+        found.push(...page);
+        if (page.length < limit) return found;
+        after = (page[page.length - 1] as EventRecordOf<E>).global_position;
+      }
+    }),
+  );
   const byPosition = new Map<number, EventRecordOf<E>>();
-  for (const item of boundary) {
-    const where = whereOf(item as ConditionItem, head);
-    for (let after = 0; ; ) {
-      const page = await store.readAfter({ instance, after, where, limit });
-      for (const event of page) byPosition.set(event.global_position, event);
-      if (page.length < limit) break;
-      after = (page[page.length - 1] as EventRecordOf<E>).global_position;
-    }
-  }
+  for (const page of pages) for (const event of page) byPosition.set(event.global_position, event);
   const events = [...byPosition.values()].sort((a, b) => a.global_position - b.global_position);
   return { events, position: head };
 }

@@ -4,7 +4,15 @@
  * statements, and a count the page makes unnecessary never sent.
  */
 
-import { createEventLog, DEFAULT_LIMITS, parseQuery, readStream, SNAPSHOT_NAMESPACE } from '@eventlog/core';
+import {
+  type BoundaryDecider,
+  createEventLog,
+  DEFAULT_LIMITS,
+  decide,
+  parseQuery,
+  readStream,
+  SNAPSHOT_NAMESPACE,
+} from '@eventlog/core';
 import {
   appendRequest,
   describePostgres,
@@ -237,6 +245,43 @@ describePostgres('postgres query runner', () => {
         ...['begin', 'guard', 'page', 'commit'],
         ...['begin', 'guard', 'page', 'commit'],
       ]);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it("given a decision by the instance's name over two tags, then the name is resolved once, not once per read", async () => {
+    const instance = await freshInstance(adapter);
+    const log = createEventLog({ adapter });
+    const appended = await log.appendEvents({
+      instanceId: instance.id,
+      events: [
+        { streamId: 'course-1', eventType: 'Booked', tags: ['course:1', 'student:a'] },
+        { streamId: 'course-2', eventType: 'Booked', tags: ['course:2', 'student:b'] },
+      ],
+    });
+    expect(appended.success).toBe(true);
+    const booking: BoundaryDecider<{ seen: number }, { course: string; student: string }> = {
+      boundary: (c) => [{ tags: [`course:${c.course}`] }, { tags: [`student:${c.student}`] }],
+      initialState: () => ({ seen: 0 }),
+      evolve: (state) => ({ seen: state.seen + 1 }),
+      decide: (c) => ({
+        streamId: `course-${c.course}`,
+        eventType: 'Booked',
+        tags: [`course:${c.course}`, `student:${c.student}`],
+      }),
+    };
+    const recorder = recordStatements(adapter);
+    try {
+      const result = await decide(log, {
+        instance: instance.name,
+        decider: booking,
+        command: { course: '1', student: 'b' },
+      });
+      expect(result.events).toHaveLength(1);
+      expect(result.state.seen).toBe(3); // the two events read, then the one appended
+      const resolutions = recorder.statements.filter((s) => s.includes(' OR name = '));
+      expect(resolutions).toHaveLength(1);
     } finally {
       recorder.stop();
     }
