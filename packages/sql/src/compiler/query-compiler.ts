@@ -302,10 +302,9 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
   const table = quoteTable(dialect, layout);
   const q = (name: string) => dialect.quoteIdentifier(name);
 
-  /** The retention conditions of a scope: its expired events are invisible. */
-  function visible(scope: Scope, bind: Bind): string[] {
+  /** The retention conditions of a read: expired events are invisible. */
+  function visible(rules: Visibility | undefined, bind: Bind): string[] {
     const parts: string[] = [];
-    const rules = scope.visibility;
     if (rules?.minTimestamp !== undefined) parts.push(`${columns.timestamp} >= ${bind(rules.minTimestamp)}`);
     if (rules?.maxEventsPerStream !== undefined) {
       // Fewer than N newer events in the stream (sequences have no gaps after the first kept one).
@@ -325,7 +324,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     bind: Bind,
     extra?: string,
   ): string {
-    const parts = [`${columns.instance} = ${bind(scope.key)}`, ...visible(scope, bind)];
+    const parts = [`${columns.instance} = ${bind(scope.key)}`, ...visible(scope.visibility, bind)];
     if (extra !== undefined) parts.push(extra);
     if (stream !== undefined) parts.push(`${columns.streamId} = ${bind(stream)}`);
     const filter = condition(where, scope, bind);
@@ -772,10 +771,9 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
 
     compileStreamStart(spec) {
       const params = new ParamCollector();
-      const scope: Scope = { id: '', key: '', visibility: spec.visibility };
       const parts = [
         `${columns.instance} = ${spec.instanceKey(params.bind)}`,
-        ...visible(scope, params.bind),
+        ...visible(spec.visibility, params.bind),
         `${columns.streamId} = ${params.bind(spec.stream)}`,
         `${columns.sequenceNumber} >= ${spec.from(params.bind)}`,
       ];
@@ -793,7 +791,9 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
       const scope = toScope(instance);
       const params = new ParamCollector();
       const where = () =>
-        [`${columns.instance} = ${params.bind(scope.key)}`, ...visible(scope, params.bind)].join(' AND ');
+        [`${columns.instance} = ${params.bind(scope.key)}`, ...visible(scope.visibility, params.bind)].join(
+          ' AND ',
+        );
       const ts = dialect.collate(columns.timestamp);
       const counts = layout.typeCounts;
       let summary: CompiledStatement;
