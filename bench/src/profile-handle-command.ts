@@ -2,8 +2,8 @@
  * Where a snapshotted `handleCommand` spends its time on PostgreSQL:
  * `EVENTLOG_TEST_PG_URL=… tsx --conditions=@eventlog/source src/profile-handle-command.ts`.
  * Not part of `pnpm bench` (`BENCH_ONLY=decisions` gives the figure): it times each adapter call
- * made inside `COMMANDS` (default 400) commands on a 10,000-event stream with a snapshot every 100
- * events, then 20 commands without snapshots, in a database of its own holding only that stream.
+ * made inside `COMMANDS` (default 400) commands on a 10,000-event stream with a snapshot every `EVERY`
+ * (default 100) events, then 20 commands without snapshots, in a database of its own holding only that stream.
  * The calls of one step run in parallel, so their times overlap.
  */
 import {
@@ -18,6 +18,7 @@ import { PgDatabases } from './postgres/databases.js';
 
 const pgUrl = process.env.EVENTLOG_BENCH_PG_URL ?? process.env.EVENTLOG_TEST_PG_URL;
 if (pgUrl === undefined) throw new Error('Set EVENTLOG_TEST_PG_URL (eval "$(bash scripts/pg-setup.sh)").');
+const EVERY = Number(process.env.EVERY ?? 100);
 const COMMANDS = Number(process.env.COMMANDS ?? 400);
 const databases = new PgDatabases(pgUrl);
 const url = await databases.create();
@@ -64,7 +65,7 @@ async function run(snapshot: boolean, commands: number): Promise<number> {
       streamId: 'long',
       decider: counter,
       command: { by: 1 },
-      ...(snapshot ? { snapshot: { every: 100 } } : {}),
+      ...(snapshot ? { snapshot: { every: EVERY } } : {}),
     });
   }
   return (performance.now() - start) / commands;
@@ -84,7 +85,7 @@ function report(title: string, perCommand: number): void {
 
 await run(true, 50); // writes the first snapshot; warms up
 times.clear();
-report('with a snapshot every 100 events', await run(true, COMMANDS));
+report(`with a snapshot every ${EVERY} events`, await run(true, COMMANDS));
 report('without snapshots', await run(false, 20));
 await log.close();
 await databases.drop(url);
