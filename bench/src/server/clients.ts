@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { EventSource } from 'eventsource';
 import { now, percentile } from '../measure.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/eventlog/src/cli.ts', import.meta.url));
@@ -142,42 +143,22 @@ export class HttpApi {
 }
 
 /**
- * Follows `GET /v1/events` and calls `onEvent` with each event's JSON; resolves once the stream
- * is open. `stop()` ends it.
+ * Follows `GET /v1/events` with an `EventSource` (the `eventsource` package) and calls `onEvent`
+ * with each event's JSON; resolves once the stream is open. `stop()` ends it.
  */
-export async function followSse(
+export function followSse(
   url: string,
   onEvent: (event: Record<string, unknown>) => void,
 ): Promise<{ stop(): void }> {
-  const controller = new AbortController();
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
-  if (!response.ok || response.body === null) throw new Error(`SSE ${url}: HTTP ${response.status}`);
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  void (async () => {
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end = buffer.indexOf('\n\n');
-        while (end !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          end = buffer.indexOf('\n\n');
-          const data = block
-            .split('\n')
-            .filter((line) => line.startsWith('data: '))
-            .map((line) => line.slice(6))
-            .join('');
-          if (data !== '') onEvent(JSON.parse(data) as Record<string, unknown>);
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { stop: () => controller.abort() };
+  const source = new EventSource(url);
+  source.onmessage = (message) => onEvent(JSON.parse(message.data) as Record<string, unknown>);
+  return new Promise((resolve, reject) => {
+    source.onopen = () => resolve({ stop: () => source.close() });
+    source.onerror = (error) => {
+      if (source.readyState === EventSource.CONNECTING) return; // reconnecting
+      reject(new Error(`SSE ${url}: ${error.message ?? 'the stream failed'}`));
+    };
+  });
 }
 
 /** What a load run measured. */

@@ -207,4 +207,23 @@ describe.skipIf(missing !== undefined)('the web console in Chromium', { timeout:
     await expect.poll(() => page.getByTestId('instance-item').count(), { timeout: 10_000 }).toBe(0);
     expect(await api('getInstance', { instanceId: 'shop-eu' })).toMatchObject({ code: 'NOT_FOUND' });
   });
+
+  it('says so in the live view when its instance is deleted elsewhere', async () => {
+    await page.getByTestId('new-instance-name').fill('gone');
+    await page.getByTestId('create-instance').click();
+    await expect
+      .poll(() => page.getByTestId('instance-title').textContent(), { timeout: 10_000 })
+      .toBe('gone');
+    await page.getByTestId('tab-live').click();
+    await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 10_000 }).toBe('live');
+    expect(
+      await api('appendEvent', { instanceId: 'gone', streamId: 's', eventType: 'x', payload: {} }),
+    ).toMatchObject({ success: true });
+    const rows = page.getByTestId('live-events').getByTestId('event-row');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
+    expect(await api('deleteInstance', { instanceId: 'gone' })).toMatchObject({ success: true });
+    await expect
+      .poll(() => page.getByTestId('live-state').textContent(), { timeout: 10_000 })
+      .toBe('ended: the instance was deleted');
+  });
 });

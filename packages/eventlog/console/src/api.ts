@@ -5,54 +5,17 @@
  * event id when the connection drops.
  */
 
-/** An event record as the server returns it. */
-export interface EventRecord {
-  id: string;
-  instanceId: string;
-  stream_id: string;
-  event_type: string;
-  payload: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  timestamp: string;
-  sequence_number: number;
-  global_position: number;
-  eventId?: string;
-}
+// The server's own types (type-only; `@eventlog/core/model` holds the model alone, without Node's modules).
+import type { EventRecord } from '@eventlog/core/model';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 
-/** An instance. */
-export interface Instance {
-  id: string;
-  name: string;
-  description?: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Statistics of an instance. */
-export interface InstanceStats {
-  instanceId: string;
-  name: string;
-  eventCount: number;
-  streamCount: number;
-  eventTypes: Record<string, number>;
-  firstEventAt: string | null;
-  lastEventAt: string | null;
-}
-
-/** One group of a grouped aggregation. */
-export interface Group {
-  key: Record<string, unknown>;
-  value: unknown;
-}
-
-/** A query's result. */
-export interface QueryResult {
-  events?: Array<Partial<EventRecord>>;
-  aggregation?: { type: string; field?: string; value?: unknown; groupBy?: unknown[]; groups?: Group[] };
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type {
+  AggregationGroup as Group,
+  EventRecord,
+  Instance,
+  InstanceStats,
+  QueryResult,
+} from '@eventlog/core/model';
 
 /** A failed call, as the envelope says. */
 export interface Failure {
@@ -179,38 +142,27 @@ export function followEvents(
       return;
     }
     handlers.onState('live');
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
+    // Blocks parsed by eventsource-parser (the parser of the `eventsource` package): ids, event
+    // types, multi-line data, CRLF and comments as the SSE specification has them.
+    const reader = response.body
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream())
+      .getReader();
     for (;;) {
-      const { value, done } = await reader.read();
+      const { value: message, done } = await reader.read();
       if (done) break;
-      buffer += value;
-      let end = buffer.indexOf('\n\n');
-      while (end !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf('\n\n');
-        let id: string | undefined;
-        let type = 'message';
-        let data = '';
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id: ')) id = line.slice(4);
-          else if (line.startsWith('event: ')) type = line.slice(7);
-          else if (line.startsWith('data: ')) data += line.slice(6);
-        }
-        if (type === 'end') {
-          stopped = true;
-          const reason = (JSON.parse(data) as { reason?: string; error?: string }) ?? {};
-          handlers.onState(
-            'ended',
-            reason.reason === 'deleted' ? 'the instance was deleted' : (reason.error ?? 'ended'),
-          );
-          return;
-        }
-        if (data !== '' && type === 'message') {
-          if (id !== undefined) lastId = id;
-          handlers.onEvent(JSON.parse(data) as EventRecord);
-        }
+      if (message.event === 'end') {
+        stopped = true;
+        const reason = (JSON.parse(message.data) as { reason?: string; error?: string }) ?? {};
+        handlers.onState(
+          'ended',
+          reason.reason === 'deleted' ? 'the instance was deleted' : (reason.error ?? 'ended'),
+        );
+        return;
+      }
+      if (message.data !== '' && (message.event ?? 'message') === 'message') {
+        if (message.id !== undefined) lastId = message.id;
+        handlers.onEvent(JSON.parse(message.data) as EventRecord);
       }
     }
   };
