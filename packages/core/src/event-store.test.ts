@@ -71,6 +71,33 @@ describe('EventStore (the throwing layer)', () => {
     expect(fake.methods().slice(-2)).toEqual(['resolveInstance', 'readAfter']);
   });
 
+  it('given a known id, when queryEvents and getInstanceStats, then the adapter is asked by id alone; a stale id is resolved', async () => {
+    const { store: s, fake } = store();
+    const notFound = (e: unknown) => EventLogError.isInstance(e) && e.code === 'NOT_FOUND';
+    const old = await s.createInstance('q');
+    await s.appendEvents({ instanceId: old.id, events: [{ eventType: 'a' }, { eventType: 'b' }] });
+    expect((await s.queryEvents({ from: { instance: old.id } })).total).toBe(2); // resolves: learns the id
+    const before = fake.calls.length;
+    expect((await s.queryEvents({ from: { instance: old.id } })).total).toBe(2);
+    expect((await s.getInstanceStats(old.id)).instanceId).toBe(old.id);
+    expect(fake.methods().slice(before)).toEqual(['query', 'stats']);
+    // A name is resolved, as before.
+    expect((await s.queryEvents({ from: { instance: 'q' } })).total).toBe(2);
+    expect(fake.methods().slice(-2)).toEqual(['resolveInstance', 'query']);
+    // Deleted, and its id's string made another instance's name: the reference now means that one.
+    await s.deleteInstance(old.id);
+    const heir = await s.createInstance(old.id);
+    await s.appendEvent({ instanceId: heir.id, eventType: 'x' });
+    const { events = [] } = await s.queryEvents({ from: { instance: old.id } });
+    expect(events.map((e) => [e.instanceId, e.event_type])).toEqual([[heir.id, 'x']]);
+    expect(fake.methods().slice(-3)).toEqual(['query', 'resolveInstance', 'query']);
+    expect((await s.getInstanceStats(old.id)).instanceId).toBe(heir.id);
+    // Deleted for good: NOT_FOUND, from the fallback's resolution.
+    await s.deleteInstance(heir.id);
+    await expect(s.queryEvents({ from: { instance: heir.id } })).rejects.toSatisfy(notFound);
+    await expect(s.getInstanceStats(heir.id)).rejects.toSatisfy(notFound);
+  });
+
   it('given a known id that was deleted, when readAfter or headPosition, then NOT_FOUND; a new instance named like it is read', async () => {
     const { store: s } = store();
     const old = await s.createInstance('old');

@@ -34,6 +34,7 @@ import type {
   JsonObject,
   PruneExpiredData,
   Query,
+  QueryResult,
   QueryResultOf,
   TruncateStreamData,
 } from './model.js';
@@ -333,8 +334,11 @@ class DefaultEventStore implements EventStore<EventMap> {
   queryEvents<Q extends Query>(query: Q): Promise<QueryResultOf<EventMap, Q>> {
     return this.guard(async () => {
       const ast = parseQuery(query, this.limits);
+      // A known id, for a query no rollup could answer (deciding that needs the instance's row):
+      // asked by id at once, its read's guard finding the instance in the read's own snapshot.
+      const scan = (id: string) => this.scan(id, ast) as Promise<QueryResultOf<EventMap, Q>>;
+      if (!this.mayUseRollup(ast)) return this.byKnownId(ast.instance, scan);
       const instance = await this.resolve(ast.instance);
-      if (comparesPayload(ast)) assertNoPersonalFields(ast, await this.personalPathsOf(instance.id));
       const rollup = await this.rollupFor(instance, ast);
       if (rollup !== undefined) {
         const read = this.adapter.readRollup as NonNullable<StorageAdapter['readRollup']>;
@@ -345,16 +349,44 @@ class DefaultEventStore implements EventStore<EventMap> {
           return answer as QueryResultOf<EventMap, Q>;
         }
       }
-      const result = await this.adapter.query(instance.id, ast, this.limits, { now: this.now() });
-      // The adapter returns records as stored; their static type is the caller's event map.
-      return (await decryptResult(this.adapter.kv, result)) as QueryResultOf<EventMap, Q>;
+      return scan(instance.id);
     });
+  }
+
+  /** A query run by the adapter on the instance with this id, its records decrypted. */
+  private async scan(instanceId: string, ast: QueryNode): Promise<QueryResult> {
+    if (comparesPayload(ast)) assertNoPersonalFields(ast, await this.personalPathsOf(instanceId));
+    const result = await this.adapter.query(instanceId, ast, this.limits, { now: this.now() });
+    return decryptResult(this.adapter.kv, result);
+  }
+
+  /**
+   * Runs `read` on the instance `ref` names. When `ref` is a known id (see `knownIds`), `read` runs
+   * with it at once: a read whose guard finds an instance with this id answers for that instance,
+   * which is the one `ref` names now (ids are tried before names, SPEC §3); `NOT_FOUND` (gone, or
+   * `ref` is now a name) falls back to resolving `ref`. Otherwise `ref` is resolved first. `read`
+   * must answer `NOT_FOUND` for a missing instance and write nothing.
+   */
+  private async byKnownId<T>(ref: string, read: (instanceId: string) => Promise<T>): Promise<T> {
+    if (this.knownIds.has(ref)) {
+      try {
+        return await read(ref);
+      } catch (error) {
+        if (!(EventLogError.isInstance(error) && error.code === 'NOT_FOUND')) throw error;
+        this.knownIds.delete(ref);
+      }
+    }
+    return read((await this.resolve(ref)).id);
+  }
+
+  /** Whether a rollup might answer `ast` (then the instance's row is needed to decide). */
+  private mayUseRollup(ast: QueryNode): boolean {
+    return this.useRollups && ast.reduce !== undefined && hasCapability(this.adapter, 'rollups');
   }
 
   /** The rollup that answers `ast` for `instance`, when rollups are on and one covers it. */
   private async rollupFor(instance: Instance, ast: QueryNode): Promise<RollupSpec | undefined> {
-    if (!this.useRollups || ast.reduce === undefined || !hasCapability(this.adapter, 'rollups'))
-      return undefined;
+    if (!this.mayUseRollup(ast)) return undefined;
     // Retention hides expired events the rollup still counts (until pruned): scan instead.
     if (!rollupsUsable(instance)) return undefined;
     const list = this.adapter.listRollups as NonNullable<StorageAdapter['listRollups']>;
@@ -429,10 +461,9 @@ class DefaultEventStore implements EventStore<EventMap> {
   }
 
   getInstanceStats(instanceId: string): Promise<InstanceStats> {
-    return this.guard(async () => {
-      const instance = await this.resolve(validateInstanceRef(instanceId));
-      return this.adapter.stats(instance.id, { now: this.now() });
-    });
+    return this.guard(() =>
+      this.byKnownId(validateInstanceRef(instanceId), (id) => this.adapter.stats(id, { now: this.now() })),
+    );
   }
 
   /** Refuses a lifecycle method on an adapter without `capabilities.lifecycle`. */

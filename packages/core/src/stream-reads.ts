@@ -174,16 +174,20 @@ export async function* streamEvents<E extends EventMap = EventMap>(
   }
 
   let below = plan.fromVersion === undefined ? undefined : plan.fromVersion + 1;
+  // The first page by the reference, the next ones by the id its events carry: one instance
+  // throughout (a rename cannot switch it), and no resolution of a name each time.
+  let ref = instance;
   for (;;) {
     if (below !== undefined && below <= 1) return;
     const limit = Math.min(plan.pageSize, left);
     const { events = [] } = await store.queryEvents({
-      from: { instance, stream: streamId },
+      from: { instance: ref, stream: streamId },
       ...(below === undefined ? {} : { where: [sequenceCondition('lt', below)] }),
       orderBy: { field: 'sequence_number', direction: 'desc' },
       limit,
     });
     for (const event of events as EventRecordOf<E>[]) {
+      ref = event.instanceId;
       yield upcast.apply(event) as EventRecordOf<E>;
       below = event.sequence_number;
     }
@@ -245,7 +249,9 @@ export async function readStream<E extends EventMap = EventMap>(
     // Read to the end: the last event read is the stream's last.
     currentVersion = last.sequence_number;
   } else {
-    currentVersion = await streamVersion(store as EventStore<EventMap>, options.instance, options.streamId);
+    // By the id of the events read, when there are any: the instance they were read from.
+    const ref = first?.instanceId ?? options.instance;
+    currentVersion = await streamVersion(store as EventStore<EventMap>, ref, options.streamId);
   }
   return { events, currentVersion, streamExists: currentVersion > 0 };
 }

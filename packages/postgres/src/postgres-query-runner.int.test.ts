@@ -286,4 +286,31 @@ describePostgres('postgres query runner', () => {
       recorder.stop();
     }
   });
+
+  it("given a stream read backward by the instance's name, then only the first page resolves the name; the next pages and the version go by id", async () => {
+    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
+    const name = (await adapter.resolveInstance(instanceId))?.name as string;
+    const log = createEventLog({ adapter });
+    const recorder = recordStatements(adapter);
+    const resolutions = () => recorder.statements.filter((s) => s.includes(' OR name = ')).length;
+    try {
+      const back = await readStream(log, {
+        instance: name,
+        streamId: stream,
+        direction: 'backward',
+        pageSize: 10,
+      });
+      expect(back.events.map((e) => e.sequence_number)).toEqual(Array.from({ length: 25 }, (_, i) => 25 - i));
+      // Three pages (each a query with its guard), the name resolved once, before the first.
+      expect(kinds(recorder.statements).filter((k) => k === 'begin').length).toBeGreaterThanOrEqual(3);
+      expect(resolutions()).toBe(1);
+      recorder.statements.length = 0;
+      // Forward, stopped by maxCount: the stream's version is asked by the id of the events read.
+      const forward = await readStream(log, { instance: name, streamId: stream, maxCount: 5 });
+      expect(forward.currentVersion).toBe(25);
+      expect(resolutions()).toBe(2); // the first page's guard and page, sent together by the name
+    } finally {
+      recorder.stop();
+    }
+  });
 });

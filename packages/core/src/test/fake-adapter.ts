@@ -139,6 +139,7 @@ export function fakeAdapter() {
       options?: ReadOptions,
     ): Promise<QueryResult> {
       record('query', instanceId, query, limits, options);
+      byId(instanceId); // NOT_FOUND for a missing instance, as every adapter
       const matches = events.filter((e) => e.instanceId === instanceId);
       return {
         events: matches.slice(query.offset, query.offset + query.limit),
