@@ -33,4 +33,22 @@ for (const [dir, names] of Object.entries(pinned)) {
     console.error(`FAIL ${pkg.name} → ${entry}: ${error.message}`);
   }
 }
+// `@eventlog/core/model`: the model alone, for browser code — a module that imports nothing.
+{
+  const root = join(import.meta.dirname, '..', 'packages', 'core');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const entry = pkg.exports?.['./model']?.default;
+  try {
+    const file = join(root, entry);
+    if (/^\s*(import|export .* from)\b/m.test(readFileSync(file, 'utf8'))) {
+      throw new Error('it imports other modules; it must stand alone (browsers load it)');
+    }
+    const mod = await import(pathToFileURL(file).href);
+    if (!('ERROR_CODES' in mod)) throw new Error('missing exports: ERROR_CODES');
+    console.log(`ok   ${pkg.name}/model → ${entry}`);
+  } catch (error) {
+    failed = true;
+    console.error(`FAIL ${pkg.name}/model → ${entry}: ${error.message}`);
+  }
+}
 process.exit(failed ? 1 : 0);

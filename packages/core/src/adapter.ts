@@ -91,6 +91,13 @@ export interface AdapterCapabilities {
    * so they always equal {@link rollupContribution} folded over the instance's stored events.
    */
   rollups?: boolean;
+  /**
+   * `query` and `stats` honor {@link ReadOptions.ref}: given a reference, they answer `NOT_FOUND`
+   * (and read nothing) unless, in the read's own snapshot, the reference names the instance
+   * `instanceId`. The facade then reads by a name it resolved before in one round trip, and
+   * resolves again when the name has moved (renamed, deleted, or now another instance's id).
+   */
+  readRefs?: boolean;
 }
 
 /**
@@ -101,6 +108,12 @@ export interface AdapterCapabilities {
 export interface ReadOptions {
   /** Canonical `YYYY-MM-DDTHH:mm:ss.sssZ`. */
   now?: string;
+  /**
+   * The reference (a name) the caller gave for `instanceId`, which the facade resolved earlier.
+   * Only with `capabilities.readRefs`: the read answers `NOT_FOUND` unless the reference names
+   * `instanceId` in the read's snapshot (ids are tried before names, SPEC §3).
+   */
+  ref?: string;
 }
 
 /**
@@ -176,6 +189,7 @@ export const DEFAULT_CAPABILITIES: Readonly<Required<AdapterCapabilities>> = Obj
   archive: false,
   secureDelete: false,
   rollups: false,
+  readRefs: false,
 });
 
 /** A new instance, with its id and timestamps already chosen by the facade. */

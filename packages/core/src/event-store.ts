@@ -157,6 +157,13 @@ class DefaultEventStore implements EventStore<EventMap> {
    * trip; it never decides which instance is read.
    */
   private readonly knownIds = new Set<string>();
+  /**
+   * The id each name resolved to when this store last resolved it: with an adapter that declares
+   * `capabilities.readRefs`, `queryEvents` and `getInstanceStats` by a name read by this id at once,
+   * the read's guard checking (by the name, in the read's own snapshot) that the name still means
+   * it; `NOT_FOUND` from that check resolves the name again. Never decides which instance is read.
+   */
+  private readonly nameHints = new Map<string, string>();
   private readonly pruneBatchSize: number;
   private readonly useRollups: boolean;
   /** Personal paths per instance id, as last read or written by this store (see personal-data.ts). */
@@ -223,6 +230,10 @@ class DefaultEventStore implements EventStore<EventMap> {
     if (instance === undefined || instance === null) throw instanceNotFound(ref);
     // Any resolution teaches an id (by name too): later reads by that id skip resolving.
     this.rememberId(instance.id);
+    if (instance.id !== ref) {
+      if (this.nameHints.size >= MAX_KNOWN_IDS) this.nameHints.clear();
+      this.nameHints.set(ref, instance.id);
+    }
     return instance;
   }
 
@@ -336,7 +347,8 @@ class DefaultEventStore implements EventStore<EventMap> {
       const ast = parseQuery(query, this.limits);
       // A known id, for a query no rollup could answer (deciding that needs the instance's row):
       // asked by id at once, its read's guard finding the instance in the read's own snapshot.
-      const scan = (id: string) => this.scan(id, ast) as Promise<QueryResultOf<EventMap, Q>>;
+      const scan = (id: string, ref?: string) =>
+        this.scan(id, ast, ref) as Promise<QueryResultOf<EventMap, Q>>;
       if (!this.mayUseRollup(ast)) return this.byKnownId(ast.instance, scan);
       const instance = await this.resolve(ast.instance);
       const rollup = await this.rollupFor(instance, ast);
@@ -353,27 +365,41 @@ class DefaultEventStore implements EventStore<EventMap> {
     });
   }
 
-  /** A query run by the adapter on the instance with this id, its records decrypted. */
-  private async scan(instanceId: string, ast: QueryNode): Promise<QueryResult> {
+  /**
+   * A query run by the adapter on the instance with this id (checked to be what `ref` names, when
+   * given), its records decrypted.
+   */
+  private async scan(instanceId: string, ast: QueryNode, ref?: string): Promise<QueryResult> {
     if (comparesPayload(ast)) assertNoPersonalFields(ast, await this.personalPathsOf(instanceId));
-    const result = await this.adapter.query(instanceId, ast, this.limits, { now: this.now() });
+    const options = ref === undefined ? { now: this.now() } : { now: this.now(), ref };
+    const result = await this.adapter.query(instanceId, ast, this.limits, options);
     return decryptResult(this.adapter.kv, result);
   }
 
   /**
-   * Runs `read` on the instance `ref` names. When `ref` is a known id (see `knownIds`), `read` runs
-   * with it at once: a read whose guard finds an instance with this id answers for that instance,
-   * which is the one `ref` names now (ids are tried before names, SPEC §3); `NOT_FOUND` (gone, or
-   * `ref` is now a name) falls back to resolving `ref`. Otherwise `ref` is resolved first. `read`
-   * must answer `NOT_FOUND` for a missing instance and write nothing.
+   * Runs `read` on the instance `ref` names, in one round trip when this store resolved `ref`
+   * before. A known id (see `knownIds`) is read at once: a read whose guard finds an instance with
+   * this id answers for that instance, which is the one `ref` names now (ids are tried before
+   * names, SPEC §3). A name resolved before (see `nameHints`) is read by its id with `ref`, which
+   * the adapter checks. `NOT_FOUND` from either (gone, moved) falls back to resolving `ref`, as
+   * does anything else. `read` must answer `NOT_FOUND` for a missing instance and write nothing.
    */
-  private async byKnownId<T>(ref: string, read: (instanceId: string) => Promise<T>): Promise<T> {
-    if (this.knownIds.has(ref)) {
+  private async byKnownId<T>(
+    ref: string,
+    read: (instanceId: string, ref?: string) => Promise<T>,
+  ): Promise<T> {
+    const hinted = this.knownIds.has(ref)
+      ? ref
+      : hasCapability(this.adapter, 'readRefs')
+        ? this.nameHints.get(ref)
+        : undefined;
+    if (hinted !== undefined) {
       try {
-        return await read(ref);
+        return await (hinted === ref ? read(ref) : read(hinted, ref));
       } catch (error) {
         if (!(EventLogError.isInstance(error) && error.code === 'NOT_FOUND')) throw error;
-        this.knownIds.delete(ref);
+        if (hinted === ref) this.knownIds.delete(ref);
+        else this.nameHints.delete(ref);
       }
     }
     return read((await this.resolve(ref)).id);
@@ -462,7 +488,9 @@ class DefaultEventStore implements EventStore<EventMap> {
 
   getInstanceStats(instanceId: string): Promise<InstanceStats> {
     return this.guard(() =>
-      this.byKnownId(validateInstanceRef(instanceId), (id) => this.adapter.stats(id, { now: this.now() })),
+      this.byKnownId(validateInstanceRef(instanceId), (id, ref) =>
+        this.adapter.stats(id, ref === undefined ? { now: this.now() } : { now: this.now(), ref }),
+      ),
     );
   }
 

@@ -98,6 +98,7 @@ export class PostgresDriver implements SqlDriver {
     lifecycle: true,
     archive: true,
     rollups: true,
+    readRefs: true,
   });
   readonly keyedById = true;
   readonly statements: StoreStatements;

@@ -313,4 +313,36 @@ describePostgres('postgres query runner', () => {
       recorder.stop();
     }
   });
+
+  it("given a query by the instance's name resolved before, then the name's check goes with the query, in one round trip", async () => {
+    const name = (await adapter.resolveInstance(instanceId))?.name as string;
+    const log = createEventLog({ adapter });
+    const query = {
+      from: { instance: name },
+      where: [{ field: 'event_type', operator: 'eq' as const, value: 'Rare' }],
+    };
+    expect((await log.queryEvents(query)).success).toBe(true); // resolves the name
+    const recorder = recordStatements(adapter);
+    const byName = () => recorder.statements.filter((s) => s.includes(' OR name = ')).length;
+    try {
+      const again = await log.queryEvents(query);
+      expect(again.success && again.data.result.total).toBe(5);
+      expect(kinds(recorder.statements)).toEqual(['begin', 'custom-plans', 'guard', 'page', 'commit']);
+      expect(byName()).toBe(1); // the guard
+      recorder.statements.length = 0;
+      const stats = await log.getInstanceStats(name);
+      expect(stats.success && stats.data.eventCount).toBe(25);
+      expect(kinds(recorder.statements)).toEqual([
+        'begin',
+        'custom-plans',
+        'guard',
+        'page',
+        'page',
+        'commit',
+      ]);
+      expect(byName()).toBe(1);
+    } finally {
+      recorder.stop();
+    }
+  });
 });

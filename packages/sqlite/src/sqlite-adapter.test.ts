@@ -83,6 +83,7 @@ describe('Given a new file', () => {
       archive: true,
       secureDelete: true,
       rollups: true,
+      readRefs: true,
     });
     await adapter.close();
   });

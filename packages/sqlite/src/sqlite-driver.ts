@@ -87,6 +87,7 @@ export class SqliteDriver implements SqlDriver {
       archive: true,
       secureDelete: true,
       rollups: true,
+      readRefs: true,
     });
     const dialect = sqliteStoreDialect();
     this.statements = buildStoreStatements(dialect, SQLITE_STORE_LAYOUT);

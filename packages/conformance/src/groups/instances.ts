@@ -217,4 +217,41 @@ export function registerInstanceTests(holder: ContextHolder): void {
     expect(expectOk(await ctx.log.getInstance(created.id)).instance.updatedAt).toBe(created.updatedAt);
     expect((await ctx.stats(created.id)).updatedAt).toBe(created.updatedAt);
   });
+
+  test('given a name read before, when it is renamed away, given to another instance, or made an id, then queries and statistics by the name follow it', async () => {
+    const ctx = useContext(holder);
+    const log = ctx.log;
+    const name = ctx.uniqueName('moving');
+    const read = async () => {
+      const { result } = expectOk(await log.queryEvents({ from: { instance: name } }));
+      const stats = expectOk(await log.getInstanceStats(name));
+      const events = result.events ?? [];
+      // Every event read is of the instance the statistics are of.
+      for (const e of events) expect(e.instanceId).toBe(stats.instanceId);
+      return [events.map((e) => e.event_type), stats.instanceId, stats.eventCount];
+    };
+    const first = expectOk(await log.createInstance(name)).instance;
+    expectOk(await log.appendEvent({ instanceId: first.id, streamId: 's', eventType: 'first' }));
+    expect(await read()).toEqual([['first'], first.id, 1]);
+    expect(await read()).toEqual([['first'], first.id, 1]); // read again (an adapter may remember the name)
+    // Renamed away, and the name given to a new instance: the name means the new one.
+    expectOk(await log.updateInstance(first.id, { name: ctx.uniqueName('moved') }));
+    const second = expectOk(await log.createInstance(name)).instance;
+    expectOk(
+      await log.appendEvents({ instanceId: second.id, events: [{ eventType: 'a' }, { eventType: 'b' }] }),
+    );
+    expect(await read()).toEqual([['a', 'b'], second.id, 2]);
+    // Deleted: NOT_FOUND.
+    expectOk(await log.deleteInstance(second.id));
+    expectFailure(await log.queryEvents({ from: { instance: name } }), 'NOT_FOUND');
+    expectFailure(await log.getInstanceStats(name), 'NOT_FOUND');
+    // The first instance named so again and read; then renamed away, and the string made the id of
+    // an instance created by an append: the reference means that one.
+    expectOk(await log.updateInstance(first.id, { name }));
+    expect(await read()).toEqual([['first'], first.id, 1]);
+    expectOk(await log.updateInstance(first.id, { name: ctx.uniqueName('aside') }));
+    expectOk(await log.appendEvent({ instanceId: name, eventType: 'by-id', autoCreateInstance: true }));
+    expect(expectOk(await log.getInstance(name)).instance.id).toBe(name);
+    expect(await read()).toEqual([['by-id'], name, 1]);
+  });
 }

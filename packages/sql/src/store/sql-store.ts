@@ -100,19 +100,24 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
    * what the row says. On a driver whose events reference instances by id, the read is compiled
    * ahead with the rules last seen for the instance, so the driver can send it with the guard in
    * one round trip; when the guard shows other rules, the read runs again with them.
+   *
+   * With `ref` (core's `ReadOptions.ref`), the guard reads the instance by that reference instead,
+   * and the read answers NOT_FOUND unless the reference names `instanceId` now.
    */
   private async guarded<T>(
     doing: string,
     instanceId: string,
-    now: number,
+    options: ReadOptions | undefined,
     compile: (scope: InstanceScope, guard: { row?: InstanceRow }) => AnnouncedProgram<T>,
     replica = false,
   ): Promise<T> {
     const S = this.S;
     const ahead = this.driver.keyedById;
+    const now = nowOf(options);
+    const ref = options?.ref;
     for (let attempt = 0; ; attempt++) {
       const assumed = this.retention.get(instanceId);
-      const guard = S.instanceById(instanceId);
+      const guard = ref === undefined ? S.instanceById(instanceId) : S.instanceByRef(ref, ref, ref);
       const seen: { row?: InstanceRow } = {};
       // The texts are exact; on a keyed driver only the key parameter will differ.
       const speculative = compile({ id: instanceId, visibility: visibilityAt(assumed, now) }, seen);
@@ -122,7 +127,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
         ...(ahead && !first.done ? { prefetch: [first.value] } : {}),
         program: function* () {
           const [row] = (yield guard) as readonly InstanceRow[];
-          if (row === undefined) throw instanceNotFound(instanceId);
+          if (row === undefined || row.id !== instanceId) throw instanceNotFound(ref ?? instanceId);
           seen.row = row;
           const rules = retentionOf(row);
           if (ahead) {
@@ -193,7 +198,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     return this.guarded(
       'running a query',
       instanceId,
-      nowOf(options),
+      options,
       (scope) => compiler.compileQuery(scope, query, limits),
       true,
     );
@@ -204,7 +209,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     return this.guarded(
       'computing statistics',
       instanceId,
-      nowOf(options),
+      options,
       (scope, guard) => {
         const summary = compiler.compileStats(scope);
         return {
@@ -231,7 +236,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     const spec: ReadAfterSpec = { after: request.after, limit: request.limit };
     if (request.stream !== undefined) spec.stream = request.stream;
     if (request.where !== undefined) spec.where = request.where;
-    return this.guarded('reading events after a position', request.instanceId, nowOf(request), (scope) => {
+    return this.guarded('reading events after a position', request.instanceId, request, (scope) => {
       const compiled = compiler.compileReadAfter(scope, spec);
       return {
         statements: { read: compiled.statement },
