@@ -345,11 +345,11 @@ class DefaultEventStore implements EventStore<EventMap> {
   queryEvents<Q extends Query>(query: Q): Promise<QueryResultOf<EventMap, Q>> {
     return this.guard(async () => {
       const ast = parseQuery(query, this.limits);
-      // A known id, for a query no rollup could answer (deciding that needs the instance's row):
-      // asked by id at once, its read's guard finding the instance in the read's own snapshot.
+      // A query no rollup could answer (deciding that needs the instance's row), by a reference
+      // resolved before: one round trip, its read's guard checking the reference (see byKnownId).
       const scan = (id: string, ref?: string) =>
         this.scan(id, ast, ref) as Promise<QueryResultOf<EventMap, Q>>;
-      if (!this.mayUseRollup(ast)) return this.byKnownId(ast.instance, scan);
+      if (!this.mayUseRollup(ast, ast.instance)) return this.byKnownId(ast.instance, scan);
       const instance = await this.resolve(ast.instance);
       const rollup = await this.rollupFor(instance, ast);
       if (rollup !== undefined) {
@@ -381,8 +381,9 @@ class DefaultEventStore implements EventStore<EventMap> {
    * before. A known id (see `knownIds`) is read at once: a read whose guard finds an instance with
    * this id answers for that instance, which is the one `ref` names now (ids are tried before
    * names, SPEC §3). A name resolved before (see `nameHints`) is read by its id with `ref`, which
-   * the adapter checks. `NOT_FOUND` from either (gone, moved) falls back to resolving `ref`, as
-   * does anything else. `read` must answer `NOT_FOUND` for a missing instance and write nothing.
+   * the adapter checks. `NOT_FOUND` from either (gone, moved) falls back to resolving `ref`; any
+   * other reference is resolved first. `read` must answer `NOT_FOUND` for a missing instance and
+   * write nothing.
    */
   private async byKnownId<T>(
     ref: string,
@@ -405,9 +406,17 @@ class DefaultEventStore implements EventStore<EventMap> {
     return read((await this.resolve(ref)).id);
   }
 
-  /** Whether a rollup might answer `ast` (then the instance's row is needed to decide). */
-  private mayUseRollup(ast: QueryNode): boolean {
-    return this.useRollups && ast.reduce !== undefined && hasCapability(this.adapter, 'rollups');
+  /**
+   * Whether a rollup might answer `ast` (then the instance's row is needed to decide). With `ref`:
+   * not when the rollups of the instance `ref` was last resolved to, listed less than
+   * INSTANCE_FACTS_TTL_MS ago, cover none of it (a rollup defined since in another process is
+   * used after that time, as in `rollupFor`; the scan answers the same meanwhile).
+   */
+  private mayUseRollup(ast: QueryNode, ref?: string): boolean {
+    if (!this.useRollups || ast.reduce === undefined || !hasCapability(this.adapter, 'rollups')) return false;
+    const id = ref === undefined ? undefined : this.knownIds.has(ref) ? ref : this.nameHints.get(ref);
+    const rollups = id === undefined ? undefined : this.rollupLists.fresh(id);
+    return rollups === undefined || pickRollup(rollups, ast) !== undefined;
   }
 
   /** The rollup that answers `ast` for `instance`, when rollups are on and one covers it. */

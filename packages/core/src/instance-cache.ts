@@ -18,6 +18,12 @@ export class InstanceCache<T> {
     return this.#entries.get(id)?.value;
   }
 
+  /** The value if it was set less than `ttlMs` ago, else undefined. */
+  fresh(id: string): T | undefined {
+    const entry = this.#entries.get(id);
+    return entry !== undefined && Date.now() - entry.at < this.ttlMs ? entry.value : undefined;
+  }
+
   /** The value if it was set less than `ttlMs` ago, else what `load` gives (then kept). */
   async get(id: string, load: () => Promise<T>): Promise<T> {
     const entry = this.#entries.get(id);

@@ -99,4 +99,38 @@ describe('the rollups a store knows', () => {
     const data = answers.map((a) => (a.success ? a.data : a));
     for (const d of data) expect(d).toEqual(data[0]);
   });
+
+  it('given aggregations by a known id that no listed rollup covers, then they go to the adapter without resolving; a rollup this store defines answers the next', async () => {
+    const adapter = memoryAdapter();
+    const calls: string[] = [];
+    for (const method of ['resolveInstance', 'query', 'readRollup'] as const) {
+      const original = (adapter[method] as (...args: unknown[]) => Promise<unknown>).bind(adapter);
+      (adapter as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        calls.push(method);
+        return original(...args);
+      };
+    }
+    const log = createEventLog({ adapter });
+    const created = await log.createInstance('shop');
+    const id = created.success ? created.data.instance.id : '';
+    await log.appendEvents({ instanceId: id, events: [{ eventType: 'order' }, { eventType: 'refund' }] });
+    const count: Query = { from: { instance: id }, reduce: { type: 'count', groupBy: ['event_type'] } };
+    const first = await log.queryEvents(count); // resolves, lists the rollups: none
+    calls.length = 0;
+    expect(await log.queryEvents(count)).toEqual({
+      ...first,
+      timestamp: expect.any(String),
+      requestId: expect.any(String),
+    });
+    expect(calls).toEqual(['query']);
+    await log.defineRollup({ instanceId: id, name: 'byType', groupBy: ['event_type'] });
+    calls.length = 0;
+    const fromRollup = await log.queryEvents(count);
+    expect(calls).toEqual(['resolveInstance', 'readRollup']);
+    expect(fromRollup.success && fromRollup.data).toEqual(first.success && first.data);
+    // Listed now, and covering: the rollup keeps answering.
+    calls.length = 0;
+    await log.queryEvents(count);
+    expect(calls).toEqual(['resolveInstance', 'readRollup']);
+  });
 });
