@@ -104,7 +104,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
    * With `ref` (core's `ReadOptions.ref`), the guard reads the instance by that reference instead,
    * and the read answers NOT_FOUND unless the reference names `instanceId` now.
    */
-  private async guarded<T>(
+  private guarded<T>(
     doing: string,
     instanceId: string,
     options: ReadOptions | undefined,
@@ -115,14 +115,13 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
     const ahead = this.driver.keyedById;
     const now = nowOf(options);
     const ref = options?.ref;
-    for (let attempt = 0; ; attempt++) {
-      const assumed = this.retention.get(instanceId);
+    return this.underAssumedRules(doing, instanceId, replica, (assumed) => {
       const guard = ref === undefined ? S.instanceById(instanceId) : S.instanceByRef(ref, ref, ref);
       const seen: { row?: InstanceRow } = {};
       // The texts are exact; on a keyed driver only the key parameter will differ.
       const speculative = compile({ id: instanceId, visibility: visibilityAt(assumed, now) }, seen);
       const first = speculative.program().next();
-      const program: AnnouncedProgram<T> = {
+      return {
         statements: { guard, ...speculative.statements },
         ...(ahead && !first.done ? { prefetch: [first.value] } : {}),
         program: function* () {
@@ -138,11 +137,26 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
           return yield* compile(scope, seen).program();
         },
       };
+    });
+  }
+
+  /**
+   * Runs the read `build` makes with the retention rules last seen under `key` (an instance id, or
+   * the reference a read was made by). When its guard finds other rules (it throws
+   * RetentionChanged), they are remembered and the read is built and run once more with them.
+   */
+  private async underAssumedRules<T>(
+    doing: string,
+    key: string,
+    replica: boolean,
+    build: (assumed: Retention | undefined) => AnnouncedProgram<T>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
       try {
-        return await this.driver.read(doing, program, { replica });
+        return await this.driver.read(doing, build(this.retention.get(key)), { replica });
       } catch (error) {
         if (!(error instanceof RetentionChanged) || attempt > 0) throw error;
-        this.retention.set(instanceId, error.rules);
+        this.retention.set(key, error.rules);
       }
     }
   }
@@ -254,58 +268,56 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
    * the page as subqueries. The page is compiled with the retention rules last seen for this
    * reference; when the row shows other rules, it runs again with them (as `guarded`).
    */
-  async loadStream(request: LoadStreamRequest): Promise<LoadedStream> {
+  loadStream(request: LoadStreamRequest): Promise<LoadedStream> {
     const S = this.S;
     const compiler = this.driver.compiler;
     const dialect = compiler.dialect;
     const { ref, anchor: entry } = request;
     const start = request.from ?? 1;
     const now = nowOf(request);
-    for (let attempt = 0; ; attempt++) {
-      const assumed = this.retention.get(ref);
-      const guard = S.instanceByRef(ref, ref, ref);
-      // A key lookup: the plan never depends on the values.
-      const anchor =
-        entry === undefined
-          ? undefined
-          : { ...S.kvAnchored(entry.namespace, entry.key), planStable: true as const };
-      const page = compiler.compileStreamStart({
-        instanceKey: (bind) => S.instanceKeyOf(bind, ref),
-        from: (bind) =>
-          entry === undefined ? bind(start) : S.kvAnchorOf(bind, entry.namespace, entry.key, bind(start)),
-        stream: request.stream,
-        limit: request.limit,
-        visibility: visibilityAt(assumed, now),
-      });
-      const program: AnnouncedProgram<LoadedStream> = {
-        statements:
-          anchor === undefined ? { guard, page: page.statement } : { guard, anchor, page: page.statement },
-        prefetch: anchor === undefined ? [page.statement] : [anchor, page.statement],
-        program: function* () {
-          const [row] = (yield guard) as readonly InstanceRow[];
-          if (row === undefined) return { instance: undefined, anchor: undefined, from: start, events: [] };
-          const rules = retentionOf(row);
-          if (!sameRetention(rules, assumed)) throw new RetentionChanged(rules);
-          let stored: LoadedStream['anchor'];
-          let from = start;
-          if (anchor !== undefined) {
-            const [found] = yield anchor;
-            if (found !== undefined) {
-              stored = { value: dialect.decodeJson(found.value), version: Number(found.version) };
-              if (found.anchor !== null && found.anchor !== undefined) from = Number(found.anchor);
+    return this.underAssumedRules(
+      'loading a stream',
+      ref,
+      false,
+      (assumed): AnnouncedProgram<LoadedStream> => {
+        const guard = S.instanceByRef(ref, ref, ref);
+        // A key lookup: the plan never depends on the values.
+        const anchor =
+          entry === undefined
+            ? undefined
+            : { ...S.kvAnchored(entry.namespace, entry.key), planStable: true as const };
+        const page = compiler.compileStreamStart({
+          instanceKey: (bind) => S.instanceKeyOf(bind, ref),
+          from: (bind) =>
+            entry === undefined ? bind(start) : S.kvAnchorOf(bind, entry.namespace, entry.key, bind(start)),
+          stream: request.stream,
+          limit: request.limit,
+          visibility: visibilityAt(assumed, now),
+        });
+        return {
+          statements:
+            anchor === undefined ? { guard, page: page.statement } : { guard, anchor, page: page.statement },
+          prefetch: anchor === undefined ? [page.statement] : [anchor, page.statement],
+          program: function* () {
+            const [row] = (yield guard) as readonly InstanceRow[];
+            if (row === undefined) return { instance: undefined, anchor: undefined, from: start, events: [] };
+            const rules = retentionOf(row);
+            if (!sameRetention(rules, assumed)) throw new RetentionChanged(rules);
+            let stored: LoadedStream['anchor'];
+            let from = start;
+            if (anchor !== undefined) {
+              const [found] = yield anchor;
+              if (found !== undefined) {
+                stored = { value: dialect.decodeJson(found.value), version: Number(found.version) };
+                if (found.anchor !== null && found.anchor !== undefined) from = Number(found.anchor);
+              }
             }
-          }
-          const events = page.decode(yield page.statement, row.id);
-          return { instance: toInstance(row), anchor: stored, from, events };
-        },
-      };
-      try {
-        return await this.driver.read('loading a stream', program);
-      } catch (error) {
-        if (!(error instanceof RetentionChanged) || attempt > 0) throw error;
-        this.retention.set(ref, error.rules);
-      }
-    }
+            const events = page.decode(yield page.statement, row.id);
+            return { instance: toInstance(row), anchor: stored, from, events };
+          },
+        };
+      },
+    );
   }
 
   headPosition(instanceId: string): Promise<number> {
