@@ -40,19 +40,29 @@ function kinds(statements: string[]): string[] {
   });
 }
 
+/** The statements that find an instance by a reference (id or name): resolutions and guards by name. */
+function byReference(statements: string[]): string[] {
+  return statements.filter((s) => s.includes(' OR name = '));
+}
+
 describePostgres('postgres query runner', () => {
   const pg = usePostgres();
   let adapter: PostgresAdapter;
   let instanceId: string;
+  let name: string;
+  /** The stream the 25 events went to. */
+  let stream: string;
 
   beforeAll(async () => {
     adapter = testAdapter(pg);
     const instance = await freshInstance(adapter);
     instanceId = instance.id;
+    name = instance.name;
     const events = Array.from({ length: 25 }, (_, i) =>
       newEvent({ eventType: i % 5 === 0 ? 'Rare' : 'Common', payload: { n: i } }),
     );
     await adapter.append(appendRequest(instanceId, events));
+    stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
   });
 
   async function run(query: Record<string, unknown>, replies = false) {
@@ -179,7 +189,6 @@ describePostgres('postgres query runner', () => {
   }
 
   it('given a page of one stream bounded by sequence numbers, when read, then it keeps the plan cache (no custom plans), in one snapshot', async () => {
-    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
     const bounded = await readAfter({
       stream,
       where: [{ field: 'sequence_number', operator: 'gte', value: 3 }],
@@ -192,7 +201,6 @@ describePostgres('postgres query runner', () => {
   });
 
   it('given a read whose plan depends on its values (a filter on a type, or no stream), when read, then it forces custom plans', async () => {
-    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
     const filtered = await readAfter({
       stream,
       where: [{ field: 'event_type', operator: 'eq', value: 'Rare' }],
@@ -205,7 +213,6 @@ describePostgres('postgres query runner', () => {
   });
 
   it('given a stream start (instance, snapshot entry, page from its version), when loaded, then all of it goes in one round trip, in one snapshot, keeping the plan cache', async () => {
-    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
     await adapter.kv.put(SNAPSHOT_NAMESPACE, 'runner-start', { version: 20 });
     const recorder = recordStatements(adapter, { replies: true });
     try {
@@ -228,8 +235,6 @@ describePostgres('postgres query runner', () => {
   });
 
   it("given a stream read forward by the instance's name, then the first page and the instance go in one round trip, and the next pages by id", async () => {
-    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
-    const name = (await adapter.resolveInstance(instanceId))?.name as string;
     const log = createEventLog({ adapter });
     const recorder = recordStatements(adapter);
     try {
@@ -280,7 +285,7 @@ describePostgres('postgres query runner', () => {
       });
       expect(result.events).toHaveLength(1);
       expect(result.state.seen).toBe(3); // the two events read, then the one appended
-      const resolutions = recorder.statements.filter((s) => s.includes(' OR name = '));
+      const resolutions = byReference(recorder.statements);
       expect(resolutions).toHaveLength(1);
     } finally {
       recorder.stop();
@@ -288,11 +293,9 @@ describePostgres('postgres query runner', () => {
   });
 
   it("given a stream read backward by the instance's name, then only the first page resolves the name; the next pages and the version go by id", async () => {
-    const stream = (await adapter.readAfter({ instanceId, after: 0, limit: 1 }))[0]?.stream_id as string;
-    const name = (await adapter.resolveInstance(instanceId))?.name as string;
     const log = createEventLog({ adapter });
     const recorder = recordStatements(adapter);
-    const resolutions = () => recorder.statements.filter((s) => s.includes(' OR name = ')).length;
+    const resolutions = () => byReference(recorder.statements).length;
     try {
       const back = await readStream(log, {
         instance: name,
@@ -315,7 +318,6 @@ describePostgres('postgres query runner', () => {
   });
 
   it("given a query by the instance's name resolved before, then the name's check goes with the query, in one round trip", async () => {
-    const name = (await adapter.resolveInstance(instanceId))?.name as string;
     const log = createEventLog({ adapter });
     const query = {
       from: { instance: name },
@@ -323,7 +325,7 @@ describePostgres('postgres query runner', () => {
     };
     expect((await log.queryEvents(query)).success).toBe(true); // resolves the name
     const recorder = recordStatements(adapter);
-    const byName = () => recorder.statements.filter((s) => s.includes(' OR name = ')).length;
+    const byName = () => byReference(recorder.statements).length;
     try {
       const again = await log.queryEvents(query);
       expect(again.success && again.data.result.total).toBe(5);
