@@ -44,6 +44,13 @@ async function api(method: string, params: unknown): Promise<Record<string, unkn
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** Creates an instance through the page's form and waits until the page shows it. */
+async function createInPage(name: string): Promise<void> {
+  await page.getByTestId('new-instance-name').fill(name);
+  await page.getByTestId('create-instance').click();
+  await expect.poll(() => page.getByTestId('instance-title').textContent(), { timeout: 10_000 }).toBe(name);
+}
+
 // Each test drives a real browser through several steps: on a loaded 2-core machine that takes
 // longer than the shared 30 s, so the block gets 2 minutes (a guard against hanging, not a speed check).
 describe.skipIf(missing !== undefined)('the web console in Chromium', { timeout: 120_000 }, () => {
@@ -74,11 +81,7 @@ describe.skipIf(missing !== undefined)('the web console in Chromium', { timeout:
     await page.getByTestId('token-input').fill(TOKEN);
     await page.getByRole('button', { name: 'Use token' }).click();
     await expect.poll(() => page.getByText('No instances yet.').count(), { timeout: 10_000 }).toBe(1);
-    await page.getByTestId('new-instance-name').fill('shop');
-    await page.getByTestId('create-instance').click();
-    await expect
-      .poll(() => page.getByTestId('instance-title').textContent(), { timeout: 10_000 })
-      .toBe('shop');
+    await createInPage('shop');
     expect(await page.getByTestId('instance-item').allTextContents()).toEqual(['shop']);
     await page.screenshot({ path: screenshotPath('1-instance-created') });
   });
@@ -209,11 +212,7 @@ describe.skipIf(missing !== undefined)('the web console in Chromium', { timeout:
   });
 
   it('says so in the live view when its instance is deleted elsewhere', async () => {
-    await page.getByTestId('new-instance-name').fill('gone');
-    await page.getByTestId('create-instance').click();
-    await expect
-      .poll(() => page.getByTestId('instance-title').textContent(), { timeout: 10_000 })
-      .toBe('gone');
+    await createInPage('gone');
     await page.getByTestId('tab-live').click();
     await expect.poll(() => page.getByTestId('live-state').textContent(), { timeout: 10_000 }).toBe('live');
     expect(
