@@ -114,6 +114,13 @@ export interface ReadOptions {
    * `instanceId` in the read's snapshot (ids are tried before names, SPEC §3).
    */
   ref?: string;
+  /**
+   * `false`: the caller needs the page, not `total` (the stream helpers read pages of a stream
+   * newest first). The adapter may then skip counting the matches, which costs a scan of all of
+   * them on a long stream; `total` is then at least `offset` plus the events returned, not their
+   * count. Only for queries without `reduce`.
+   */
+  total?: false;
 }
 
 /**

@@ -30,6 +30,7 @@ import type {
   PruneExpiredData,
   PruneExpiredParams,
   Query,
+  QueryEventOf,
   QueryResultOf,
   SetRetentionParams,
   TruncateStreamData,
@@ -141,6 +142,12 @@ export interface EventStore<E extends EventMap = EventMap> {
   ): Promise<AppendEventsData<EventRecordOf<E>>>;
   /** Runs a query; events are typed by the event map (see {@link QueryEventOf}). */
   queryEvents<Q extends Query>(query: Q): Promise<QueryResultOf<E, Q>>;
+  /**
+   * The page of events a query (without `reduce`) selects, without counting all its matches: what
+   * `queryEvents` returns as `events`, at the cost of the page alone (a query's `total` counts
+   * every match, a scan of all of them on a long stream). The stream helpers read with it.
+   */
+  pageEvents<Q extends Query>(query: Q): Promise<QueryEventOf<E, Q>[]>;
   getInstanceStats(instanceId: string): Promise<InstanceStats>;
 
   /** Removes a stream's events, recording `$stream.deleted` (SPEC §9); see {@link EventLog.deleteStream}. */

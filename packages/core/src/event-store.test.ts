@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CommitSignal, ReadAfterRequest } from './adapter.js';
+import type { CommitSignal, ReadAfterRequest, ReadOptions } from './adapter.js';
 import { EventLogError } from './errors.js';
 import { createEventStore } from './event-store.js';
+import { readStream } from './stream-reads.js';
 import { fakeAdapter, T0 } from './test/fake-adapter.js';
 
 describe('EventStore (the throwing layer)', () => {
@@ -170,6 +171,37 @@ describe('EventStore (the throwing layer)', () => {
     await s.appendEvent({ instanceId: 'w', eventType: 'b' });
     expect(signals).toHaveLength(1);
     expect(signals[0]).toMatchObject({ kind: 'append', position: 1 });
+  });
+
+  it('given a stream, when its pages are read newest first and its version asked, then the adapter is told no total is needed', async () => {
+    const { store: s, fake } = store();
+    const instance = await s.createInstance('pages');
+    const events = Array.from({ length: 5 }, () => ({ eventType: 'a' }));
+    await s.appendEvents({ instanceId: instance.id, streamId: 'st', events });
+    const queryOptions = () =>
+      fake.calls.filter((c) => c.method === 'query').map((c) => (c.args[3] as ReadOptions).total);
+    const back = await readStream(s, {
+      instance: 'pages',
+      streamId: 'st',
+      direction: 'backward',
+      pageSize: 2,
+    });
+    expect(back.events.map((e) => e.sequence_number)).toEqual([5, 4, 3, 2, 1]);
+    const forward = await readStream(s, { instance: 'pages', streamId: 'st', maxCount: 2 });
+    expect(forward.currentVersion).toBe(5); // asked after the page: the stream's newest event
+    expect(queryOptions()).toEqual([false, false, false, false]);
+    // A page of any query reads the same events as queryEvents; an aggregation is refused.
+    const query = {
+      from: { instance: 'pages' },
+      orderBy: { field: 'global_position', direction: 'desc' },
+      limit: 2,
+    } as const;
+    expect(await s.pageEvents(query)).toEqual((await s.queryEvents(query)).events);
+    expect(queryOptions().slice(-2)).toEqual([false, undefined]);
+    await expect(s.pageEvents({ from: { instance: 'pages' }, reduce: { type: 'count' } })).rejects.toSatisfy(
+      (e: unknown) =>
+        EventLogError.isInstance(e) && e.code === 'VALIDATION_ERROR' && /queryEvents/.test(e.message),
+    );
   });
 
   it('given a raw query, when parseQuery, then the AST uses the store limits', () => {

@@ -4,7 +4,14 @@
  * {@link EventLogError}. The envelopes of `createEventLog` are built over it (envelope-log.ts).
  */
 
-import type { AppendOutcome, CommitSignal, NewEvent, StorageAdapter, Unsubscribe } from './adapter.js';
+import type {
+  AppendOutcome,
+  CommitSignal,
+  NewEvent,
+  ReadOptions,
+  StorageAdapter,
+  Unsubscribe,
+} from './adapter.js';
 import { appendToAdapter, hasCapability, STORAGE_ADAPTER_CONTRACT } from './adapter.js';
 import type { QueryNode } from './dsl/ast.js';
 import { parseQuery } from './dsl/parse.js';
@@ -34,6 +41,7 @@ import type {
   JsonObject,
   PruneExpiredData,
   Query,
+  QueryEventOf,
   QueryResult,
   QueryResultOf,
   TruncateStreamData,
@@ -365,13 +373,27 @@ class DefaultEventStore implements EventStore<EventMap> {
     });
   }
 
+  pageEvents<Q extends Query>(query: Q): Promise<QueryEventOf<EventMap, Q>[]> {
+    return this.guard(async () => {
+      const ast = parseQuery(query, this.limits);
+      if (ast.reduce !== undefined) {
+        throw invalid('reduce', 'pageEvents reads a page of events; run an aggregation with queryEvents');
+      }
+      // No rollup answers a page: by a reference resolved before, one round trip (see byKnownId).
+      const { events = [] } = await this.byKnownId(ast.instance, (id, ref) => this.scan(id, ast, ref, false));
+      return events as QueryEventOf<EventMap, Q>[];
+    });
+  }
+
   /**
    * A query run by the adapter on the instance with this id (checked to be what `ref` names, when
-   * given), its records decrypted.
+   * given), its records decrypted. `total: false`: the caller does not need the total.
    */
-  private async scan(instanceId: string, ast: QueryNode, ref?: string): Promise<QueryResult> {
+  private async scan(instanceId: string, ast: QueryNode, ref?: string, total?: false): Promise<QueryResult> {
     if (comparesPayload(ast)) assertNoPersonalFields(ast, await this.personalPathsOf(instanceId));
-    const options = ref === undefined ? { now: this.now() } : { now: this.now(), ref };
+    const options: ReadOptions = { now: this.now() };
+    if (ref !== undefined) options.ref = ref;
+    if (total === false) options.total = false;
     const result = await this.adapter.query(instanceId, ast, this.limits, options);
     return decryptResult(this.adapter.kv, result);
   }

@@ -180,7 +180,7 @@ export async function* streamEvents<E extends EventMap = EventMap>(
   for (;;) {
     if (below !== undefined && below <= 1) return;
     const limit = Math.min(plan.pageSize, left);
-    const { events = [] } = await store.queryEvents({
+    const events = await store.pageEvents({
       from: { instance: ref, stream: streamId },
       ...(below === undefined ? {} : { where: [sequenceCondition('lt', below)] }),
       orderBy: { field: 'sequence_number', direction: 'desc' },
@@ -202,7 +202,7 @@ async function streamVersion(
   instance: string,
   streamId: string,
 ): Promise<number> {
-  const { events = [] } = await store.queryEvents({
+  const events = await store.pageEvents({
     from: { instance, stream: streamId },
     orderBy: { field: 'sequence_number', direction: 'desc' },
     select: ['sequence_number'],

@@ -317,6 +317,31 @@ describePostgres('postgres query runner', () => {
     }
   });
 
+  it('given a stream read newest first, or its version read after a page, then no statement counts the stream', async () => {
+    const log = createEventLog({ adapter });
+    await readStream(log, { instance: instanceId, streamId: stream, maxCount: 1 }); // learns the id
+    const recorder = recordStatements(adapter);
+    try {
+      // Full pages, each with a total to count were it a query: 25 events in pages of 10.
+      const back = await readStream(log, {
+        instance: instanceId,
+        streamId: stream,
+        direction: 'backward',
+        maxCount: 20,
+        pageSize: 10,
+      });
+      expect(back.events.map((e) => e.sequence_number)).toEqual(Array.from({ length: 20 }, (_, i) => 25 - i));
+      expect(back.currentVersion).toBe(25);
+      const forward = await readStream(log, { instance: instanceId, streamId: stream, maxCount: 5 });
+      expect(forward.currentVersion).toBe(25);
+      const sent = kinds(recorder.statements);
+      expect(sent.filter((k) => k === 'page')).toHaveLength(4); // two pages back, one forward, the version
+      expect(sent).not.toContain('count');
+    } finally {
+      recorder.stop();
+    }
+  });
+
   it("given a query by the instance's name resolved before, then the name's check goes with the query, in one round trip", async () => {
     const log = createEventLog({ adapter });
     const query = {

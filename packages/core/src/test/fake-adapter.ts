@@ -15,6 +15,7 @@ import type {
 } from '../adapter.js';
 import { planAppend } from '../append-plan.js';
 import type { QueryNode } from '../dsl/ast.js';
+import { evaluateQuery } from '../dsl/evaluate.js';
 import { createEventLog } from '../envelope-log.js';
 import { EventLogError, instanceNotFound } from '../errors.js';
 import type { Limits } from '../limits.js';
@@ -140,13 +141,12 @@ export function fakeAdapter() {
     ): Promise<QueryResult> {
       record('query', instanceId, query, limits, options);
       byId(instanceId); // NOT_FOUND for a missing instance, as every adapter
-      const matches = events.filter((e) => e.instanceId === instanceId);
-      return {
-        events: matches.slice(query.offset, query.offset + query.limit),
-        total: matches.length,
-        limit: query.limit,
-        offset: query.offset,
-      };
+      // The evaluator the memory adapter runs: filters, order and paging as every adapter.
+      return evaluateQuery(
+        events.filter((e) => e.instanceId === instanceId),
+        query,
+        limits,
+      );
     },
     async stats(instanceId: string, options?: ReadOptions): Promise<InstanceStats> {
       record('stats', instanceId, options);

@@ -398,6 +398,30 @@ describe('Given the shared compiler', () => {
       offset: 0,
     });
   });
+
+  it('when the total is not wanted, then no statement counts, even after a full page', () => {
+    const query = parseQuery({ from, limit: 1, offset: 3 }, DEFAULT_LIMITS);
+    const compiled = sqlite.compileQuery('i1', query, DEFAULT_LIMITS, { total: false });
+    expect(Object.keys(compiled.statements)).toEqual(['page']);
+    const ran: string[] = [];
+    const result = compiled.executeSync((s) => {
+      ran.push(s.sql.slice(0, 20));
+      return [{ gp: 1, id: 'a', sid: 's', seq: 1, typ: 't', ts: 'x', pl: '{}', md: '{}', evid: null }];
+    });
+    expect(ran).toHaveLength(1);
+    expect(result.events).toHaveLength(1);
+    expect(result.total).toBe(4); // a lower bound: the offset and the page
+    // Without a page (limit 0) the count is all there is to read.
+    const counted = sqlite.compileQuery(
+      'i1',
+      parseQuery({ from, limit: 0 }, DEFAULT_LIMITS),
+      DEFAULT_LIMITS,
+      {
+        total: false,
+      },
+    );
+    expect(Object.keys(counted.statements)).toEqual(['count']);
+  });
 });
 
 describe('Given startsWith', () => {

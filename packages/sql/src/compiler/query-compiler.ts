@@ -134,6 +134,15 @@ export interface EventStatsSummary {
   lastEventAt: string | null;
 }
 
+/** How a query is compiled. */
+export interface QueryCompileOptions {
+  /**
+   * `false`: no statement counts the matches (see `ReadOptions.total`); a page of events then
+   * returns `total` as `offset` plus the events returned, a lower bound.
+   */
+  total?: false;
+}
+
 /** The compiler for one dialect and table layout. */
 export interface QueryCompiler {
   readonly dialect: SqlDialect;
@@ -145,7 +154,12 @@ export interface QueryCompiler {
    * const compiled = compiler.compileQuery({ id: instance.id, key: instance.pk }, ast, limits);
    * const result = db.transaction(() => compiled.executeSync((s) => db.prepare(s.sql).all(...s.params)))();
    */
-  compileQuery(instance: string | InstanceScope, query: QueryNode, limits: QueryLimits): CompiledQuery;
+  compileQuery(
+    instance: string | InstanceScope,
+    query: QueryNode,
+    limits: QueryLimits,
+    options?: QueryCompileOptions,
+  ): CompiledQuery;
   /**
    * Compiles a condition into SQL text whose values go through `bind` (use a
    * {@link ParamCollector} to render it). Columns are qualified with the table alias `e`.
@@ -396,7 +410,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     return parts.join(' AND ');
   }
 
-  function compileEvents(scope: Scope, query: QueryNode): CompiledQuery {
+  function compileEvents(scope: Scope, query: QueryNode, counted: boolean): CompiledQuery {
     const params = new ParamCollector();
     const where = scopeWhere(scope, query.stream, query.where, params.bind);
     const by = countedBy(scope, query);
@@ -413,8 +427,9 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
             `SELECT coalesce(sum(${q((counts as NonNullable<typeof counts>).count)}), 0) AS n FROM ${countsTable} WHERE ${countsWhere(scope, by, params.bind)}`,
             placeholder,
           );
-    const statements: Record<string, CompiledStatement> = { count };
     let page: CompiledStatement | undefined;
+    // Not counted: the page alone (a page of no events still needs the count).
+    const statements: Record<string, CompiledStatement> = counted || limit === 0 ? { count } : {};
     if (limit > 0) {
       page = params.render(
         `SELECT ${list} FROM ${from} WHERE ${where} ORDER BY ${orderKeys(query, scope.id)} LIMIT ${params.bind(limit)} OFFSET ${params.bind(offset)}`,
@@ -439,7 +454,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
         for (const row of rows) events.push(decode(row));
         const n = rows.length;
         // A short page (or an empty first page) already tells the total: skip the count.
-        if ((n > 0 && n < limit) || (n === 0 && offset === 0)) total = offset + n;
+        if ((n > 0 && n < limit) || (n === 0 && offset === 0) || !counted) total = offset + n;
         else total = Number(((yield count)[0] as Row).n);
       } else {
         total = Number(((yield count)[0] as Row).n);
@@ -721,10 +736,10 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     dialect,
     layout,
 
-    compileQuery(instance, query, limits) {
+    compileQuery(instance, query, limits, options) {
       const scope = toScope(instance);
       return query.reduce === undefined
-        ? compileEvents(scope, query)
+        ? compileEvents(scope, query, options?.total !== false)
         : compileReduce(scope, query, query.reduce, limits);
     },
 

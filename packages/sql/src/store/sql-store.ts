@@ -213,7 +213,8 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
       'running a query',
       instanceId,
       options,
-      (scope) => compiler.compileQuery(scope, query, limits),
+      (scope) =>
+        compiler.compileQuery(scope, query, limits, options?.total === false ? { total: false } : undefined),
       true,
     );
   }
