@@ -1,11 +1,29 @@
 /**
  * Reading an instance's events in position order, page by page, through `queryEvents` (so it works
- * on a local store and through a server alike): each page asks for `global_position > last`.
+ * on a local store and through a server alike): each page asks for `global_position > last`. On a
+ * store opened in this process the pages after the first come from `store.pageEvents`, which does
+ * not count the matches: `queryEvents` counts every match after the page's start for its `total`,
+ * which made an export of n events cost n²/pageSize counted rows.
  */
 
 import type { RemoteEventLog } from '@eventlog/client';
 import type { Condition, EventRecord, Query } from '@eventlog/core';
 import { unwrap } from './output.js';
+
+/** What the pages are read from: the nine methods, and pages without totals when local. */
+export interface EventReader {
+  readonly eventLog: RemoteEventLog;
+  /** A query's page of events without its total (a store opened in this process). */
+  readonly pageEvents?: ((query: Query) => Promise<EventRecord[]>) | undefined;
+}
+
+/** The events of a query's page, without counting its matches when the reader can. */
+function readPage(reader: EventReader, query: Query): Promise<EventRecord[]> | EventRecord[] {
+  if (reader.pageEvents !== undefined) return reader.pageEvents(query);
+  return reader.eventLog
+    .queryEvents(query)
+    .then((envelope) => unwrap<{ result: { events?: EventRecord[] } }>(envelope).result.events ?? []);
+}
 
 /** What to read. */
 export interface PageParams {
@@ -33,18 +51,23 @@ export function pageQuery(params: PageParams, after: number, limit: number): Que
  * number of matching events after `after` when the first page was read.
  */
 export async function* eventPages(
-  eventLog: RemoteEventLog,
+  reader: EventReader,
   params: PageParams,
 ): AsyncGenerator<{ events: EventRecord[]; total: number }> {
   const limit = params.pageSize ?? 1000;
   let after = params.after;
   let total: number | undefined;
   for (;;) {
-    const result = unwrap<{ result: { events?: EventRecord[]; total: number } }>(
-      await eventLog.queryEvents(pageQuery(params, after, limit)),
-    ).result;
-    const events = result.events ?? [];
-    total ??= result.total;
+    let events: EventRecord[];
+    if (total === undefined) {
+      const result = unwrap<{ result: { events?: EventRecord[]; total: number } }>(
+        await reader.eventLog.queryEvents(pageQuery(params, after, limit)),
+      ).result;
+      events = result.events ?? [];
+      total = result.total;
+    } else {
+      events = await readPage(reader, pageQuery(params, after, limit));
+    }
     if (events.length > 0) {
       yield { events, total };
       after = (events[events.length - 1] as EventRecord).global_position;
@@ -55,7 +78,7 @@ export async function* eventPages(
 
 /** The last `count` matching events, oldest first. */
 export async function lastEvents(
-  eventLog: RemoteEventLog,
+  reader: EventReader,
   params: Omit<PageParams, 'after' | 'pageSize'>,
   count: number,
 ): Promise<EventRecord[]> {
@@ -66,19 +89,16 @@ export async function lastEvents(
     orderBy: { field: 'global_position', direction: 'desc' },
     limit: count,
   };
-  const result = unwrap<{ result: { events?: EventRecord[] } }>(await eventLog.queryEvents(query)).result;
-  return (result.events ?? []).reverse();
+  return (await readPage(reader, query)).reverse();
 }
 
 /** The instance's highest global position (0 when empty). */
-export async function headPosition(eventLog: RemoteEventLog, instance: string): Promise<number> {
-  const result = unwrap<{ result: { events?: EventRecord[] } }>(
-    await eventLog.queryEvents({
-      from: { instance },
-      orderBy: { field: 'global_position', direction: 'desc' },
-      select: ['global_position'],
-      limit: 1,
-    }),
-  ).result;
-  return result.events?.[0]?.global_position ?? 0;
+export async function headPosition(reader: EventReader, instance: string): Promise<number> {
+  const events = await readPage(reader, {
+    from: { instance },
+    orderBy: { field: 'global_position', direction: 'desc' },
+    select: ['global_position'],
+    limit: 1,
+  });
+  return events[0]?.global_position ?? 0;
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { connect, type EventLogClient, type RemoteEventLog, type RemoteSubscription } from '@eventlog/client';
-import { type Condition, type EventRecord, toEventLogError } from '@eventlog/core';
+import { type Condition, type EventRecord, type Query, toEventLogError } from '@eventlog/core';
 import { LiveReader } from '@eventlog/rx';
 import { DEFAULT_EVENTLOG_URL, openEventLog } from '../open-event-log.js';
 import { CliError, EXIT_FAILURE, unwrap, usageError } from './output.js';
@@ -50,6 +50,11 @@ export interface Target {
   readonly label: string;
   /** The nine methods. */
   readonly eventLog: RemoteEventLog;
+  /**
+   * A query's page of events without its total (`store.pageEvents`): on a store opened in this
+   * process; undefined for a server, whose `queryEvents` is all there is.
+   */
+  readonly pageEvents?: ((query: Query) => Promise<EventRecord[]>) | undefined;
   /**
    * Follows an instance from `after`, calling `onEvent` in position order. Rejects when the
    * subscription is refused (unknown instance, bad where).
@@ -215,6 +220,7 @@ async function openLocalTarget(url: string): Promise<Target> {
   return {
     label: redactUrl(url),
     eventLog: log,
+    pageEvents: (query) => log.store.pageEvents(query) as Promise<EventRecord[]>,
     async follow(params, onEvent) {
       const instance = await log.store.getInstance(params.instance);
       let settle!: (outcome: FollowOutcome) => void;

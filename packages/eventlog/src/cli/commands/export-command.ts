@@ -42,7 +42,8 @@ export function exportCommand(program: Command): void {
       .option('-w, --where <json>', 'only events matching these conditions (a JSON array of the DSL)')
       .option('--page-size <n>', 'events read per query', '1000'),
   ).action((file: string | undefined, options: ExportOptions) =>
-    withTarget(targetOf(options), async ({ eventLog }) => {
+    withTarget(targetOf(options), async (target) => {
+      const { eventLog } = target;
       const pageSize = integerOption(options.pageSize, '--page-size', 1);
       const where =
         options.where === undefined ? undefined : await readJsonArgument(options.where, '--where');
@@ -60,7 +61,7 @@ export function exportCommand(program: Command): void {
         for (const [index, instance] of instances.entries()) {
           let done = 0;
           await write(out, instanceRecord(instance));
-          for await (const page of eventPages(eventLog, {
+          for await (const page of eventPages(target, {
             instance: instance.id,
             stream: options.stream,
             where: where as Condition[] | undefined,

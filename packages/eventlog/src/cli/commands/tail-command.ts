@@ -61,18 +61,17 @@ export function tailCommand(program: Command): void {
         if (after !== undefined) {
           position = after;
           if (!options.follow) {
-            for await (const page of eventPages(target.eventLog, { ...filter, after: position })) {
+            for await (const page of eventPages(target, { ...filter, after: position })) {
               for (const event of page.events) await printEvent(event);
             }
             return;
           }
         } else {
-          const events = await lastEvents(target.eventLog, filter, lines);
+          const events = await lastEvents(target, filter, lines);
           for (const event of events) await printEvent(event);
           const last = events[events.length - 1];
           // Nothing matched so far: every match read from 0 on is new. With -n 0, start at the head.
-          position =
-            last?.global_position ?? (lines === 0 ? await headPosition(target.eventLog, instance) : 0);
+          position = last?.global_position ?? (lines === 0 ? await headPosition(target, instance) : 0);
           if (!options.follow) return;
         }
         await follow(target, filter, position);
