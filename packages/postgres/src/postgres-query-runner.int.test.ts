@@ -292,7 +292,7 @@ describePostgres('postgres query runner', () => {
     }
   });
 
-  it("given a stream read backward by the instance's name, then only the first page resolves the name; the next pages and the version go by id", async () => {
+  it("given a stream read backward by the instance's name, then only the first page resolves the name; the next pages and the version go by id, and nothing counts the stream", async () => {
     const log = createEventLog({ adapter });
     const recorder = recordStatements(adapter);
     const resolutions = () => byReference(recorder.statements).length;
@@ -307,36 +307,14 @@ describePostgres('postgres query runner', () => {
       // Three pages (each a query with its guard), the name resolved once, before the first.
       expect(kinds(recorder.statements).filter((k) => k === 'begin').length).toBeGreaterThanOrEqual(3);
       expect(resolutions()).toBe(1);
+      // Two of the pages are full: a query would count the stream for its total; a page does not.
+      expect(kinds(recorder.statements)).not.toContain('count');
       recorder.statements.length = 0;
       // Forward, stopped by maxCount: the stream's version is asked by the id of the events read.
       const forward = await readStream(log, { instance: name, streamId: stream, maxCount: 5 });
       expect(forward.currentVersion).toBe(25);
       expect(resolutions()).toBe(2); // the first page's guard and page, sent together by the name
-    } finally {
-      recorder.stop();
-    }
-  });
-
-  it('given a stream read newest first, or its version read after a page, then no statement counts the stream', async () => {
-    const log = createEventLog({ adapter });
-    await readStream(log, { instance: instanceId, streamId: stream, maxCount: 1 }); // learns the id
-    const recorder = recordStatements(adapter);
-    try {
-      // Full pages, each with a total to count were it a query: 25 events in pages of 10.
-      const back = await readStream(log, {
-        instance: instanceId,
-        streamId: stream,
-        direction: 'backward',
-        maxCount: 20,
-        pageSize: 10,
-      });
-      expect(back.events.map((e) => e.sequence_number)).toEqual(Array.from({ length: 20 }, (_, i) => 25 - i));
-      expect(back.currentVersion).toBe(25);
-      const forward = await readStream(log, { instance: instanceId, streamId: stream, maxCount: 5 });
-      expect(forward.currentVersion).toBe(25);
-      const sent = kinds(recorder.statements);
-      expect(sent.filter((k) => k === 'page')).toHaveLength(4); // two pages back, one forward, the version
-      expect(sent).not.toContain('count');
+      expect(kinds(recorder.statements)).not.toContain('count');
     } finally {
       recorder.stop();
     }
