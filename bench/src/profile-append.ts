@@ -3,7 +3,9 @@
  * (add `--cpu-prof`), or under `valgrind --tool=callgrind` for instruction counts. Not part of
  * `pnpm bench`: it isolates our per-event overhead over raw better-sqlite3 on :memory:-like files.
  * `N` events (default 100,000) in batches of 1000, or with `SINGLE=1` one per call (sequential
- * single appends, each its own transaction).
+ * single appends, each its own transaction). `PREBUILT=1` builds every batch's events first and
+ * times the appends alone, as `pnpm bench` does (it reuses one set of events); run under
+ * `node --expose-gc --import tsx/esm` it also prints what the appends left on the heap.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,16 @@ if (process.env.SINGLE === '1') {
   for (let k = 0; k < events / 1000; k++) {
     for (const event of makeEvents(k * 1000, 1000)) await bench.appendOne(`order-${k}`, event);
   }
+} else if (process.env.PREBUILT === '1') {
+  const prebuilt = Array.from({ length: events / 1000 }, (_, k) => makeEvents(k * 1000, 1000));
+  (globalThis as { gc?: () => void }).gc?.();
+  const h0 = process.memoryUsage().heapUsed;
+  const t1 = process.hrtime.bigint();
+  for (let k = 0; k < events / 1000; k++)
+    await bench.appendBatch(`order-${k}`, prebuilt[k] as ReturnType<typeof makeEvents>);
+  console.log(`prebuilt: ${(Number(process.hrtime.bigint() - t1) / 1e3 / events).toFixed(2)} µs/event`);
+  (globalThis as { gc?: () => void }).gc?.();
+  console.log(`heap retained after gc: ${((process.memoryUsage().heapUsed - h0) / 1e6).toFixed(1)} MB`);
 } else {
   for (let k = 0; k < events / 1000; k++) await bench.appendBatch(`order-${k}`, makeEvents(k * 1000, 1000));
 }
