@@ -18,7 +18,7 @@ export interface EventReader {
 }
 
 /** The events of a query's page, without counting its matches when the reader can. */
-function readPage(reader: EventReader, query: Query): Promise<EventRecord[]> | EventRecord[] {
+function readPage(reader: EventReader, query: Query): Promise<EventRecord[]> {
   if (reader.pageEvents !== undefined) return reader.pageEvents(query);
   return reader.eventLog
     .queryEvents(query)
