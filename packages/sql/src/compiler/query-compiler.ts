@@ -419,17 +419,20 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     let wanted: Set<Column> | undefined;
     if (select !== undefined) wanted = new Set(select.map((f: FieldNode) => f.column));
     const list = wanted === undefined ? fullSelect : partialSelectList(dialect, columns, wanted);
-    // The total from the counts by type when they answer it (flat), else by counting.
-    const count =
-      by === undefined
-        ? params.render(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, placeholder)
-        : params.render(
-            `SELECT coalesce(sum(${q((counts as NonNullable<typeof counts>).count)}), 0) AS n FROM ${countsTable} WHERE ${countsWhere(scope, by, params.bind)}`,
-            placeholder,
-          );
+    // The total from the counts by type when they answer it (flat), else by counting; not built
+    // when the total is not wanted (a page of no events still needs it).
+    let count: CompiledStatement | undefined;
+    if (counted || limit === 0) {
+      count =
+        by === undefined
+          ? params.render(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, placeholder)
+          : params.render(
+              `SELECT coalesce(sum(${q((counts as NonNullable<typeof counts>).count)}), 0) AS n FROM ${countsTable} WHERE ${countsWhere(scope, by, params.bind)}`,
+              placeholder,
+            );
+    }
     let page: CompiledStatement | undefined;
-    // Not counted: the page alone (a page of no events still needs the count).
-    const statements: Record<string, CompiledStatement> = counted || limit === 0 ? { count } : {};
+    const statements: Record<string, CompiledStatement> = count === undefined ? {} : { count };
     if (limit > 0) {
       page = params.render(
         `SELECT ${list} FROM ${from} WHERE ${where} ORDER BY ${orderKeys(query, scope.id)} LIMIT ${params.bind(limit)} OFFSET ${params.bind(offset)}`,
@@ -454,10 +457,10 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
         for (const row of rows) events.push(decode(row));
         const n = rows.length;
         // A short page (or an empty first page) already tells the total: skip the count.
-        if ((n > 0 && n < limit) || (n === 0 && offset === 0) || !counted) total = offset + n;
+        if ((n > 0 && n < limit) || (n === 0 && offset === 0) || count === undefined) total = offset + n;
         else total = Number(((yield count)[0] as Row).n);
       } else {
-        total = Number(((yield count)[0] as Row).n);
+        total = Number(((yield count as CompiledStatement)[0] as Row).n);
       }
       return { events, total, limit, offset };
     });

@@ -213,8 +213,7 @@ export class SqlStore<D extends SqlDriver = SqlDriver> implements StorageAdapter
       'running a query',
       instanceId,
       options,
-      (scope) =>
-        compiler.compileQuery(scope, query, limits, options?.total === false ? { total: false } : undefined),
+      (scope) => compiler.compileQuery(scope, query, limits, options),
       true,
     );
   }
