@@ -12,8 +12,12 @@ import { unwrap } from './output.js';
 
 /** What the pages are read from: the nine methods, and pages without totals when local. */
 export interface EventReader {
+  /** The nine methods. */
   readonly eventLog: RemoteEventLog;
-  /** A query's page of events without its total (a store opened in this process). */
+  /**
+   * A query's page of events without its total (`store.pageEvents`): on a store opened in this
+   * process; undefined for a server, whose `queryEvents` is all there is.
+   */
   readonly pageEvents?: ((query: Query) => Promise<EventRecord[]>) | undefined;
 }
 

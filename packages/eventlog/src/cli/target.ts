@@ -7,10 +7,11 @@
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { connect, type EventLogClient, type RemoteEventLog, type RemoteSubscription } from '@eventlog/client';
-import { type Condition, type EventRecord, type Query, toEventLogError } from '@eventlog/core';
+import { connect, type EventLogClient, type RemoteSubscription } from '@eventlog/client';
+import { type Condition, type EventRecord, toEventLogError } from '@eventlog/core';
 import { LiveReader } from '@eventlog/rx';
 import { DEFAULT_EVENTLOG_URL, openEventLog } from '../open-event-log.js';
+import type { EventReader } from './event-pages.js';
 import { CliError, EXIT_FAILURE, unwrap, usageError } from './output.js';
 
 /** Options every command takes. */
@@ -45,16 +46,9 @@ export interface Following {
 }
 
 /** A store or a server, as the commands use it. */
-export interface Target {
+export interface Target extends EventReader {
   /** The store URL, for messages (passwords hidden). */
   readonly label: string;
-  /** The nine methods. */
-  readonly eventLog: RemoteEventLog;
-  /**
-   * A query's page of events without its total (`store.pageEvents`): on a store opened in this
-   * process; undefined for a server, whose `queryEvents` is all there is.
-   */
-  readonly pageEvents?: ((query: Query) => Promise<EventRecord[]>) | undefined;
   /**
    * Follows an instance from `after`, calling `onEvent` in position order. Rejects when the
    * subscription is refused (unknown instance, bad where).
