@@ -10,11 +10,9 @@
 import { createEventLog, type StorageAdapter } from '@eventlog/core';
 import { postgresAdapter } from '@eventlog/postgres';
 import postgres from 'postgres';
-import { PgDatabases } from './postgres/databases.js';
+import { profileDatabases } from './postgres/databases.js';
 
-const pgUrl = process.env.EVENTLOG_BENCH_PG_URL ?? process.env.EVENTLOG_TEST_PG_URL;
-if (pgUrl === undefined) throw new Error('Set EVENTLOG_TEST_PG_URL (eval "$(bash scripts/pg-setup.sh)").');
-const databases = new PgDatabases(pgUrl);
+const databases = profileDatabases();
 const url = await databases.create();
 const sql = postgres(url, { max: 1, onnotice: () => {} });
 const adapter = postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter;

@@ -7,9 +7,9 @@
  */
 import { createEventLog, type StorageAdapter } from '@eventlog/core';
 import { postgresAdapter } from '@eventlog/postgres';
-import { PgDatabases } from './postgres/databases.js';
+import { profileDatabases } from './postgres/databases.js';
 
-const databases = new PgDatabases(process.env.EVENTLOG_TEST_PG_URL as string);
+const databases = profileDatabases();
 const url = await databases.create();
 const adapter = postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter;
 const log = createEventLog({ adapter });

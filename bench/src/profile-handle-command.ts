@@ -14,13 +14,11 @@ import {
   type StorageAdapter,
 } from '@eventlog/core';
 import { postgresAdapter } from '@eventlog/postgres';
-import { PgDatabases } from './postgres/databases.js';
+import { profileDatabases } from './postgres/databases.js';
 
-const pgUrl = process.env.EVENTLOG_BENCH_PG_URL ?? process.env.EVENTLOG_TEST_PG_URL;
-if (pgUrl === undefined) throw new Error('Set EVENTLOG_TEST_PG_URL (eval "$(bash scripts/pg-setup.sh)").');
 const EVERY = Number(process.env.EVERY ?? 100);
 const COMMANDS = Number(process.env.COMMANDS ?? 400);
-const databases = new PgDatabases(pgUrl);
+const databases = profileDatabases();
 const url = await databases.create();
 const adapter = postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter;
 const log = createEventLog({ adapter });

@@ -12,14 +12,11 @@ import { join } from 'node:path';
 import { createEventLog, readStream, type StorageAdapter } from '@eventlog/core';
 import { postgresAdapter } from '@eventlog/postgres';
 import { sqliteAdapter } from '@eventlog/sqlite';
-import { PgDatabases } from './postgres/databases.js';
+import { profileDatabases } from './postgres/databases.js';
 
 const pg = process.argv[2] === 'pg';
 const N = Number(process.env.N ?? 200_000);
-const pgUrl = process.env.EVENTLOG_BENCH_PG_URL ?? process.env.EVENTLOG_TEST_PG_URL;
-if (pg && pgUrl === undefined)
-  throw new Error('Set EVENTLOG_TEST_PG_URL (eval "$(bash scripts/pg-setup.sh)").');
-const databases = pg ? new PgDatabases(pgUrl as string) : undefined;
+const databases = pg ? profileDatabases() : undefined;
 const url = databases === undefined ? undefined : await databases.create();
 const dir = mkdtempSync(join(tmpdir(), 'tail-'));
 const adapter: StorageAdapter =

@@ -110,3 +110,13 @@ export class PgDatabases {
     await this.#admin.end({ timeout: 5 });
   }
 }
+
+/**
+ * The databases of a profile script (`profile-*.ts`): from `EVENTLOG_BENCH_PG_URL`, else
+ * `EVENTLOG_TEST_PG_URL`; throws saying how to get one when neither is set.
+ */
+export function profileDatabases(): PgDatabases {
+  const url = process.env.EVENTLOG_BENCH_PG_URL ?? process.env.EVENTLOG_TEST_PG_URL;
+  if (url === undefined) throw new Error('Set EVENTLOG_TEST_PG_URL (eval "$(bash scripts/pg-setup.sh)").');
+  return new PgDatabases(url);
+}
