@@ -161,12 +161,22 @@ export function planAppend(
       throw conditionConflict({ after: condition.after, position: conditionMatch });
   }
 
+  // Sequence numbers follow each stream's version. Events of one stream usually come in runs, so
+  // the map is consulted when the stream changes, not for every event.
   const next = new Map(versions);
-  const rows = request.events.map((event) => {
-    const sequence = (next.get(event.streamId) ?? 0) + 1;
-    next.set(event.streamId, sequence);
-    return { event, sequence };
-  });
+  const events = request.events;
+  const rows = new Array<{ event: NewEvent; sequence: number }>(events.length);
+  let stream: string | undefined;
+  let sequence = 0;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as NewEvent;
+    if (event.streamId !== stream) {
+      if (stream !== undefined) next.set(stream, sequence);
+      stream = event.streamId;
+      sequence = next.get(stream) ?? 0;
+    }
+    rows[i] = { event, sequence: ++sequence };
+  }
   return { kind: 'insert', rows };
 }
 

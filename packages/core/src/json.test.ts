@@ -72,6 +72,49 @@ describe('toJsonObject', () => {
     expect(JSON.stringify(out)).toBe('{"__proto__":{"x":1},"y":2}');
   });
 
+  it('given a "__proto__" key holding -0 or undefined, when checked, then 0 is stored as an own key, and undefined dropped', () => {
+    const zero = toJsonObject(JSON.parse('{"__proto__": -0, "y": 2}'), 'payload');
+    expect(Object.hasOwn(zero, '__proto__')).toBe(true);
+    expect(Object.is(Object.getOwnPropertyDescriptor(zero, '__proto__')?.value, 0)).toBe(true);
+    expect(Object.getPrototypeOf(zero)).toBe(Object.prototype);
+    const input = JSON.parse('{"__proto__": 1, "y": 2}') as Record<string, unknown>;
+    Object.defineProperty(input, '__proto__', { value: undefined }); // the own key, not the prototype
+    const dropped = toJsonObject(input, 'payload');
+    expect(Object.hasOwn(dropped, '__proto__')).toBe(false);
+    expect(Object.getPrototypeOf(dropped)).toBe(Object.prototype);
+    expect(JSON.stringify(dropped)).toBe('{"y":2}');
+  });
+
+  it('given a getter, when checked, then it is read once and the copy holds the value that was checked', () => {
+    let reads = 0;
+    const input = {
+      get a(): unknown {
+        reads++;
+        return reads === 1 ? { ok: true } : () => 'not JSON';
+      },
+    };
+    const out = toJsonObject(input, 'payload');
+    expect(reads).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(out, 'a')).toMatchObject({ value: { ok: true }, writable: true });
+  });
+
+  it('given a location that spells itself, when the value is fine, then it is never spelled', () => {
+    let spelled = 0;
+    const where = {
+      toString() {
+        spelled++;
+        return 'events[7].payload';
+      },
+    };
+    toJsonObject({ a: [1, { b: 'x' }] }, where);
+    expect(spelled).toBe(0);
+    const error = errorOf(() => toJsonObject({ a: [1, { b: Number.NaN }] }, where));
+    expect(error.message).toBe('events[7].payload.a[1].b: NaN is not JSON; use a finite number or null.');
+    expect(errorOf(() => toJsonObject([], where)).message).toMatch(
+      /^events\[7\]\.payload: must be a JSON object/,
+    );
+  });
+
   it('given a shared (non-cyclic) reference, when checked, then both places are copied', () => {
     const shared = { v: 1 };
     const out = toJsonObject({ a: shared, b: shared }, 'payload');

@@ -161,8 +161,10 @@ export class SqliteAppender {
     const versions = new Map<string, number>();
     const emptyStreams = new Set<string>();
     for (const pending of group) {
+      let previous: string | undefined; // events of one stream come in runs: skip the map within one
       for (const event of pending.request.events) {
-        if (versions.has(event.streamId)) continue;
+        if (event.streamId === previous || versions.has(event.streamId)) continue;
+        previous = event.streamId;
         const head = this.head(pk, event.streamId);
         versions.set(event.streamId, head.version);
         if (!head.holdsEvents) emptyStreams.add(event.streamId);
@@ -211,10 +213,23 @@ export class SqliteAppender {
   private count(pk: number, rows: readonly PlannedRow[], emptyStreams: ReadonlySet<string>): void {
     const byType = new Map<string, number>();
     const newStreams = new Set<string>();
-    for (const row of rows) {
-      byType.set(row.event.eventType, (byType.get(row.event.eventType) ?? 0) + 1);
-      if (emptyStreams.has(row.event.streamId)) newStreams.add(row.event.streamId);
+    // Runs of one type (or one stream) are counted before the map (or set) is consulted.
+    let type: string | undefined;
+    let run = 0;
+    let stream: string | undefined;
+    for (const { event } of rows) {
+      if (event.eventType !== type) {
+        if (type !== undefined) byType.set(type, (byType.get(type) ?? 0) + run);
+        type = event.eventType;
+        run = 0;
+      }
+      run++;
+      if (event.streamId !== stream) {
+        stream = event.streamId;
+        if (emptyStreams.has(stream)) newStreams.add(stream);
+      }
     }
+    if (type !== undefined) byType.set(type, (byType.get(type) ?? 0) + run);
     const statement = this.S.countEvents(pk, '', 0);
     this.running(statement.sql);
     const prepared = this.prepare(statement.sql);

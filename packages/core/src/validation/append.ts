@@ -252,17 +252,47 @@ export function toVersionCheck(expected: ExpectedVersion): VersionCheck {
 
 const randomId = () => globalThis.crypto.randomUUID();
 
+/**
+ * Where an event is in the params (`events[3]`, or appendEvent's params themselves) and which of
+ * its fields is being checked. Paths are spelled only when a message needs one: building them
+ * for every event cost more than checking a small payload.
+ */
+class EventSite {
+  /** The field whose JSON is being checked (this site is then its {@link Where}). */
+  field = '';
+
+  /** @param index the event's index in `events`; -1 for appendEvent's params */
+  constructor(public index: number) {}
+
+  /** The event's path: `events[3]`, or '' for appendEvent's params. */
+  get path(): string {
+    return this.index < 0 ? '' : `events[${this.index}]`;
+  }
+
+  /** The path of one of the event's fields. */
+  at(field: string): string {
+    return this.index < 0 ? field : `events[${this.index}].${field}`;
+  }
+
+  toString(): string {
+    return this.at(this.field);
+  }
+}
+
+/** The site of the params' own fields. */
+const PARAMS = new EventSite(-1);
+
 /** The one value of two spellings; both given with different values is an error. */
 function pickSpelling(
   camel: string | undefined,
   snake: string | undefined,
-  path: string,
+  site: EventSite,
   camelKey: string,
   snakeKey: string,
 ): string | undefined {
   if (camel !== undefined && snake !== undefined && camel !== snake) {
     throw invalid(
-      path === '' ? snakeKey : `${path}.${snakeKey}`,
+      site.at(snakeKey),
       `${camelKey} ${JSON.stringify(camel)} and ${snakeKey} ${JSON.stringify(snake)} disagree; give only one of the two spellings`,
     );
   }
@@ -282,41 +312,42 @@ function reserved(path: string, value: string, plural: string) {
 /** Builds one NewEvent from a shape-checked input; its byte size goes to `size.bytes`. */
 function buildEvent(
   input: EventShape,
-  path: string,
+  site: EventSite,
   defaultStream: string,
   ctx: AppendContext,
   newId: () => string,
   size: { bytes: number },
 ): NewEvent {
   const streamId =
-    pickSpelling(input.streamId, input.stream_id, path, 'streamId', 'stream_id') ?? defaultStream;
-  const eventType = pickSpelling(input.eventType, input.event_type, path, 'eventType', 'event_type');
-  const prefix = path === '' ? '' : `${path}.`;
+    pickSpelling(input.streamId, input.stream_id, site, 'streamId', 'stream_id') ?? defaultStream;
+  const eventType = pickSpelling(input.eventType, input.event_type, site, 'eventType', 'event_type');
   if (eventType === undefined) {
     throw invalid(
-      `${prefix}eventType`,
+      site.at('eventType'),
       'is required; give eventType (or event_type), a string of 1–200 characters',
     );
   }
-  if (isReservedName(streamId)) throw reserved(`${prefix}streamId`, streamId, 'stream ids');
-  if (isReservedName(eventType)) throw reserved(`${prefix}eventType`, eventType, 'event types');
+  if (isReservedName(streamId)) throw reserved(site.at('streamId'), streamId, 'stream ids');
+  if (isReservedName(eventType)) throw reserved(site.at('eventType'), eventType, 'event types');
   let payload: JsonObject = {};
   let bytes = 2 * EMPTY_OBJECT_BYTES;
   if (input.payload !== undefined) {
-    const sized = toSizedJsonObject(input.payload, `${prefix}payload`);
+    site.field = 'payload';
+    const sized = toSizedJsonObject(input.payload, site);
     payload = sized.json;
     bytes += sized.bytes - EMPTY_OBJECT_BYTES;
   }
   let metadata: JsonObject = {};
   if (input.metadata !== undefined) {
-    const sized = toSizedJsonObject(input.metadata, `${prefix}metadata`);
+    site.field = 'metadata';
+    const sized = toSizedJsonObject(input.metadata, site);
     metadata = sized.json;
     bytes += sized.bytes - EMPTY_OBJECT_BYTES;
   }
   const timestamp =
-    input.timestamp === undefined ? ctx.now : normalizeTimestamp(input.timestamp, `${prefix}timestamp`);
+    input.timestamp === undefined ? ctx.now : normalizeTimestamp(input.timestamp, site.at('timestamp'));
   if (bytes > ctx.limits.maxEventBytes) {
-    const where = path || 'params';
+    const where = site.path || 'params';
     throw limitExceeded(
       `${where}: payload and metadata take ${bytes} bytes of JSON; the maximum per event is ${ctx.limits.maxEventBytes} (limits.maxEventBytes). Store large data elsewhere and reference it.`,
       { limit: 'maxEventBytes', max: ctx.limits.maxEventBytes, actual: bytes, path: where },
@@ -361,7 +392,9 @@ function setVersionChecks(request: AppendRequest, checks: StreamVersionCheck[]):
  */
 export function validateAppendEvent(raw: unknown, ctx: AppendContext): AppendRequest {
   const params = fastAppendEventShape(raw) ?? parseWith(appendEventParamsSchema, raw);
-  const event = buildEvent(params, '', DEFAULT_STREAM, ctx, ctx.newId ?? randomId, { bytes: 0 });
+  const event = buildEvent(params, new EventSite(-1), DEFAULT_STREAM, ctx, ctx.newId ?? randomId, {
+    bytes: 0,
+  });
   const request: AppendRequest = {
     instance: params.instanceId,
     autoCreate: params.autoCreateInstance === true,
@@ -399,7 +432,7 @@ export function validateAppendEvents(raw: unknown, ctx: AppendContext): AppendRe
   }
   const params = parseWith(appendEventsEnvelopeSchema, raw);
   const defaultStream =
-    pickSpelling(params.streamId, params.stream_id, '', 'streamId', 'stream_id') ?? DEFAULT_STREAM;
+    pickSpelling(params.streamId, params.stream_id, PARAMS, 'streamId', 'stream_id') ?? DEFAULT_STREAM;
   const newId = ctx.newId ?? randomId;
   const inputs = params.events;
   const events: NewEvent[] = new Array(inputs.length);
@@ -408,11 +441,12 @@ export function validateAppendEvents(raw: unknown, ctx: AppendContext): AppendRe
   let eventIds: Map<string, number> | undefined;
   let firstStream: string | undefined;
   let otherStream: string | undefined;
+  const site = new EventSite(0);
   for (let i = 0; i < inputs.length; i++) {
-    const path = `events[${i}]`;
+    site.index = i;
     const input = inputs[i];
-    const shape = fastEventShape(input) ?? parseWith(newEventInputSchema, input, path);
-    const event = buildEvent(shape, path, defaultStream, ctx, newId, size);
+    const shape = fastEventShape(input) ?? parseWith(newEventInputSchema, input, site.path);
+    const event = buildEvent(shape, site, defaultStream, ctx, newId, size);
     totalBytes += size.bytes;
     if (totalBytes > limits.maxBatchBytes) throw batchTooBig(totalBytes, limits, i);
     if (firstStream === undefined) firstStream = event.streamId;
@@ -422,7 +456,7 @@ export function validateAppendEvents(raw: unknown, ctx: AppendContext): AppendRe
       const previous = eventIds.get(event.eventId);
       if (previous !== undefined) {
         throw invalid(
-          `${path}.eventId`,
+          site.at('eventId'),
           `${JSON.stringify(event.eventId)} is also the eventId of events[${previous}]; eventIds must be unique within a batch`,
         );
       }

@@ -108,9 +108,14 @@ export function decideAppends(group: readonly PendingAppend[], facts: AppendFact
         decisions.push({ pending, kind: 'duplicate', events: plan.events });
       } else {
         decisions.push({ pending, kind: 'insert', start: rows.length, count: plan.rows.length });
-        for (const row of plan.rows) {
+        const planned = plan.rows;
+        for (let k = 0; k < planned.length; k++) {
+          const row = planned[k] as PlannedRow;
           rows.push(row);
-          versions.set(row.event.streamId, row.sequence);
+          // A stream's version after the call is its last row's (a stream's run ends there).
+          if (planned[k + 1]?.event.streamId !== row.event.streamId) {
+            versions.set(row.event.streamId, row.sequence);
+          }
         }
         for (const id of ids) claimed.add(id);
       }
