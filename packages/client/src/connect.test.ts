@@ -106,6 +106,7 @@ describe('connect(url, { token })', () => {
     await eventLog.appendEvent({ instanceId: 'i', eventType: 't' });
     await eventLog.appendEvents({ instanceId: 'i', events: [{ eventType: 't' }] });
     await eventLog.queryEvents({ from: { instance: 'i' } });
+    await eventLog.pageEvents({ from: { instance: 'i' } });
     await eventLog.getInstanceStats('i');
     expect(server.received.map(({ type, params }) => ({ type, params }))).toEqual([
       { type: 'eventLog.createInstance', params: { name: 'n', description: 'd' } },
@@ -116,10 +117,11 @@ describe('connect(url, { token })', () => {
       { type: 'eventLog.appendEvent', params: { instanceId: 'i', eventType: 't' } },
       { type: 'eventLog.appendEvents', params: { instanceId: 'i', events: [{ eventType: 't' }] } },
       { type: 'eventLog.queryEvents', params: { query: { from: { instance: 'i' } } } },
+      { type: 'eventLog.pageEvents', params: { query: { from: { instance: 'i' } } } },
       { type: 'eventLog.getInstanceStats', params: { instanceId: 'i' } },
     ]);
     const ids = server.received.map((r) => r.requestId);
-    expect(new Set(ids).size).toBe(9);
+    expect(new Set(ids).size).toBe(10);
   });
 
   it('given a token, when requests are sent, then it travels in the handshake only (a Bearer header), never in requests', async () => {

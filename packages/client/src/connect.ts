@@ -202,6 +202,7 @@ export function connect<E extends EventMap = EventMap>(
     appendEvent: (params: unknown) => call('appendEvent', params),
     appendEvents: (params: unknown) => call('appendEvents', params),
     queryEvents: (query: unknown) => call('queryEvents', { query }),
+    pageEvents: (query: unknown) => call('pageEvents', { query }),
     getInstanceStats: (instanceId: unknown) => call('getInstanceStats', { instanceId }),
     deleteStream: (params: unknown) => call('deleteStream', params),
     truncateStream: (params: unknown) => call('truncateStream', params),

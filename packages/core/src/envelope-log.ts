@@ -95,6 +95,10 @@ class EnvelopeLog {
     return this.run('queryEvents', async () => ({ result: await this.store.queryEvents(query) }));
   }
 
+  pageEvents<Q extends Query>(query: Q) {
+    return this.run('pageEvents', async () => ({ events: await this.store.pageEvents(query) }));
+  }
+
   getInstanceStats(instanceId: unknown) {
     return this.run('getInstanceStats', () => this.store.getInstanceStats(instanceId as string));
   }

@@ -226,6 +226,17 @@ export interface EventLog<E extends EventMap = EventMap> {
    * `event_type`, or partial ones with `select` (see {@link QueryEventOf}).
    */
   queryEvents<Q extends Query>(query: Q): Promise<Envelope<'queryEvents', { result: QueryResultOf<E, Q> }>>;
+  /**
+   * A query's page of events without its `total`: the `events` `queryEvents` returns, at the cost
+   * of the page alone (`total` counts every match, a scan of all of them). For readers that page
+   * through a log by position (`eventlog export` through a server). A query with `reduce` is a
+   * `VALIDATION_ERROR`: aggregations go through `queryEvents`.
+   *
+   * @example
+   * const page = await log.pageEvents({ from: { instance: 'orders' }, where: [{ field: 'global_position', operator: 'gt', value: 5000 }], limit: 1000 });
+   * // { success: true, data: { events: [...] }, … }
+   */
+  pageEvents<Q extends Query>(query: Q): Promise<Envelope<'pageEvents', { events: QueryEventOf<E, Q>[] }>>;
   getInstanceStats(instanceId: string): Promise<Envelope<'getInstanceStats', InstanceStats>>;
 
   /**

@@ -417,11 +417,24 @@ export const ROLLUP_METHODS = ['defineRollup', 'listRollups', 'dropRollup'] as c
 /** One of {@link ROLLUP_METHODS}. */
 export type RollupMethodName = (typeof ROLLUP_METHODS)[number];
 
-/** Every method served on the wire: the nine, then the lifecycle methods, then the rollup methods. */
-export const WIRE_METHODS = [...METHODS, ...LIFECYCLE_METHODS, ...ROLLUP_METHODS] as const;
+/**
+ * Reads beside the nine, enveloped and served on the wire like them: `pageEvents`, a query's page
+ * of events without its total (what readers that page through a log want: `queryEvents` counts
+ * every match for its `total`).
+ */
+export const READ_METHODS = ['pageEvents'] as const;
 
-/** One of {@link METHODS}, {@link LIFECYCLE_METHODS} or {@link ROLLUP_METHODS}. */
-export type MethodName = (typeof METHODS)[number] | LifecycleMethodName | RollupMethodName;
+/** One of {@link READ_METHODS}. */
+export type ReadMethodName = (typeof READ_METHODS)[number];
+
+/**
+ * Every method served on the wire: the nine, then the lifecycle methods, then the rollup methods,
+ * then the other reads.
+ */
+export const WIRE_METHODS = [...METHODS, ...LIFECYCLE_METHODS, ...ROLLUP_METHODS, ...READ_METHODS] as const;
+
+/** One of {@link METHODS}, {@link LIFECYCLE_METHODS}, {@link ROLLUP_METHODS} or {@link READ_METHODS}. */
+export type MethodName = (typeof METHODS)[number] | LifecycleMethodName | RollupMethodName | ReadMethodName;
 
 interface EnvelopeBase<M extends string> {
   type: `eventLog.${M}`;

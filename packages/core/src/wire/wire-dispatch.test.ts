@@ -41,6 +41,14 @@ describe('dispatch (wire requests)', () => {
       success: true,
       data: { result: { total: 2 } },
     });
+    const page = await send('pageEvents', { query: { from: { instance: 'wire' }, limit: 1 } });
+    expect(page).toMatchObject({
+      type: 'eventLog.pageEvents',
+      requestId: 'r-pageEvents',
+      success: true,
+      data: { events: [{ event_type: 'a' }] },
+    });
+    expect(page.success && Object.keys(page.data as object)).toEqual(['events']); // no total
     expect(await send('getInstanceStats', { instanceId: 'wire' })).toMatchObject({
       success: true,
       data: { name: 'wire' },
@@ -110,6 +118,26 @@ describe('dispatch (wire requests)', () => {
       { type: 'eventLog.queryEvents', requestId: 'r', params: { query: 5 } },
       'eventLog.queryEvents',
       'query',
+    ],
+    [
+      'an aggregation for pageEvents',
+      {
+        type: 'eventLog.pageEvents',
+        requestId: 'r',
+        params: { query: { from: { instance: 'a' }, reduce: { type: 'count' } } },
+      },
+      'eventLog.pageEvents',
+      'reduce',
+    ],
+    [
+      'params for pageEvents besides the query',
+      {
+        type: 'eventLog.pageEvents',
+        requestId: 'r',
+        params: { query: { from: { instance: 'a' } }, total: true },
+      },
+      'eventLog.pageEvents',
+      'params.total',
     ],
   ])(
     'given %s, when dispatched, then a VALIDATION_ERROR envelope names the location',

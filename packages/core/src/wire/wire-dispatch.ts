@@ -51,6 +51,7 @@ const WIRE_HANDLERS: Record<MethodName, WireHandler> = {
   appendEvent: (log, p) => log.appendEvent(p as AppendEventParams),
   appendEvents: (log, p) => log.appendEvents(p as AppendEventsParams),
   queryEvents: (log, p) => log.queryEvents(wireParams(p, ['query'], 'queryEvents').query as Query),
+  pageEvents: (log, p) => log.pageEvents(wireParams(p, ['query'], 'pageEvents').query as Query),
   getInstanceStats: (log, p) =>
     log.getInstanceStats(wireParams(p, ['instanceId'], 'getInstanceStats').instanceId as string),
   // The lifecycle params are validated in full (unknown keys included) by the store.

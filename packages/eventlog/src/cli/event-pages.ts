@@ -1,32 +1,43 @@
 /**
- * Reading an instance's events in position order, page by page, through `queryEvents` (so it works
- * on a local store and through a server alike): each page asks for `global_position > last`. On a
- * store opened in this process the pages after the first come from `store.pageEvents`, which does
- * not count the matches: `queryEvents` counts every match after the page's start for its `total`,
- * which made an export of n events cost n²/pageSize counted rows.
+ * Reading an instance's events in position order, page by page (on a local store and through a
+ * server alike): each page asks for `global_position > last`. The first page is a `queryEvents`,
+ * whose `total` drives the progress line; the pages after it, and the reads of the last events and
+ * of the head, are `pageEvents`, which does not count the matches: `queryEvents` counts every
+ * match after the page's start for its `total`, which made an export of n events cost
+ * n²/pageSize counted rows. A server from before `pageEvents` answers it as an unknown request
+ * type; its pages then come from `queryEvents`.
  */
 
 import type { RemoteEventLog } from '@eventlog/client';
-import type { Condition, EventRecord, Query } from '@eventlog/core';
+import type { Condition, Envelope, EventRecord, Query } from '@eventlog/core';
 import { unwrap } from './output.js';
 
-/** What the pages are read from: the nine methods, and pages without totals when local. */
+/** What the pages are read from: the log's methods, in this process or through a server. */
 export interface EventReader {
-  /** The nine methods. */
   readonly eventLog: RemoteEventLog;
-  /**
-   * A query's page of events without its total (`store.pageEvents`): on a store opened in this
-   * process; undefined for a server, whose `queryEvents` is all there is.
-   */
-  readonly pageEvents?: ((query: Query) => Promise<EventRecord[]>) | undefined;
 }
 
-/** The events of a query's page, without counting its matches when the reader can. */
-function readPage(reader: EventReader, query: Query): Promise<EventRecord[]> {
-  if (reader.pageEvents !== undefined) return reader.pageEvents(query);
-  return reader.eventLog
-    .queryEvents(query)
-    .then((envelope) => unwrap<{ result: { events?: EventRecord[] } }>(envelope).result.events ?? []);
+/** Logs (servers) that answered `pageEvents` as an unknown request type. */
+const withoutPageEvents = new WeakSet<object>();
+
+/** True for the answer of a server that does not serve `pageEvents`. */
+function unknownRequestType(envelope: Envelope<string, unknown>): boolean {
+  return (
+    !envelope.success &&
+    envelope.code === 'VALIDATION_ERROR' &&
+    envelope.error.includes('is not a request type')
+  );
+}
+
+/** The events of a query's page, without counting its matches where the log can. */
+async function readPage(reader: EventReader, query: Query): Promise<EventRecord[]> {
+  const log = reader.eventLog;
+  if (!withoutPageEvents.has(log)) {
+    const envelope = await log.pageEvents(query);
+    if (!unknownRequestType(envelope)) return unwrap<{ events: EventRecord[] }>(envelope).events;
+    withoutPageEvents.add(log);
+  }
+  return unwrap<{ result: { events?: EventRecord[] } }>(await log.queryEvents(query)).result.events ?? [];
 }
 
 /** What to read. */

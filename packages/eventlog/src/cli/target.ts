@@ -214,7 +214,6 @@ async function openLocalTarget(url: string): Promise<Target> {
   return {
     label: redactUrl(url),
     eventLog: log,
-    pageEvents: (query) => log.store.pageEvents(query) as Promise<EventRecord[]>,
     async follow(params, onEvent) {
       const instance = await log.store.getInstance(params.instance);
       let settle!: (outcome: FollowOutcome) => void;

@@ -1,5 +1,5 @@
 import { connect, type EventLogClient, type RemoteEventLog } from '@eventlog/client';
-import { createEventLog, type EventLog, type EventRecord } from '@eventlog/core';
+import { createEventLog, type EventLog, type EventRecord, type Query } from '@eventlog/core';
 import { memoryAdapter } from '@eventlog/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -133,6 +133,33 @@ describe('Given a server and a client over a real socket', () => {
     expect(new Set(codes)).toEqual(
       new Set(['ok', 'ALREADY_EXISTS', 'VALIDATION_ERROR', 'NOT_FOUND', 'CONFLICT', 'LIMIT_EXCEEDED']),
     );
+  });
+
+  it('when pageEvents runs, then the page equals the in-process one and has no total; an aggregation is refused', async () => {
+    const log = frozenLog();
+    await log.createInstance('pages');
+    await log.appendEvents({
+      instanceId: 'pages',
+      events: [{ eventType: 'a' }, { eventType: 'b' }, { eventType: 'c' }],
+    });
+    const server = await serve({ log });
+    const { eventLog } = client(server.address.url);
+    const query: Query = {
+      from: { instance: 'pages' },
+      where: [{ field: 'global_position', operator: 'gt', value: 1 }],
+      limit: 1,
+    };
+    const remote = await eventLog.pageEvents(query);
+    const local = await log.pageEvents(query);
+    expect(remote.success && remote.data).toEqual(local.success && local.data);
+    expect(remote.success && remote.data.events.map((e) => e.event_type)).toEqual(['b']);
+    expect(
+      await eventLog.pageEvents({ from: { instance: 'pages' }, reduce: { type: 'count' } }),
+    ).toMatchObject({
+      type: 'eventLog.pageEvents',
+      success: false,
+      code: 'VALIDATION_ERROR',
+    });
   });
 
   it('when a raw request carries a requestId, then the envelope has the same type and requestId', async () => {

@@ -98,6 +98,18 @@ describe('Given the HTTP API (POST /v1/eventLog.<method>)', () => {
     const remote = await call(server, 'queryEvents', { query });
     const local = await log.queryEvents(query as never);
     expect(remote.body.data).toEqual(local.success ? local.data : undefined);
+    const page = {
+      from: { instance: 'audit-log' },
+      orderBy: { field: 'global_position', direction: 'desc' },
+      limit: 2,
+    };
+    const paged = await call(server, 'pageEvents', { query: page });
+    const localPage = await log.pageEvents(page as never);
+    expect(paged).toMatchObject({ status: 200, body: { type: 'eventLog.pageEvents', success: true } });
+    expect(paged.body.data).toEqual(localPage.success ? localPage.data : undefined);
+    const pageData = paged.body.data as { events: Array<{ stream_id: string }> };
+    expect(Object.keys(pageData)).toEqual(['events']);
+    expect(pageData.events.map((e) => e.stream_id)).toEqual(['u2', 'u2']);
     expect(
       await call(server, 'queryEvents', { query: { from: { instance: 'audit-log' }, limit: 10_001 } }),
     ).toMatchObject({
