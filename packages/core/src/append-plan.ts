@@ -19,7 +19,12 @@ import type { EventRecord } from './model.js';
 /** What the adapter must do. */
 export type AppendPlan =
   | { kind: 'duplicate'; events: EventRecord[] }
-  | { kind: 'insert'; rows: Array<{ event: NewEvent; sequence: number }> };
+  | {
+      kind: 'insert';
+      rows: Array<{ event: NewEvent; sequence: number }>;
+      /** Every stream's version once the rows are in: the versions given, continued by the rows. */
+      versions: Map<string, number>;
+    };
 
 /** The eventIds of a request, in order (events without one are skipped). */
 export function eventIdsOf(request: AppendRequest): string[] {
@@ -177,7 +182,8 @@ export function planAppend(
     }
     rows[i] = { event, sequence: ++sequence };
   }
-  return { kind: 'insert', rows };
+  if (stream !== undefined) next.set(stream, sequence);
+  return { kind: 'insert', rows, versions: next };
 }
 
 /**

@@ -213,23 +213,14 @@ export class SqliteAppender {
   private count(pk: number, rows: readonly PlannedRow[], emptyStreams: ReadonlySet<string>): void {
     const byType = new Map<string, number>();
     const newStreams = new Set<string>();
-    // Runs of one type (or one stream) are counted before the map (or set) is consulted.
-    let type: string | undefined;
-    let run = 0;
-    let stream: string | undefined;
+    let stream: string | undefined; // events of one stream come in runs: one look per run
     for (const { event } of rows) {
-      if (event.eventType !== type) {
-        if (type !== undefined) byType.set(type, (byType.get(type) ?? 0) + run);
-        type = event.eventType;
-        run = 0;
-      }
-      run++;
+      byType.set(event.eventType, (byType.get(event.eventType) ?? 0) + 1);
       if (event.streamId !== stream) {
         stream = event.streamId;
         if (emptyStreams.has(stream)) newStreams.add(stream);
       }
     }
-    if (type !== undefined) byType.set(type, (byType.get(type) ?? 0) + run);
     const statement = this.S.countEvents(pk, '', 0);
     this.running(statement.sql);
     const prepared = this.prepare(statement.sql);

@@ -75,7 +75,7 @@ export function eventIdsOfGroup(group: readonly PendingAppend[]): string[] {
 
 /** Decides each call of a group (see the module comment). */
 export function decideAppends(group: readonly PendingAppend[], facts: AppendFacts): GroupPlan {
-  const versions = new Map(facts.versions);
+  let versions: ReadonlyMap<string, number> = facts.versions;
   const decisions: AppendDecision[] = [];
   const deferred: PendingAppend[] = [];
   const rows: PlannedRow[] = [];
@@ -108,15 +108,8 @@ export function decideAppends(group: readonly PendingAppend[], facts: AppendFact
         decisions.push({ pending, kind: 'duplicate', events: plan.events });
       } else {
         decisions.push({ pending, kind: 'insert', start: rows.length, count: plan.rows.length });
-        const planned = plan.rows;
-        for (let k = 0; k < planned.length; k++) {
-          const row = planned[k] as PlannedRow;
-          rows.push(row);
-          // A stream's version after the call is its last row's (a stream's run ends there).
-          if (planned[k + 1]?.event.streamId !== row.event.streamId) {
-            versions.set(row.event.streamId, row.sequence);
-          }
-        }
+        for (const row of plan.rows) rows.push(row);
+        versions = plan.versions;
         for (const id of ids) claimed.add(id);
       }
     } catch (error) {
