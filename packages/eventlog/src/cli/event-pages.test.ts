@@ -1,4 +1,11 @@
-import { createEventLog, type EventLog, failureEnvelope, type Query, validationError } from '@eventlog/core';
+import {
+  createEventLog,
+  type EventLog,
+  failureEnvelope,
+  invalid,
+  type Query,
+  validationError,
+} from '@eventlog/core';
 import { memoryAdapter } from '@eventlog/memory';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EventReader, eventPages, headPosition, lastEvents } from './event-pages.js';
@@ -29,7 +36,7 @@ describe('event pages (export, tail)', () => {
         ? Promise.resolve(
             failureEnvelope(
               'eventLog.pageEvents',
-              validationError('type: "eventLog.pageEvents" is not a request type; types are …'),
+              invalid('type', '"eventLog.pageEvents" is not a request type; types are …'),
             ),
           )
         : log.pageEvents(query),

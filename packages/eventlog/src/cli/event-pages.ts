@@ -20,13 +20,14 @@ export interface EventReader {
 /** Logs (servers) that answered `pageEvents` as an unknown request type. */
 const withoutPageEvents = new WeakSet<object>();
 
-/** True for the answer of a server that does not serve `pageEvents`. */
+/**
+ * True for the answer of a server that does not serve `pageEvents`: a `VALIDATION_ERROR` about the
+ * request's `type` (the client always sends a well-formed one, so only an unknown method is left).
+ */
 function unknownRequestType(envelope: Envelope<string, unknown>): boolean {
-  return (
-    !envelope.success &&
-    envelope.code === 'VALIDATION_ERROR' &&
-    envelope.error.includes('is not a request type')
-  );
+  if (envelope.success || envelope.code !== 'VALIDATION_ERROR') return false;
+  const issues = envelope.details?.issues;
+  return Array.isArray(issues) && issues.some((issue) => (issue as { path?: unknown }).path === 'type');
 }
 
 /** The events of a query's page, without counting its matches where the log can. */
