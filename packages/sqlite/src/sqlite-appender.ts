@@ -25,6 +25,7 @@ import {
   type StoreStatements,
 } from '@eventlog/sql';
 import type Database from 'better-sqlite3';
+import { EMPTY_OBJECT_JSONB, JsonbWriter } from './jsonb.js';
 import { SQLITE_EVENT_LAYOUT } from './sqlite-layout.js';
 
 /**
@@ -35,7 +36,8 @@ import { SQLITE_EVENT_LAYOUT } from './sqlite-layout.js';
  */
 const EVENT_COLUMNS =
   '(instance_pk, stream_id, sequence_number, event_type, id, event_id, timestamp, payload, metadata, tags)';
-const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, jsonb(?), jsonb(?), ?)';
+/** Payload and metadata are bound as JSONB blobs made by `JsonbWriter`, not as text for `jsonb(?)`. */
+const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 function isEmptyObject(value: object): boolean {
   for (const _ in value) return false;
@@ -71,6 +73,7 @@ export class SqliteAppender {
   private readonly autoCreate: Database.Statement;
   private readonly insertTag: Database.Statement;
   private readonly countStreams: Database.Statement;
+  private readonly jsonb = new JsonbWriter();
 
   constructor(
     db: Database.Database,
@@ -235,9 +238,11 @@ export class SqliteAppender {
   private insert(pk: number, rows: readonly PlannedRow[]): number[] {
     const n = rows.length;
     const positions = new Array<number>(n);
+    const jsonb = this.jsonb;
     this.running(this.insertEvent.source);
     for (let i = 0; i < n; i++) {
       const { event, sequence } = rows[i] as PlannedRow;
+      jsonb.reset(); // better-sqlite3 copies bound blobs: the buffer is free again after each insert
       // The values as arguments, in EVENT_COLUMNS order: better-sqlite3 binds them 0.2–0.3 µs per
       // row faster than from one array (300,000 ten-column inserts, alternating).
       const inserted = this.insertEvent.run(
@@ -248,8 +253,8 @@ export class SqliteAppender {
         event.id,
         event.eventId ?? null,
         event.timestamp,
-        JSON.stringify(event.payload),
-        isEmptyObject(event.metadata) ? '{}' : JSON.stringify(event.metadata),
+        jsonb.encode(event.payload),
+        isEmptyObject(event.metadata) ? EMPTY_OBJECT_JSONB : jsonb.encode(event.metadata),
         event.tags === undefined ? null : JSON.stringify(event.tags),
       );
       positions[i] = Number(inserted.lastInsertRowid);
