@@ -2,9 +2,9 @@
  * SQLite's JSONB encoding of a checked JSON value, written in JavaScript: the bytes `jsonb(?)`
  * would make of `JSON.stringify(value)`, byte for byte (jsonb.test.ts compares them over generated
  * values), without the text in between. Appends bind these blobs instead of text for `jsonb(?)`:
- * inserting 300,000 rows of the bench's 150-byte payloads took 1.45 µs per row this way against
- * 1.81–2.05 µs with `JSON.stringify` and `jsonb(?)` (three rounds each, one process); the encoder
- * alone takes 0.36 µs per payload, `JSON.stringify` 0.43–0.56.
+ * inserting 300,000 rows of the bench's 150-byte payloads took 1.32–1.36 µs per row this way
+ * against 1.85–1.92 µs with `JSON.stringify` and `jsonb(?)`; the encoder alone takes 0.34–0.35 µs
+ * per payload, `JSON.stringify` 0.42–0.43 (`bench/src/profile-jsonb.ts`, three rounds).
  *
  * Every element is a header, the element's type in the low four bits and its payload's size in
  * the high four (0–11 inline; 12, 13 and 14: the size follows in 1, 2 or 4 big-endian bytes), then
