@@ -96,6 +96,17 @@ describe('JsonbWriter', () => {
     expect(asText.get(big)).toBe(JSON.stringify({ b: 'x'.repeat(200_000) }));
   });
 
+  it('lets a buffer grown for a large value go on the next reset', () => {
+    const own = new JsonbWriter();
+    const small = own.capacity;
+    own.reset();
+    own.encode({ big: 'x'.repeat(2_000_000) });
+    expect(own.capacity).toBeGreaterThan(2_000_000);
+    own.reset();
+    expect(own.capacity).toBe(small);
+    expect(asText.get(own.encode({ a: 1 }))).toBe('{"a":1}');
+  });
+
   it('encodes {} as one byte', () => {
     expect(hex(EMPTY_OBJECT_JSONB)).toBe(hex(reference({})));
   });

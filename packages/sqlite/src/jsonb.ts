@@ -36,6 +36,10 @@ function notJson(value: unknown): Error {
   return new TypeError(`JSONB encoder: ${typeof value} ${String(value)} is not a checked JSON value`);
 }
 
+/** The buffer a writer starts with, and the most it keeps between values. */
+const INITIAL_BYTES = 64 * 1024;
+const KEPT_BYTES = 1024 * 1024;
+
 /** Bytes of the header of a payload of `size` bytes. */
 function headerBytes(size: number): number {
   return size <= 11 ? 1 : size <= 0xff ? 2 : size <= 0xffff ? 3 : 5;
@@ -46,13 +50,23 @@ function headerBytes(size: number): number {
  * `reset` (better-sqlite3 copies a bound blob, so the views of one row are bound, then reused).
  */
 export class JsonbWriter {
-  private buffer: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private buffer: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
   private at = 0;
   private ownKeysOnly = false;
 
-  /** Starts over at the beginning of the buffer (earlier views are then overwritten). */
+  /** Bytes the writer holds for its encodings (it grows for a large value, and shrinks back on `reset`). */
+  get capacity(): number {
+    return this.buffer.length;
+  }
+
+  /**
+   * Starts over at the beginning of the buffer (earlier views are then overwritten). A buffer that
+   * grew past `KEPT_BYTES` for a large value is let go, so a connection does not hold megabytes
+   * after one large event.
+   */
   reset(): void {
     this.at = 0;
+    if (this.buffer.length > KEPT_BYTES) this.buffer = Buffer.allocUnsafe(INITIAL_BYTES);
   }
 
   /**
