@@ -96,6 +96,16 @@ describe('JsonbWriter', () => {
     expect(asText.get(big)).toBe(JSON.stringify({ b: 'x'.repeat(200_000) }));
   });
 
+  it('makes room for the two-byte header of a long number at the very end of the buffer', () => {
+    const own = new JsonbWriter();
+    own.reset();
+    // An array of 65,514 nulls (3 + 65,514 bytes) leaves 19 bytes of the 64 KiB buffer: one fewer
+    // than the 18-character number and its two-byte header take.
+    own.encode(new Array(65_514).fill(null));
+    expect(own.capacity - 3 - 65_514).toBe(19);
+    expect(asText.get(own.encode(1.2345678901234567))).toBe('1.2345678901234567');
+  });
+
   it('lets a buffer grown for a large value go on the next reset', () => {
     const own = new JsonbWriter();
     const small = own.capacity;

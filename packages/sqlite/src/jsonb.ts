@@ -104,18 +104,23 @@ export class JsonbWriter {
       this.buffer.copyWithin(headerAt + needed, payload, payload + size);
       this.at = headerAt + needed + size;
     }
+    this.header(headerAt, type, size);
+  }
+
+  /** Writes at `at` the header of an element of `type` with a `size`-byte payload (`headerBytes(size)` bytes). */
+  private header(at: number, type: number, size: number): void {
     const b = this.buffer;
-    if (needed === 1) b[headerAt] = (size << 4) | type;
-    else if (needed === 2) {
-      b[headerAt] = 0xc0 | type;
-      b[headerAt + 1] = size;
-    } else if (needed === 3) {
-      b[headerAt] = 0xd0 | type;
-      b[headerAt + 1] = size >>> 8;
-      b[headerAt + 2] = size & 0xff;
+    if (size <= 11) b[at] = (size << 4) | type;
+    else if (size <= 0xff) {
+      b[at] = 0xc0 | type;
+      b[at + 1] = size;
+    } else if (size <= 0xffff) {
+      b[at] = 0xd0 | type;
+      b[at + 1] = size >>> 8;
+      b[at + 2] = size & 0xff;
     } else {
-      b[headerAt] = 0xe0 | type;
-      b.writeUInt32BE(size, headerAt + 1);
+      b[at] = 0xe0 | type;
+      b.writeUInt32BE(size, at + 1);
     }
   }
 
@@ -145,17 +150,14 @@ export class JsonbWriter {
     }
   }
 
-  /** A number's text (ASCII). */
+  /** A number's text (ASCII, so as many bytes as characters: its header is known first). */
   private ascii(type: number, text: string): void {
     const n = text.length;
-    this.room(n + 1);
+    const width = headerBytes(n);
+    this.room(width + n);
+    this.header(this.at, type, n);
     const b = this.buffer;
-    let at = this.at;
-    b[at++] = (n << 4) | type; // a number's text is at most 24 characters: the header is 1 or 2 bytes
-    if (n > 11) {
-      b[at - 1] = 0xc0 | type;
-      b[at++] = n;
-    }
+    let at = this.at + width;
     for (let i = 0; i < n; i++) b[at++] = text.charCodeAt(i);
     this.at = at;
   }
