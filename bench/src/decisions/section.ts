@@ -5,9 +5,10 @@
  * - **Conditional vs plain append**, with `BENCH_DCB_EVENTS` (default 1,000,000) tagged events
  *   stored: sequential `appendEvent`s with a condition on one tag (an index probe under the write
  *   lock) against the same appends without one, interleaved in rounds so drift hits both alike.
- * - **`handleCommand` on a 10,000-event stream**, with a snapshot every 100 events against none;
- *   on PostgreSQL with the ceiling of that ratio: raw one-row commits per second (a command
- *   appends, so it cannot go faster) over commands per second without snapshots.
+ * - **`handleCommand` on a 10,000-event stream**, with a snapshot every 100 events (the target)
+ *   and every 10 against none, each side warmed up first, then in rounds of rotating order
+ *   (medians); on PostgreSQL with the ceiling of that ratio: raw one-row commits per second (a
+ *   command appends, so it cannot go faster) over commands per second without snapshots.
  * - **`decide` under 8 concurrent writers**, each booking a seat whose boundary is two tags (the
  *   course and the student): decisions per second and the retries they needed.
  */
@@ -28,7 +29,7 @@ import { postgresAdapter } from '@eventlog/postgres';
 import { sqliteAdapter } from '@eventlog/sqlite';
 import postgres from 'postgres';
 import type { BenchConfig } from '../config.js';
-import { median, now, settle } from '../measure.js';
+import { median, now, rotate, settle } from '../measure.js';
 import { PgDatabases } from '../postgres/databases.js';
 import type { Table, TargetCheck } from '../report.js';
 import { expectSuccess } from '../side.js';
@@ -43,7 +44,18 @@ const STORED = Number(process.env.BENCH_DCB_EVENTS ?? 1_000_000);
 const ROUNDS = 5;
 const PER_ROUND = 200;
 const STREAM_EVENTS = 10_000;
-const COMMANDS = 200;
+/**
+ * `handleCommand` with snapshots: the policies compared with none (the first one carries the
+ * target), and commands per round and in the warm-up.
+ */
+const SNAPSHOT_EVERY = [100, 10] as const;
+const WITH_PER_ROUND = 200;
+const WARMUP_WITH = 200;
+/** Without snapshots a command reads all 10,000 events: fewer make a round as long. */
+const WITHOUT_PER_ROUND = 20;
+const WARMUP_WITHOUT = 10;
+/** Sequential raw commits timed for the ceiling. */
+const COMMITS = 200;
 const WRITERS = 8;
 const BOOKINGS = 400;
 
@@ -58,7 +70,7 @@ interface Backend {
 }
 
 /**
- * The floor under any command's append on PostgreSQL: `COMMANDS` sequential one-row inserts into
+ * The floor under any command's append on PostgreSQL: `COMMITS` sequential one-row inserts into
  * a table of their own, each its own transaction (a durable commit), by postgres.js.
  */
 async function rawCommitRate(url: string): Promise<number> {
@@ -67,8 +79,8 @@ async function rawCommitRate(url: string): Promise<number> {
     await sql`CREATE TABLE IF NOT EXISTS bench_commits (n integer NOT NULL)`;
     for (let k = 0; k < 20; k++) await sql`INSERT INTO bench_commits VALUES (${k})`;
     const start = now();
-    for (let k = 0; k < COMMANDS; k++) await sql`INSERT INTO bench_commits VALUES (${k})`;
-    return (COMMANDS * 1000) / (now() - start);
+    for (let k = 0; k < COMMITS; k++) await sql`INSERT INTO bench_commits VALUES (${k})`;
+    return (COMMITS * 1000) / (now() - start);
   } finally {
     await sql`DROP TABLE IF EXISTS bench_commits`;
     await sql.end();
@@ -130,44 +142,56 @@ const counter: Decider<Counter, { by: number }> = {
   decide: (command) => ({ eventType: 'Counted', payload: { by: command.by } }),
 };
 
-async function snapshots(log: EventLog): Promise<{ without: number; with: number }> {
+/** Commands per second of `handleCommand` on a 10,000-event stream: without snapshots, and with each policy. */
+interface SnapshotRates {
+  without: number;
+  /** By `every`, in the order of {@link SNAPSHOT_EVERY}. */
+  with: Map<number, number>;
+}
+
+async function snapshots(log: EventLog): Promise<SnapshotRates> {
   const instance = 'dcb-stream';
   expectSuccess(await log.createInstance(instance), 'createInstance');
-  for (let done = 0; done < STREAM_EVENTS; done += 1000) {
-    const events = Array.from({ length: 1000 }, () => ({ eventType: 'Counted', payload: { by: 1 } }));
-    expectSuccess(await log.appendEvents({ instanceId: instance, streamId: 'long', events }), 'appendEvents');
+  // A stream of its own for each side, so that one policy's snapshots never serve another.
+  const streamOf = (every: number | undefined) => (every === undefined ? 'long' : `long-every-${every}`);
+  for (const every of [undefined, ...SNAPSHOT_EVERY]) {
+    for (let done = 0; done < STREAM_EVENTS; done += 1000) {
+      const events = Array.from({ length: 1000 }, () => ({ eventType: 'Counted', payload: { by: 1 } }));
+      expectSuccess(
+        await log.appendEvents({ instanceId: instance, streamId: streamOf(every), events }),
+        'appendEvents',
+      );
+    }
   }
-  const run = async (snapshot: boolean) => {
+  /** Commands per second over `count` sequential commands, with a snapshot every `every` events or none. */
+  const rate = async (every: number | undefined, count: number) => {
     const start = now();
-    for (let k = 0; k < COMMANDS; k++) {
+    for (let k = 0; k < count; k++) {
       await handleCommand(log, {
         instance,
-        streamId: 'long',
+        streamId: streamOf(every),
         decider: counter,
         command: { by: 1 },
-        ...(snapshot ? { snapshot: { every: 100 } } : {}),
+        ...(every === undefined ? {} : { snapshot: { every } }),
       });
     }
-    return (COMMANDS * 1000) / (now() - start);
+    return (count * 1000) / (now() - start);
   };
-  // The first snapshotted command writes the snapshot; the rate counts the steady state after it.
-  await handleCommand(log, {
-    instance,
-    streamId: 'long',
-    decider: counter,
-    command: { by: 1 },
-    snapshot: { every: 100 },
-  });
-  await handleCommand(log, {
-    instance,
-    streamId: 'long',
-    decider: counter,
-    command: { by: 1 },
-    snapshot: { every: 100 },
-  });
-  const without = await run(false);
-  const withSnapshots = await run(true);
-  return { without, with: withSnapshots };
+  const sides = [undefined, ...SNAPSHOT_EVERY];
+  // Unmeasured first: the first snapshotted command writes the snapshot, and every path runs long
+  // enough for the JIT to have compiled it (a service handling commands runs warm).
+  for (const every of sides) await rate(every, every === undefined ? WARMUP_WITHOUT : WARMUP_WITH);
+  const rates = new Map<number | undefined, number[]>(sides.map((every) => [every, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const every of rotate(sides, round)) {
+      await settle(20);
+      rates.get(every)?.push(await rate(every, every === undefined ? WITHOUT_PER_ROUND : WITH_PER_ROUND));
+    }
+  }
+  return {
+    without: median(rates.get(undefined) ?? []),
+    with: new Map(SNAPSHOT_EVERY.map((every) => [every, median(rates.get(every) ?? [])])),
+  };
 }
 
 interface Seats {
@@ -285,21 +309,26 @@ export async function runDecisionsSection(
       });
       log(`decisions/${backend.name}: handleCommand on a ${nf.format(STREAM_EVENTS)}-event stream`);
       const snap = await snapshots(opened.log);
-      const speedup = snap.with / snap.without;
-      rows.push([
-        backend.name,
-        `handleCommand on a ${nf.format(STREAM_EVENTS)}-event stream, snapshot every 100 vs none`,
-        `${nf.format(snap.with)} vs ${snap.without.toFixed(1)} commands/s`,
-        `${speedup.toFixed(1)}×`,
-        '≥ 20×',
-      ]);
-      checks.push({
-        section: `decisions/${backend.name}`,
-        label: 'handleCommand with snapshots / without',
-        target: '≥ 20×',
-        measured: `${speedup.toFixed(1)}×`,
-        met: speedup >= 20,
-      });
+      for (const [every, rate] of snap.with) {
+        const speedup = rate / snap.without;
+        const target = every === SNAPSHOT_EVERY[0];
+        rows.push([
+          backend.name,
+          `handleCommand on a ${nf.format(STREAM_EVENTS)}-event stream, snapshot every ${every} vs none`,
+          `${nf.format(rate)} vs ${snap.without.toFixed(1)} commands/s`,
+          `${speedup.toFixed(1)}×`,
+          target ? '≥ 20×' : '—',
+        ]);
+        if (target) {
+          checks.push({
+            section: `decisions/${backend.name}`,
+            label: `handleCommand with snapshots (every ${every}) / without`,
+            target: '≥ 20×',
+            measured: `${speedup.toFixed(1)}×`,
+            met: speedup >= 20,
+          });
+        }
+      }
       if (opened.rawCommits !== undefined) {
         // A command appends, so it cannot beat one durable commit: the ratio's ceiling here.
         const commits = await opened.rawCommits();
@@ -332,7 +361,7 @@ export async function runDecisionsSection(
         rows,
         notes: [
           'conditional vs plain: 5 interleaved rounds of 200 sequential appendEvent calls each, median; the condition matches nothing (after = the head), so every call writes',
-          'handleCommand: 200 sequential commands each way after the first snapshot was written',
+          `handleCommand: a 10,000-event stream for each side; after a warm-up (${WARMUP_WITHOUT} commands without snapshots, ${WARMUP_WITH} with each policy, the first writing the snapshot), ${ROUNDS} rounds in rotating order of ${WITHOUT_PER_ROUND} sequential commands without and ${WITH_PER_ROUND} with each policy, median commands/s of each`,
           'ceiling: a command reads, then appends (a durable commit); raw commits per second over commands per second without snapshots bounds what snapshots can gain',
         ],
       },
