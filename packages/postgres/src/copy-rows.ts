@@ -9,7 +9,7 @@
 
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { PlannedRow } from '@eventlog/sql';
+import { isEmptyMetadata, type PlannedRow } from '@eventlog/sql';
 
 const SPECIAL = /[\\\t\n\r]/;
 const SPECIALS = /[\\\t\n\r]/g;
@@ -30,11 +30,7 @@ function copyJson(value: unknown): string {
 export function copyLine(instanceId: string, row: PlannedRow): string {
   const { event, sequence } = row;
   const metadata = event.metadata;
-  let empty = true;
-  for (const _ in metadata) {
-    empty = false;
-    break;
-  }
+  const empty = isEmptyMetadata(metadata);
   return `${copyText(event.id)}\t${instanceId}\t${copyText(event.streamId)}\t${sequence}\t${copyText(event.eventType)}\t${copyJson(event.payload)}\t${empty ? '{}' : copyJson(metadata)}\t${copyText(event.timestamp)}\t${event.eventId === undefined ? '\\N' : copyText(event.eventId)}\t${event.tags === undefined ? '\\N' : copyJson(event.tags)}\n`;
 }
 

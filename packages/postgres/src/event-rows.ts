@@ -11,6 +11,7 @@
  */
 
 import type { JsonObject, NewEvent } from '@eventlog/core';
+import { isEmptyMetadata } from '@eventlog/sql';
 
 /** One event as sent: absent keys take the batch's values (see {@link EncodedEvents}). */
 export interface EventJsonRow {
@@ -72,7 +73,7 @@ export function encodeEvents(events: readonly NewEvent[], sequences?: readonly n
     const row: EventJsonRow = { i: event.id, t: event.eventType, p: event.payload };
     if (event.streamId !== stream) row.s = event.streamId;
     if (event.timestamp !== timestamp) row.ts = event.timestamp;
-    if (!isEmpty(event.metadata)) row.m = event.metadata;
+    if (!isEmptyMetadata(event.metadata)) row.m = event.metadata;
     const n = (counts.get(event.streamId) ?? 0) + 1;
     counts.set(event.streamId, n);
     if (sequences === undefined) row.n = n;
@@ -85,9 +86,4 @@ export function encodeEvents(events: readonly NewEvent[], sequences?: readonly n
     rows[k] = row;
   }
   return { rows, stream, timestamp, streams: [...counts.keys()], tagged };
-}
-
-function isEmpty(object: JsonObject): boolean {
-  for (const _ in object) return false;
-  return true;
 }

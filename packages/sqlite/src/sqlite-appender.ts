@@ -16,6 +16,7 @@ import {
   eventSelectList,
   type InstanceRow,
   insertedRecords,
+  isEmptyMetadata,
   kvWritesOf,
   type PendingAppend,
   type PlannedRow,
@@ -38,11 +39,6 @@ const EVENT_COLUMNS =
   '(instance_pk, stream_id, sequence_number, event_type, id, event_id, timestamp, payload, metadata, tags)';
 /** Payload and metadata are bound as JSONB blobs made by `JsonbWriter`, not as text for `jsonb(?)`. */
 const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-
-function isEmptyObject(value: object): boolean {
-  for (const _ in value) return false;
-  return true;
-}
 
 /** What a group's transaction wrote, to settle its calls with once it committed. */
 export interface WrittenGroup {
@@ -254,7 +250,7 @@ export class SqliteAppender {
         event.eventId ?? null,
         event.timestamp,
         jsonb.encode(event.payload),
-        isEmptyObject(event.metadata) ? EMPTY_OBJECT_JSONB : jsonb.encode(event.metadata),
+        isEmptyMetadata(event.metadata) ? EMPTY_OBJECT_JSONB : jsonb.encode(event.metadata),
         event.tags === undefined ? null : JSON.stringify(event.tags),
       );
       positions[i] = Number(inserted.lastInsertRowid);

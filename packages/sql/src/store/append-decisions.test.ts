@@ -1,6 +1,6 @@
 import type { AppendRequest, NewEvent } from '@eventlog/core';
 import { describe, expect, it } from 'vitest';
-import { decideAppends, type PendingAppend } from './append-decisions.js';
+import { decideAppends, isEmptyMetadata, type PendingAppend } from './append-decisions.js';
 
 const T = '2026-01-01T00:00:00.000Z';
 
@@ -49,5 +49,14 @@ describe('decideAppends', () => {
       expectedVersion: 3,
       actualVersion: 4,
     });
+  });
+});
+
+describe('isEmptyMetadata', () => {
+  it('is true for {} only', () => {
+    expect(isEmptyMetadata({})).toBe(true);
+    expect(isEmptyMetadata({ a: 1 })).toBe(false);
+    expect(isEmptyMetadata({ a: undefined })).toBe(false);
+    expect(isEmptyMetadata(Object.create(null))).toBe(true);
   });
 });

@@ -23,6 +23,15 @@ import type { Pending } from './append-coalescer.js';
 /** One call of a group: its request and how to settle it. */
 export type PendingAppend = Pending<AppendRequest, AppendOutcome>;
 
+/**
+ * Whether an event's metadata is `{}`: its row then stores the column's default instead of an
+ * encoded copy (every SQL adapter's row builder asks). `for…in` stops at the first key.
+ */
+export function isEmptyMetadata(metadata: object): boolean {
+  for (const _ in metadata) return false;
+  return true;
+}
+
 /** What was decided for one call. */
 export type AppendDecision =
   | { pending: PendingAppend; kind: 'insert'; start: number; count: number }
