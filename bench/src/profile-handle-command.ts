@@ -6,14 +6,9 @@
  * (default 100) events, then 20 commands without snapshots, in a database of its own holding only that stream.
  * The calls of one step run in parallel, so their times overlap.
  */
-import {
-  createEventLog,
-  type Decider,
-  handleCommand,
-  type KeyValueStore,
-  type StorageAdapter,
-} from '@eventlog/core';
+import { createEventLog, handleCommand, type KeyValueStore, type StorageAdapter } from '@eventlog/core';
 import { postgresAdapter } from '@eventlog/postgres';
+import { appendCounted, counter } from './decisions/counter.js';
 import { profileDatabases } from './postgres/databases.js';
 
 const EVERY = Number(process.env.EVERY ?? 100);
@@ -23,16 +18,7 @@ const url = await databases.create();
 const adapter = postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter;
 const log = createEventLog({ adapter });
 await log.createInstance('p');
-for (let done = 0; done < 10_000; done += 1000) {
-  const events = Array.from({ length: 1000 }, () => ({ eventType: 'Counted', payload: { by: 1 } }));
-  await log.appendEvents({ instanceId: 'p', streamId: 'long', events });
-}
-
-const counter: Decider<{ n: number }, { by: number }> = {
-  initialState: () => ({ n: 0 }),
-  evolve: (s, e) => ({ n: s.n + ((e.payload as { by: number }).by ?? 0) }),
-  decide: (c) => ({ eventType: 'Counted', payload: { by: c.by } }),
-};
+await appendCounted(log, 'p', 'long', 10_000);
 
 const times = new Map<string, number[]>();
 /** Replaces `target[name]` by a version that records how long each call took under `label`. */

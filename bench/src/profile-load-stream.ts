@@ -12,9 +12,10 @@
  * Prints the wall time and the process's CPU time per call.
  */
 
-import { createEventLog, type Decider, handleCommand, type StorageAdapter } from '@eventlog/core';
+import { createEventLog, handleCommand, type StorageAdapter } from '@eventlog/core';
 import { postgresAdapter } from '@eventlog/postgres';
 import postgres from 'postgres';
+import { appendCounted, counter } from './decisions/counter.js';
 import { profileDatabases } from './postgres/databases.js';
 
 const N = Number(process.env.N ?? 2000);
@@ -22,16 +23,7 @@ const databases = profileDatabases();
 const url = await databases.create();
 const log = createEventLog({ adapter: postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter });
 await log.createInstance('p');
-for (let done = 0; done < 10_000; done += 1000) {
-  const events = Array.from({ length: 1000 }, () => ({ eventType: 'Counted', payload: { by: 1 } }));
-  await log.appendEvents({ instanceId: 'p', streamId: 'long', events });
-}
-const counter: Decider<{ n: number }, { by: number }> = {
-  initialState: () => ({ n: 0 }),
-  evolve: (s, e) => ({ n: s.n + ((e.payload as { by: number }).by ?? 0) }),
-  decide: (c) => ({ eventType: 'Counted', payload: { by: c.by } }),
-};
-// The first command writes the snapshot; 50 more leave 50 events after it.
+await appendCounted(log, 'p', 'long', 10_000); // The first command writes the snapshot; 50 more leave 50 events after it.
 for (let k = 0; k < 51; k++) {
   await handleCommand(log, {
     instance: 'p',

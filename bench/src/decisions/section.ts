@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import {
   type BoundaryDecider,
   createEventLog,
-  type Decider,
   decide,
   type EventLog,
   handleCommand,
@@ -33,6 +32,7 @@ import { median, now, rotate, settle } from '../measure.js';
 import { PgDatabases } from '../postgres/databases.js';
 import type { Table, TargetCheck } from '../report.js';
 import { expectSuccess } from '../side.js';
+import { appendCounted, counter } from './counter.js';
 
 export interface DecisionsSectionResult {
   tables: Table[];
@@ -133,15 +133,6 @@ async function conditionalVsPlain(log: EventLog): Promise<{ plain: number; condi
   return { plain: median(plain), conditional: median(conditional) };
 }
 
-interface Counter {
-  n: number;
-}
-const counter: Decider<Counter, { by: number }> = {
-  initialState: () => ({ n: 0 }),
-  evolve: (state, event) => ({ n: state.n + ((event.payload as { by: number }).by ?? 0) }),
-  decide: (command) => ({ eventType: 'Counted', payload: { by: command.by } }),
-};
-
 /** Commands per second of `handleCommand` on a 10,000-event stream: without snapshots, and with each policy. */
 interface SnapshotRates {
   without: number;
@@ -155,13 +146,7 @@ async function snapshots(log: EventLog): Promise<SnapshotRates> {
   // A stream of its own for each side, so that one policy's snapshots never serve another.
   const streamOf = (every: number | undefined) => (every === undefined ? 'long' : `long-every-${every}`);
   for (const every of [undefined, ...SNAPSHOT_EVERY]) {
-    for (let done = 0; done < STREAM_EVENTS; done += 1000) {
-      const events = Array.from({ length: 1000 }, () => ({ eventType: 'Counted', payload: { by: 1 } }));
-      expectSuccess(
-        await log.appendEvents({ instanceId: instance, streamId: streamOf(every), events }),
-        'appendEvents',
-      );
-    }
+    await appendCounted(log, instance, streamOf(every), STREAM_EVENTS);
   }
   /** Commands per second over `count` sequential commands, with a snapshot every `every` events or none. */
   const rate = async (every: number | undefined, count: number) => {
