@@ -21,7 +21,9 @@ import { profileDatabases } from './postgres/databases.js';
 const N = Number(process.env.N ?? 2000);
 const databases = profileDatabases();
 const url = await databases.create();
-const log = createEventLog({ adapter: postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter });
+// One connection: the statements it prepared can be read back from it (below).
+const adapter = postgresAdapter({ url, statementTimeoutMs: 0, max: 1 });
+const log = createEventLog({ adapter: adapter as StorageAdapter });
 await log.createInstance('p');
 await appendCounted(log, 'p', 'long', 10_000); // The first command writes the snapshot; 50 more leave 50 events after it.
 for (let k = 0; k < 51; k++) {
@@ -40,16 +42,37 @@ const [found] = await sql<{ key: string }[]>`
 if (found === undefined) throw new Error('no snapshot was written');
 const snapshotKey = found.key;
 
-// The texts `loadStream` sends (the guard, the snapshot with its anchor, the page from it).
-const anchorOf = (namespace: string, key: string) =>
-  `SELECT CASE WHEN a.n >= 1 AND a.n <= 9007199254740991 THEN (CASE WHEN a.n = CAST(a.n AS BIGINT) THEN CAST(a.n AS BIGINT) END) END FROM (SELECT CASE WHEN jsonb_typeof((value #> '{"version"}')) = 'number' THEN (value #> '{"version"}')::float8 END AS n FROM "eventlog"."kv" WHERE namespace = ${namespace} AND key = ${key}) AS a`;
-const guard = `SELECT "id" AS key, id, name, description, created_at, updated_at, retention_max_age_ms AS max_age_ms, retention_max_events AS max_events FROM "eventlog"."instances" WHERE id = $1 OR name = $2 ORDER BY (id = $3) DESC LIMIT 1`;
-const snapshotAt = (namespace: string, key: string) =>
-  `SELECT a.value, a.version, CASE WHEN a.n >= 1 AND a.n <= 9007199254740991 THEN (CASE WHEN a.n = CAST(a.n AS BIGINT) THEN CAST(a.n AS BIGINT) END) END AS anchor FROM (SELECT value, version, CASE WHEN jsonb_typeof((value #> '{"version"}')) = 'number' THEN (value #> '{"version"}')::float8 END AS n FROM "eventlog"."kv" WHERE namespace = ${namespace} AND key = ${key}) AS a`;
-const snapshot = snapshotAt('$1', '$2');
-const eventColumns = `e."global_position" AS gp, e."id" AS id, e."stream_id" AS sid, e."sequence_number" AS seq, e."event_type" AS typ, e."timestamp" AS ts, e."payload" AS pl, e."metadata" AS md, e."event_id" AS evid, e."tags" AS tg`;
-const page = `SELECT ${eventColumns} FROM "eventlog"."events" AS e WHERE e."instance_id" = (SELECT "id" FROM "eventlog"."instances" WHERE id = $1 OR name = $2 ORDER BY (id = $3) DESC LIMIT 1) AND e."stream_id" = $4 AND e."sequence_number" >= coalesce((${anchorOf('$5', '$6')}), $7) ORDER BY e."sequence_number" ASC LIMIT $8`;
-const joined = `WITH i AS (${guard}), a AS (${snapshotAt('$4', '$5')})
+// The texts `loadStream` sends, as the adapter prepared them on its one connection (the guard,
+// the snapshot with its anchor, the page from it), so that the hand-sent copies cannot drift.
+await log.store.loadStream({ instance: 'p', streamId: 'long', limit: 1000, snapshotKey });
+const preparedTexts = (
+  await adapter.sql<{ statement: string }[]>`select statement from pg_prepared_statements`
+).map((row) => row.statement);
+/** The one prepared text that `test` picks. */
+function preparedText(what: string, test: (text: string) => boolean): string {
+  const found = preparedTexts.filter(test);
+  if (found.length !== 1) {
+    throw new Error(`expected one prepared ${what}, found ${found.length}:\n${found.join('\n')}`);
+  }
+  return found[0] as string;
+}
+// The instance by reference (an id or a name), as `loadStream` reads it.
+const guard = preparedText(
+  'guard',
+  (t) => t.startsWith('SELECT "id" AS key') && t.includes('WHERE id = $1 OR name = $2 ORDER BY'),
+);
+const snapshot = preparedText('snapshot read', (t) => /^SELECT a\.value, a\.version\b/.test(t));
+const page = preparedText(
+  'page',
+  (t) => /^SELECT e\."global_position"/.test(t) && t.includes('"eventlog"."kv"'),
+);
+/** `text` with its parameters `$1…` renumbered from `$(by + 1)`. */
+const shifted = (text: string, by: number) =>
+  text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + by}`);
+// One statement joining the instance, the snapshot and the page (an alternative to the program's
+// three, written here): the instance's and the snapshot's row first, then the events.
+const eventColumns = page.slice('SELECT '.length, page.indexOf(' FROM '));
+const joined = `WITH i AS (${guard}), a AS (${shifted(snapshot, 3)})
 SELECT 0 AS k, i.key, i.id AS iid, i.name, i.description, i.created_at, i.updated_at, i.max_age_ms, i.max_events, a.value AS av, a.version AS aver, a.anchor, NULL::bigint AS gp, NULL::text AS id, NULL::text AS sid, NULL::bigint AS seq, NULL::text AS typ, NULL::text AS ts, NULL::jsonb AS pl, NULL::jsonb AS md, NULL::text AS evid, NULL::jsonb AS tg FROM i LEFT JOIN a ON true
 UNION ALL
 SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p.* FROM (SELECT ${eventColumns} FROM "eventlog"."events" AS e WHERE e."instance_id" = (SELECT key FROM i) AND e."stream_id" = $6 AND e."sequence_number" >= coalesce((SELECT anchor FROM a), $7) ORDER BY e."sequence_number" ASC LIMIT $8) AS p`;
