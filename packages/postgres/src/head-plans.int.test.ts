@@ -1,0 +1,124 @@
+/**
+ * Every append reads the instance's highest position before it writes (the commit watcher's order
+ * check). That read must be one backward step of the (instance, position) index whatever else the
+ * table holds. A generic plan cannot see which instance it reads: it reckons one instance holds
+ * 1/n of the events, so with few instances a walk of the primary key from the table's end, keeping
+ * the first event of the instance, looks cheaper. For a quiet instance in a table where a busy one
+ * wrote since, that walk passes every event written after the quiet one's last: an append to it
+ * took 14–26 ms behind 100,000 such events once `append_events` ran with generic plans (migration
+ * 0007), 1.7–2.0 ms since migration 0009 (`bench/src/profile-quiet-append.ts`).
+ *
+ * These tests build that table in a schema of their own (two instances: the quiet one's event
+ * first, then the busy one's 3,000) and run each head read as PostgreSQL runs it.
+ */
+
+import {
+  appendRequest,
+  describePostgres,
+  freshInstance,
+  newEvent,
+  usePostgres,
+} from '@eventlog/test-support';
+import { beforeAll, expect, it } from 'vitest';
+import type { PostgresAdapter } from './index.js';
+import { buildStatements } from './statements.js';
+import { testAdapter } from './test/pg-env.js';
+
+describePostgres('postgres head reads on a quiet instance', () => {
+  const pg = usePostgres();
+  const { schema } = pg;
+  let adapter: PostgresAdapter;
+  let quiet: { id: string; head: number };
+  let prepared = 0;
+
+  beforeAll(async () => {
+    adapter = testAdapter(pg);
+    await adapter.ready();
+    const quietInstance = await freshInstance(adapter);
+    const { events } = await adapter.append(appendRequest(quietInstance.id, [newEvent()]));
+    quiet = { id: quietInstance.id, head: events[0]?.global_position as number };
+    const busy = await freshInstance(adapter);
+    for (let k = 0; k < 3; k++) {
+      await adapter.append(
+        appendRequest(
+          busy.id,
+          Array.from({ length: 1000 }, () => newEvent()),
+        ),
+      );
+    }
+    await pg.sql.unsafe(`analyze "${schema}".events`);
+  });
+
+  /**
+   * `EXPLAIN ANALYZE` of `statement` prepared with `types` and run with `params` under a generic
+   * plan (as `append_events` runs its statements, and as a prepared statement may after five runs),
+   * in the schema, with the append's instance setting at the quiet instance; rolled back. Returns the
+   * plan and the most rows one of its filters removed.
+   */
+  async function generic(statement: string, types: string[], params: unknown[]) {
+    let text = '';
+    // Prepared statements outlive the transaction: a name of its own each time.
+    const name = `head_plan_${++prepared}`;
+    await pg.sql
+      .begin(async (tx) => {
+        await tx.unsafe(`set local search_path = "${schema}"`);
+        await tx.unsafe('set local plan_cache_mode = force_generic_plan');
+        await tx.unsafe(`select set_config('eventlog.append_instance', $1, true)`, [quiet.id]);
+        const typed = types.length === 0 ? '' : `(${types.join(', ')})`;
+        await tx.unsafe(`prepare ${name}${typed} as ${statement}`);
+        // Its values as literals (format's %L), so the plan is the prepared one.
+        const [call] = await tx.unsafe<Array<{ q: string }>>(
+          params.length === 0
+            ? `select 'explain (analyze, costs off) execute ${name}' as q`
+            : `select format('explain (analyze, costs off) execute ${name}(${params.map(() => '%L').join(', ')})', ${params.map((_, k) => `$${k + 1}::text`).join(', ')}) as q`,
+          params.map(String) as never[],
+        );
+        const rows = await tx.unsafe<Array<{ 'QUERY PLAN': string }>>(call?.q as string);
+        text = rows.map((r) => r['QUERY PLAN']).join('\n');
+        throw new RolledBack();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof RolledBack)) throw error;
+      });
+    const removed = [...text.matchAll(/Rows Removed by Filter: (\d+)/g)].map((m) => Number(m[1]));
+    return { text, removed: Math.max(0, ...removed) };
+  }
+
+  it('given append_events, then its head read of a quiet instance is one index step, not a walk past a busy instance’s events', async () => {
+    const [fn] = await pg.sql.unsafe<Array<{ src: string }>>(
+      `SELECT p.prosrc AS src FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = $1 AND p.proname = 'append_events' AND p.pronargs = 13`,
+      [schema],
+    );
+    // The statement as the function holds it, its variable a parameter (as plpgsql passes it).
+    const read = /v_previous := (coalesce\(\(SELECT[\s\S]*?\), 0\));/.exec(fn?.src ?? '')?.[1];
+    expect(read).toBeDefined();
+    const statement = `SELECT ${(read as string).replace(/\bv_id\b/g, '$1')} AS previous`;
+    const { text, removed } = await generic(statement, ['text'], [quiet.id]);
+    expect(text).toMatch(/Limit[\s\S]*Index Only Scan Backward using events_instance_position_idx/);
+    expect(removed).toBeLessThanOrEqual(1);
+    // And it reads the right position.
+    const [row] = await pg.sql.unsafe(statement.replace(/\bevents\b/, `"${schema}".events`), [quiet.id]);
+    expect(Number(row?.previous)).toBe(quiet.head);
+  });
+
+  it('given the general and the pipelined append paths, then their head reads of a quiet instance are one index step too', async () => {
+    const S = buildStatements(schema);
+    const locked = await generic(S.lockedHead, [], []);
+    expect(locked.text).toMatch(/Index Only Scan Backward using events_instance_position_idx/);
+    expect(locked.removed).toBeLessThanOrEqual(1);
+    // No events: the insert writes nothing (and the transaction is rolled back anyway), so the
+    // head CTE is planned but not run; its plan is what decides.
+    const pipelined = await generic(
+      S.appendUnconditional,
+      ['text', 'jsonb', 'text', 'text', 'text[]'],
+      [quiet.id, '[]', 's', '2024-01-01T00:00:00.000Z', '{s}'],
+    );
+    const head = /CTE head[\s\S]*?(?=\n\s*CTE |$)/.exec(pipelined.text)?.[0] ?? '';
+    expect(head).toMatch(/Index Only Scan Backward using events_instance_position_idx/);
+    expect(head).not.toMatch(/events_pkey/);
+  });
+});
+
+/** Thrown to roll a transaction back once its plans are read. */
+class RolledBack extends Error {}
