@@ -41,6 +41,17 @@ export function buildStatements(schema: string) {
   // The version a stream keeps after its events were removed (SPEC §9), or NULL.
   const floorOf = (instance: string, stream: string) =>
     `(select f.version from ${s}.stream_floors f where f.instance_id = ${instance} and f.stream_id = ${stream})`;
+  // An instance's highest position (0 without events): one backward step of the (instance,
+  // position) index, whatever else the table holds. A plan that cannot see the instance (a generic
+  // plan, a value from a CTE) reckons it holds 1/n of the events; with `instance_id = x` it drops
+  // the instance from the order (x is fixed), and ordered by position alone a walk of the primary
+  // key from the table's end looked cheaper: past every event other instances wrote since this
+  // one's last. A range on the instance keeps it in the order, which only that index gives
+  // (head-plans.int.test.ts; migration 0009 does the same in append_events).
+  const headOf = (instance: string) =>
+    `coalesce((select e.global_position from ${events} e
+            where e.instance_id >= ${instance} and e.instance_id <= ${instance}
+            order by e.instance_id desc, e.global_position desc limit 1), 0)`;
   // An instance reference: its id first, then its name (SPEC §3).
   const resolveId = `(select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1)`;
   // The insert of the general path: rows with their sequence numbers, in event order.
@@ -59,8 +70,7 @@ export function buildStatements(schema: string) {
             order by e.sequence_number desc limit 1), ${floorOf('i.id', 's.stream')}), 0) as version
         from instance i cross join unnest($5::text[]) as s(stream)
       ), head as materialized (
-        select coalesce((select e.global_position from ${events} e
-            where e.instance_id = i.id order by e.global_position desc limit 1), 0) as previous
+        select ${headOf('i.id')} as previous
         from instance i
       )`;
   const unconditionalRows = `insert into ${events}
@@ -144,9 +154,7 @@ export function buildStatements(schema: string) {
      * after {@link lockInstanceRef}, as a separate statement, so it sees the previous lock holder's
      * commit.
      */
-    lockedHead: `select coalesce((select global_position from ${events}
-        where instance_id = current_setting('${APPEND_INSTANCE_SETTING}')
-        order by global_position desc limit 1), 0) as head`,
+    lockedHead: `select ${headOf(`current_setting('${APPEND_INSTANCE_SETTING}')`)} as head`,
 
     /** $1 eventIds: the stored events of the locked instance holding them. */
     eventsByEventId: `select ${eventColumns} from ${events} e

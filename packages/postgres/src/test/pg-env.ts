@@ -77,7 +77,7 @@ export function statementKinds(statements: string[]): string[] {
     if (/^insert into/i.test(s) && s.includes('instances')) return 'create-instance';
     if (s.startsWith('select pg_advisory_xact_lock(hashtext(')) return 'lock-catalog';
     if (s.startsWith('select e."global_position"')) return 'events-by-event-id';
-    if (s.startsWith('select coalesce((select global_position')) return 'head';
+    if (s.startsWith('select coalesce((select e.global_position')) return 'head';
     // After a COPY: the statement adding the copied rows' tags and counts.
     if (s.startsWith('with ins as materialized')) return 'copied';
     return s.split(' ')[0] as string;
