@@ -1,15 +1,18 @@
 /**
- * Every append reads the instance's highest position before it writes (the commit watcher's order
- * check). That read must be one backward step of the (instance, position) index whatever else the
- * table holds. A generic plan cannot see which instance it reads: it reckons one instance holds
- * 1/n of the events, so with few instances a walk of the primary key from the table's end, keeping
- * the first event of the instance, looks cheaper. For a quiet instance in a table where a busy one
- * wrote since, that walk passes every event written after the quiet one's last: an append to it
- * took 14–26 ms behind 100,000 such events once `append_events` ran with generic plans (migration
- * 0007), 1.7–2.0 ms since migration 0009 (`bench/src/profile-quiet-append.ts`).
+ * Reads that concern one instance must seek its part of an index whatever else the table holds. A
+ * generic plan cannot see which instance it reads: it reckons one instance holds 1/n of the events,
+ * so with few instances, walking the primary key in position order and keeping the instance's
+ * events looks cheaper than seeking the (instance, …, position) index. For a quiet instance in a
+ * table where a busy one wrote since, that walk passes every event the busy one wrote:
+ * - every append reads the instance's highest position (the commit watcher's order check): an
+ *   append to a quiet instance took 14–26 ms behind 100,000 such events once `append_events` ran
+ *   with generic plans (migration 0007), 1.7–2.0 ms since migration 0009
+ *   (`bench/src/profile-quiet-append.ts`);
+ * - a condition's item of types only looks for the first such event after `after`: when none
+ *   matches (an append that may go ahead), the walk went to the table's end.
  *
  * These tests build that table in a schema of their own (two instances: the quiet one's event
- * first, then the busy one's 3,000) and run each head read as PostgreSQL runs it.
+ * first, then the busy one's 3,000, all of one type) and run each read as PostgreSQL runs it.
  */
 
 import {
@@ -20,11 +23,13 @@ import {
   usePostgres,
 } from '@eventlog/test-support';
 import { beforeAll, expect, it } from 'vitest';
+import { functionProbe } from './append-writer.js';
 import type { PostgresAdapter } from './index.js';
+import { POSTGRES_DIALECT, postgresEventLayout } from './postgres-layout.js';
 import { buildStatements } from './statements.js';
 import { testAdapter } from './test/pg-env.js';
 
-describePostgres('postgres head reads on a quiet instance', () => {
+describePostgres('postgres reads of a quiet instance', () => {
   const pg = usePostgres();
   const { schema } = pg;
   let adapter: PostgresAdapter;
@@ -50,7 +55,7 @@ describePostgres('postgres head reads on a quiet instance', () => {
   });
 
   /**
-   * `EXPLAIN ANALYZE` of `statement` prepared with `types` and run with `params` under a generic
+   * `EXPLAIN ANALYZE` of `statement` prepared with `types` (inferred when none) and run with `params` under a generic
    * plan (as `append_events` runs its statements, and as a prepared statement may after five runs),
    * in the schema, with the append's instance setting at the quiet instance; rolled back. Returns the
    * plan and the most rows one of its filters removed.
@@ -117,6 +122,31 @@ describePostgres('postgres head reads on a quiet instance', () => {
     const head = /CTE head[\s\S]*?(?=\n\s*CTE |$)/.exec(pipelined.text)?.[0] ?? '';
     expect(head).toMatch(/Index Only Scan Backward using events_instance_position_idx/);
     expect(head).not.toMatch(/events_pkey/);
+  });
+
+  it('given a condition item of types only, then its probe of a quiet instance seeks the (instance, type, position) index, in append_events and in the general path', async () => {
+    // No event of the quiet instance matches: the append may go ahead, and a walk would not stop.
+    const condition = { items: [{ types: ['Shipped'] }], after: 0 };
+    const inFunction = functionProbe(
+      { dialect: POSTGRES_DIALECT, layout: postgresEventLayout(schema) },
+      condition,
+    );
+    const fn = await generic(
+      inFunction.sql,
+      ['text', 'text[]', 'bigint[]'],
+      [quiet.id, `{${inFunction.texts.join(',')}}`, `{${inFunction.numbers.join(',')}}`],
+    );
+    expect(fn.text).toMatch(/Index Only Scan using events_instance_type_idx/);
+    expect(fn.removed).toBeLessThanOrEqual(1);
+    const general = conditionProbe(
+      POSTGRES_DIALECT,
+      postgresEventLayout(schema),
+      condition,
+      () => "current_setting('eventlog.append_instance')",
+    );
+    const path = await generic(general.sql, [], [...general.params]);
+    expect(path.text).toMatch(/Index Only Scan using events_instance_type_idx/);
+    expect(path.removed).toBeLessThanOrEqual(1);
   });
 });
 
