@@ -3,7 +3,7 @@
 -- plans, and the generic plan of that read walked the primary key from the table's end, keeping
 -- the first event of the instance: cheap for an instance written last, but for a quiet instance in
 -- a table where another wrote since, a walk past every such event: 14–26 ms per append behind
--- 100,000 of them, 1.7–2.0 ms now (`bench/src/profile-quiet-append.ts`). The body is otherwise
+-- 100,000 of them, 1.6–2.7 ms now (`bench/src/profile-quiet-append.ts`). The body is otherwise
 -- 0008's.
 CREATE OR REPLACE FUNCTION "append_events"(
 	p_ref text, p_seed bigint, p_schema text, p_rows jsonb, p_stream text, p_ts text,
@@ -88,13 +88,12 @@ BEGIN
 		SELECT w.n, w.k, w.v, 1 FROM jsonb_to_recordset(p_kv) AS w(n text, k text, v jsonb)
 		ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, version = k.version + 1;
 	END IF;
-	-- The instance's highest position: one backward step of the (instance, position) index. A
-	-- range on the instance and both columns in ORDER BY, because with `instance_id = v_id` the
-	-- generic plan dropped the instance from the order (a parameter counts as a constant) and,
-	-- reckoning the instance holds 1/n of the events, walked the primary key from the table's end:
-	-- past every event other instances wrote since this one's last.
-	v_previous := coalesce((SELECT e.global_position FROM events e
-		WHERE e.instance_id >= v_id AND e.instance_id <= v_id
+	-- The instance's highest position: one backward step of the (instance, position) index.
+	-- `= ANY` of a one-element array and both columns in ORDER BY, because with `instance_id = v_id`
+	-- the generic plan took the instance as fixed, dropped it from the order and, reckoning the
+	-- instance holds 1/n of the events, walked the primary key from the table's end: past every
+	-- event other instances wrote since this one's last (SqlDialect.leadingEquals in @eventlog/sql).
+	v_previous := coalesce((SELECT e.global_position FROM events e WHERE e.instance_id = ANY(ARRAY[v_id])
 		ORDER BY e.instance_id DESC, e.global_position DESC LIMIT 1), 0);
 	-- Inserted in event order: positions are drawn as rows are inserted, so they follow it.
 	RETURN QUERY WITH ins AS (

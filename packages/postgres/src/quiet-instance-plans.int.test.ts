@@ -6,7 +6,7 @@
  * table where a busy one wrote since, that walk passes every event the busy one wrote:
  * - every append reads the instance's highest position (the commit watcher's order check): an
  *   append to a quiet instance took 14–26 ms behind 100,000 such events once `append_events` ran
- *   with generic plans (migration 0007), 1.7–2.0 ms since migration 0009
+ *   with generic plans (migration 0007), 1.6–2.7 ms since migration 0009
  *   (`bench/src/profile-quiet-append.ts`);
  * - a condition's item of types only looks for the first such event after `after`: when none
  *   matches (an append that may go ahead), the walk went to the table's end.
@@ -15,6 +15,7 @@
  * first, then the busy one's 3,000, all of one type) and run each read as PostgreSQL runs it.
  */
 
+import { conditionProbe } from '@eventlog/sql';
 import {
   appendRequest,
   describePostgres,

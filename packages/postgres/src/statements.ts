@@ -42,15 +42,14 @@ export function buildStatements(schema: string) {
   const floorOf = (instance: string, stream: string) =>
     `(select f.version from ${s}.stream_floors f where f.instance_id = ${instance} and f.stream_id = ${stream})`;
   // An instance's highest position (0 without events): one backward step of the (instance,
-  // position) index, whatever else the table holds. A plan that cannot see the instance (a generic
-  // plan, a value from a CTE) reckons it holds 1/n of the events; with `instance_id = x` it drops
-  // the instance from the order (x is fixed), and ordered by position alone a walk of the primary
-  // key from the table's end looked cheaper: past every event other instances wrote since this
-  // one's last. A range on the instance keeps it in the order, which only that index gives
-  // (head-plans.int.test.ts; migration 0009 does the same in append_events).
+  // position) index, whatever else the table holds. Its instance equality keeps the instance in
+  // the order (see SqlDialect.leadingEquals): with a plain `=`, a plan that cannot see the instance
+  // (a generic plan, the id from a CTE) walked the primary key from the table's end, past every
+  // event other instances wrote since this one's last (quiet-instance-plans.int.test.ts; migration
+  // 0009 reads it so in append_events).
   const headOf = (instance: string) =>
     `coalesce((select e.global_position from ${events} e
-            where e.instance_id >= ${instance} and e.instance_id <= ${instance}
+            where ${POSTGRES_DIALECT.leadingEquals('e.instance_id', instance)}
             order by e.instance_id desc, e.global_position desc limit 1), 0)`;
   // An instance reference: its id first, then its name (SPEC §3).
   const resolveId = `(select id from ${instances} where id = $1 or name = $1 order by (id = $1) desc limit 1)`;

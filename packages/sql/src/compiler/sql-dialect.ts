@@ -95,6 +95,15 @@ export interface SqlDialect {
   /** Makes a text expression compare and sort by Unicode code point. */
   collate(text: string): string;
   /**
+   * `column = value` for an index's leading column, written so that an `ORDER BY` starting with
+   * `column` still needs that index. Optional; a plain `=` when absent. PostgreSQL: with a plain
+   * `=` on a value its plan cannot see (a generic plan's parameter, a CTE's column) the planner
+   * takes the column as fixed and drops it from the order; ordered by `global_position` alone, a
+   * walk of the primary key keeping one instance's events could look cheaper than seeking the
+   * (instance, …, position) index, and it passes every event other instances wrote.
+   */
+  leadingEquals?(column: string, value: string): string;
+  /**
    * The canonical ISO string of the UTC start of the bucket containing `timestamp` (a canonical
    * ISO text expression): see `timeBucketStart` in core.
    */

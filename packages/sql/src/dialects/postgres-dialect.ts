@@ -38,7 +38,9 @@ export function postgresJsonPath(path: readonly PathSegment[]): string {
  * @example
  * const compiler = createQueryCompiler(postgresDialect(), { layout: { table: ['eventlog', 'events'], columns: DEFAULT_EVENT_COLUMNS } });
  */
-export function postgresDialect(options: PostgresDialectOptions = {}): SqlDialect {
+export function postgresDialect(
+  options: PostgresDialectOptions = {},
+): SqlDialect & Required<Pick<SqlDialect, 'leadingEquals'>> {
   const parse = options.parseJson === true;
   const value = (ref: JsonRef) => `(${ref.doc} #> ${postgresJsonPath(ref.path)})`;
   const text = (ref: JsonRef) => `(${ref.doc} #>> ${postgresJsonPath(ref.path)})`;
@@ -92,6 +94,9 @@ export function postgresDialect(options: PostgresDialectOptions = {}): SqlDialec
     selectDocument: (doc) => doc,
     textContains: (haystack, needle) => `strpos(${haystack}, ${needle}) > 0`,
     collate: (expr) => `(${expr}) COLLATE "C"`,
+    // `= ANY` of a one-element array is no equivalence to the planner, so the column stays in the
+    // order, which only the index gives; the index still seeks it as an equality.
+    leadingEquals: (column, v) => `${column} = ANY(ARRAY[${v}])`,
 
     timeBucket(timestamp, interval: TimeInterval) {
       // Text → timestamp ignores the trailing Z: the wall time is already UTC. ISO weeks start Monday.

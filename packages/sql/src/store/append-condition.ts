@@ -73,9 +73,14 @@ export function conditionProbe(
         `(SELECT t0.${q(tagTable.position)} FROM ${tags} AS t0 WHERE ${checks.join(' AND ')} ORDER BY t0.${q(tagTable.position)} LIMIT 1)`,
       );
     } else if (types !== undefined) {
+      // A seek of the (instance, type, position) index, whatever the plan knows of the values
+      // (see SqlDialect.leadingEquals): ordered by position alone, PostgreSQL's generic plan
+      // walked the primary key from `after`, to the table's end when nothing matched.
+      const column = `e.${q(c.instance)}`;
       for (const type of types) {
+        const own = dialect.leadingEquals?.(column, instance(bind)) ?? `${column} = ${instance(bind)}`;
         probes.push(
-          `(SELECT e.${q(c.globalPosition)} FROM ${events} AS e WHERE e.${q(c.instance)} = ${instance(bind)} AND e.${q(c.eventType)} = ${bind(type)} AND e.${q(c.globalPosition)} > ${bind(condition.after)} ORDER BY e.${q(c.globalPosition)} LIMIT 1)`,
+          `(SELECT e.${q(c.globalPosition)} FROM ${events} AS e WHERE ${own} AND e.${q(c.eventType)} = ${bind(type)} AND e.${q(c.globalPosition)} > ${bind(condition.after)} ORDER BY ${column}, e.${q(c.globalPosition)} LIMIT 1)`,
         );
       }
     }
