@@ -298,6 +298,47 @@ export async function runScale(
           unit: 'ev/s',
         });
       }
+      // Other instances, written after the load: what they pay must not grow with the loaded events.
+      {
+        let k = 0;
+        set(
+          'createInstance and its first appendEvent',
+          size,
+          await timeCall(settings.reps, async () => {
+            const id = expectSuccess(await el.createInstance(`new-${size}-${k++}`), 'createInstance').data
+              .instance.id;
+            expectSuccess(
+              await el.appendEvent({
+                instanceId: id,
+                streamId: 'a',
+                eventType: 'Opened',
+                payload: payload(k),
+              }),
+              'appendEvent',
+            );
+          }),
+        );
+        // A condition on a type that never occurs, from the start: nothing matches, so the append
+        // goes ahead once the probe has found nothing in this instance.
+        const other = expectSuccess(await el.createInstance(`other-${size}`), 'createInstance').data.instance
+          .id;
+        set(
+          'appendEvent to another instance, condition on a type, nothing matches',
+          size,
+          await timeCall(settings.reps, async () =>
+            expectSuccess(
+              await el.appendEvent({
+                instanceId: other,
+                streamId: 'a',
+                eventType: 'Opened',
+                payload: payload(1),
+                condition: { failIfEventsMatch: [{ types: ['NeverWritten'] }], after: 0 },
+              } as never),
+              'appendEvent',
+            ),
+          ),
+        );
+      }
       const from = { instance };
       const newest = new Date(BASE + Math.floor((size - 1) * spacing)).toISOString();
       const monthAgo = new Date(BASE + Math.floor((size - 1) * spacing) - 30 * DAY).toISOString();
