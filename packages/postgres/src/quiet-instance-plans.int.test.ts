@@ -56,15 +56,15 @@ describePostgres('postgres reads of a quiet instance', () => {
   });
 
   /**
-   * `EXPLAIN ANALYZE` of `statement` prepared with `types` (inferred when none) and run with `params` under a generic
-   * plan (as `append_events` runs its statements, and as a prepared statement may after five runs),
-   * in the schema, with the append's instance setting at the quiet instance; rolled back. Returns the
-   * plan and the most rows one of its filters removed.
+   * `EXPLAIN ANALYZE` of `statement` prepared with `types` (inferred when none) and run with
+   * `params` under a generic plan (as `append_events` runs its statements, and as a prepared
+   * statement may after five runs), in the schema, with the append's instance setting at the quiet
+   * instance; rolled back. Returns the plan and the most rows one of its filters removed.
    */
   async function generic(statement: string, types: string[], params: unknown[]) {
     let text = '';
     // Prepared statements outlive the transaction: a name of its own each time.
-    const name = `head_plan_${++prepared}`;
+    const name = `quiet_plan_${++prepared}`;
     await pg.sql
       .begin(async (tx) => {
         await tx.unsafe(`set local search_path = "${schema}"`);
