@@ -10,13 +10,10 @@
 import { createEventLog, type StorageAdapter } from '@eventlog/core';
 import { postgresAdapter } from '@eventlog/postgres';
 import postgres from 'postgres';
-import { profileDatabases } from './postgres/databases.js';
+import { profileLog } from './postgres/databases.js';
 
-const databases = profileDatabases();
-const url = await databases.create();
+const { url, log, done } = await profileLog();
 const sql = postgres(url, { max: 1, onnotice: () => {} });
-const adapter = postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter;
-const log = createEventLog({ adapter });
 await log.createInstance('p');
 for (let s = 0; s < 100; s++)
   await log.appendEvents({
@@ -68,7 +65,5 @@ for (const round of [1, 2, 3]) {
     await l2.close();
   }
 }
-await log.close();
 await sql.end();
-await databases.drop(url);
-await databases.close();
+await done();

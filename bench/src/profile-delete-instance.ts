@@ -5,14 +5,9 @@
  * rollup (so rollup triggers exist whatever is deleted), it fills instances of `N` events (default
  * 200,000), alternately without and with a rollup of their own, and times deleting each.
  */
-import { createEventLog, type StorageAdapter } from '@eventlog/core';
-import { postgresAdapter } from '@eventlog/postgres';
-import { profileDatabases } from './postgres/databases.js';
+import { profileLog } from './postgres/databases.js';
 
-const databases = profileDatabases();
-const url = await databases.create();
-const adapter = postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter;
-const log = createEventLog({ adapter });
+const { log, done } = await profileLog();
 const N = Number(process.env.N ?? 200_000);
 async function fill(name: string, rollup: boolean) {
   await log.createInstance(name);
@@ -45,6 +40,4 @@ for (const rollup of [false, true, false, true]) {
     `deleteInstance of ${N} events, rollup ${rollup}: ${(performance.now() - start).toFixed(0)} ms`,
   );
 }
-await log.close();
-await databases.drop(url);
-await databases.close();
+await done();

@@ -6,17 +6,15 @@
  * (default 100) events, then 20 commands without snapshots, in a database of its own holding only that stream.
  * The calls of one step run in parallel, so their times overlap.
  */
-import { createEventLog, handleCommand, type KeyValueStore, type StorageAdapter } from '@eventlog/core';
-import { postgresAdapter } from '@eventlog/postgres';
+import { handleCommand, type KeyValueStore, type StorageAdapter } from '@eventlog/core';
 import { appendCounted, counter } from './decisions/counter.js';
-import { profileDatabases } from './postgres/databases.js';
+import { profileLog } from './postgres/databases.js';
 
 const EVERY = Number(process.env.EVERY ?? 100);
 const COMMANDS = Number(process.env.COMMANDS ?? 400);
-const databases = profileDatabases();
-const url = await databases.create();
-const adapter = postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter;
-const log = createEventLog({ adapter });
+const opened = await profileLog();
+const { log, done } = opened;
+const adapter = opened.adapter as StorageAdapter;
 await log.createInstance('p');
 await appendCounted(log, 'p', 'long', 10_000);
 
@@ -71,6 +69,4 @@ await run(true, 50); // writes the first snapshot; warms up
 times.clear();
 report(`with a snapshot every ${EVERY} events`, await run(true, COMMANDS));
 report('without snapshots', await run(false, 20));
-await log.close();
-await databases.drop(url);
-await databases.close();
+await done();

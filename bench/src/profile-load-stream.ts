@@ -12,18 +12,14 @@
  * Prints the wall time and the process's CPU time per call.
  */
 
-import { createEventLog, handleCommand, type StorageAdapter } from '@eventlog/core';
-import { postgresAdapter } from '@eventlog/postgres';
+import { handleCommand } from '@eventlog/core';
 import postgres from 'postgres';
 import { appendCounted, counter } from './decisions/counter.js';
-import { profileDatabases } from './postgres/databases.js';
+import { profileLog } from './postgres/databases.js';
 
 const N = Number(process.env.N ?? 2000);
-const databases = profileDatabases();
-const url = await databases.create();
 // One connection: the statements it prepared can be read back from it (below).
-const adapter = postgresAdapter({ url, statementTimeoutMs: 0, max: 1 });
-const log = createEventLog({ adapter: adapter as StorageAdapter });
+const { url, adapter, log, done } = await profileLog({ max: 1 });
 await log.createInstance('p');
 await appendCounted(log, 'p', 'long', 10_000); // The first command writes the snapshot; 50 more leave 50 events after it.
 for (let k = 0; k < 51; k++) {
@@ -122,6 +118,4 @@ for (const limit of [1, 10, 50, 100, 200]) {
   );
 }
 await sql.end();
-await log.close();
-await databases.drop(url);
-await databases.close();
+await done();

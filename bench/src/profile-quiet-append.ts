@@ -8,16 +8,11 @@
  * generic plan of `append_events`'s head read walked the primary key past them).
  */
 
-import { createEventLog, type StorageAdapter } from '@eventlog/core';
-import { postgresAdapter } from '@eventlog/postgres';
-import { profileDatabases } from './postgres/databases.js';
+import { profileLog } from './postgres/databases.js';
 
 const BUSY = Number(process.env.BUSY ?? 100_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
-const databases = profileDatabases();
-const url = await databases.create();
-const adapter = postgresAdapter({ url, statementTimeoutMs: 0 }) as StorageAdapter;
-const log = createEventLog({ adapter });
+const { log, done } = await profileLog();
 await log.createInstance('quiet');
 await log.createInstance('busy');
 const single = async (instanceId: string) => {
@@ -51,6 +46,4 @@ for (let round = 1; round <= ROUNDS; round++) {
     `round ${round}: after ${BUSY * round} busy events, the quiet instance's append ${first.toFixed(2)} ms; the next 20: median ${next[10]?.toFixed(2)} ms`,
   );
 }
-await log.close();
-await databases.drop(url);
-await databases.close();
+await done();

@@ -3,6 +3,8 @@
  * the admin URL (a role with CREATEDB) and dropped afterwards.
  */
 
+import { createEventLog, type EventLog, type StorageAdapter } from '@eventlog/core';
+import { type PostgresAdapter, type PostgresAdapterOptions, postgresAdapter } from '@eventlog/postgres';
 import postgres from 'postgres';
 
 export class PgDatabases {
@@ -119,4 +121,34 @@ export function profileDatabases(): PgDatabases {
   const url = process.env.EVENTLOG_BENCH_PG_URL ?? process.env.EVENTLOG_TEST_PG_URL;
   if (url === undefined) throw new Error('Set EVENTLOG_TEST_PG_URL (eval "$(bash scripts/pg-setup.sh)").');
   return new PgDatabases(url);
+}
+
+/** What {@link profileLog} opens. */
+export interface ProfileLog {
+  /** The database's URL. */
+  url: string;
+  adapter: PostgresAdapter;
+  log: EventLog;
+  /** Closes the log and drops the database. */
+  done(): Promise<void>;
+}
+
+/**
+ * A log on a database of its own for a profile script (no statement timeout; `options` for the
+ * adapter, e.g. `max: 1`); `done()` closes it and drops the database.
+ */
+export async function profileLog(options: Partial<PostgresAdapterOptions> = {}): Promise<ProfileLog> {
+  const databases = profileDatabases();
+  const url = await databases.create();
+  const adapter = postgresAdapter({ url, statementTimeoutMs: 0, ...options });
+  const log = createEventLog({ adapter: adapter as StorageAdapter });
+  return {
+    url,
+    adapter,
+    log,
+    async done() {
+      await log.close();
+      await databases.close();
+    },
+  };
 }
