@@ -2,7 +2,8 @@
 # Makes a PostgreSQL server available for the tests and prints the URL to use.
 # - Installs PostgreSQL from Debian's packages when it is absent (needs root).
 # - Starts the local cluster when it is stopped.
-# - Creates the role `eventlog` (password `eventlog`) and the database `eventlog_test`.
+# - Creates the role `eventlog` (password `eventlog`) and the database `eventlog_test`, and lets
+#   the role log in with its password over the Unix socket too.
 # Usage: eval "$(bash scripts/pg-setup.sh)"   → exports EVENTLOG_TEST_PG_URL
 set -euo pipefail
 
@@ -57,6 +58,19 @@ fi
 if [ "$(psql_su "-c \"select 1 from pg_database where datname='eventlog_test'\"")" != "1" ]; then
   log "creating database eventlog_test"
   psql_su "-c \"create database eventlog_test owner eventlog\"" >&2
+fi
+# The role may also log in with its password over the Unix socket (the socket URL tests);
+# Debian's default lets local users in as their own role only (peer).
+hba=$(psql_su "-c 'show hba_file'")
+if ! $SUDO grep -Eq '^local[[:space:]]+all[[:space:]]+eventlog[[:space:]]' "$hba"; then
+  log "allowing the role eventlog over the Unix socket with its password ($hba)"
+  $SUDO awk 'BEGIN { done = 0 }
+    !done && /^local[[:space:]]+all[[:space:]]+all[[:space:]]/ { print "local   all             eventlog                                scram-sha-256"; done = 1 }
+    { print }
+    END { if (!done) print "local   all             eventlog                                scram-sha-256" }' "$hba" > "$hba.eventlog"
+  $SUDO cp "$hba.eventlog" "$hba"
+  $SUDO rm -f "$hba.eventlog"
+  psql_su "-c 'select pg_reload_conf()'" >/dev/null
 fi
 # Tests use many connections at once (pools in several processes).
 max=$(psql_su "-c 'show max_connections'")
