@@ -15,9 +15,8 @@
  *   statements, not one each.
  */
 
-import postgres from 'postgres';
 import type { ResolvedOptions } from './options.js';
-import { type PgClient, PREPARED } from './pg-client.js';
+import { openPostgres, type PgClient, PREPARED } from './pg-client.js';
 
 /** A notification: `{ k: 'append', i: instanceId, p: position }` or `{ k: 'delete', i }`. */
 export interface NotificationPayload {
@@ -96,7 +95,7 @@ export class CommitNotifier {
   #connection(): PgClient {
     if (this.#client === undefined) {
       const { options } = this.#ctx;
-      this.#client = postgres(options.url, {
+      this.#client = openPostgres(options.url, {
         max: 1,
         connect_timeout: options.connectTimeoutSeconds,
         ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
@@ -106,7 +105,7 @@ export class CommitNotifier {
           synchronous_commit: 'off',
           statement_timeout: 5000,
         },
-      }) as unknown as PgClient;
+      });
     }
     return this.#client;
   }

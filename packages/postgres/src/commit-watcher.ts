@@ -17,9 +17,9 @@
  */
 
 import { CommitListeners, type CommitSignal, type Unsubscribe } from '@eventlog/core';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import type { ResolvedOptions } from './options.js';
-import { type PgClient, PREPARED } from './pg-client.js';
+import { openPostgres, type PgClient, PREPARED } from './pg-client.js';
 import { quoteIdent } from './sql-names.js';
 
 /** What a notification carries. */
@@ -110,10 +110,7 @@ export class CommitWatcher {
         void this.#listen(client);
       },
     };
-    const client = postgres(
-      options.url,
-      clientOptions as postgres.Options<Record<string, never>>,
-    ) as unknown as PgClient;
+    const client = openPostgres(options.url, clientOptions as postgres.Options<Record<string, never>>);
     this.#client = client;
     this.#lastSnapshot = undefined;
     void this.#listen(client);

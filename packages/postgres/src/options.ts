@@ -1,4 +1,5 @@
 import type { Options as PostgresJsOptions } from 'postgres';
+import { connectionTarget } from './pg-client.js';
 
 /** What an append transaction did, for instrumentation and tests. */
 export interface AppendTransactionInfo {
@@ -141,7 +142,11 @@ function replicasOf(replicas: unknown): string[] {
       'postgresAdapter: "replicas" must be an array of PostgreSQL URLs such as postgres://user:password@replica:5432/db.',
     );
   }
-  return replicas.map((r) => splitSchemaParam(r).url);
+  return replicas.map((r) => {
+    const { url } = splitSchemaParam(r);
+    connectionTarget(url);
+    return url;
+  });
 }
 
 /** Checks options and applies defaults; throws `TypeError` on a misconfiguration. */
@@ -152,6 +157,8 @@ export function resolveOptions(options: PostgresAdapterOptions): ResolvedOptions
     );
   }
   const { url, schema: urlSchema } = splitSchemaParam(options.url);
+  // Refused here rather than at the first connection.
+  connectionTarget(url);
   const schema = options.schema ?? urlSchema ?? 'eventlog';
   if (!SCHEMA_NAME.test(schema)) {
     throw new TypeError(
