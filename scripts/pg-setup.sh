@@ -64,10 +64,12 @@ fi
 hba=$(psql_su "-c 'show hba_file'")
 if ! $SUDO grep -Eq '^local[[:space:]]+all[[:space:]]+eventlog[[:space:]]' "$hba"; then
   log "allowing the role eventlog over the Unix socket with its password ($hba)"
+  # Before the catch-all `local all all` line (the first match decides), else at the end.
   $SUDO awk 'BEGIN { done = 0 }
     !done && /^local[[:space:]]+all[[:space:]]+all[[:space:]]/ { print "local   all             eventlog                                scram-sha-256"; done = 1 }
     { print }
-    END { if (!done) print "local   all             eventlog                                scram-sha-256" }' "$hba" > "$hba.eventlog"
+    END { if (!done) print "local   all             eventlog                                scram-sha-256" }' "$hba" |
+    $SUDO tee "$hba.eventlog" >/dev/null
   $SUDO cp "$hba.eventlog" "$hba"
   $SUDO rm -f "$hba.eventlog"
   psql_su "-c 'select pg_reload_conf()'" >/dev/null
