@@ -52,10 +52,11 @@ await command();
 sql.reserve = reserve;
 sql.unsafe = unsafe;
 const loadStatements = captured.filter((s) => !s.text.includes('append_events'));
-const appendStatement = captured.find((s) => s.text.includes('append_events'));
-if (appendStatement === undefined || loadStatements.length !== 5) {
+const found = captured.find((s) => s.text.includes('append_events'));
+if (found === undefined || loadStatements.length !== 5) {
   throw new Error(`expected five load statements and an append, captured ${captured.length}`);
 }
+const appendStatement: Captured = found;
 
 const PREPARED = { prepare: true } as const;
 const [stored] = await sql<{ version: number }[]>`
@@ -90,7 +91,7 @@ async function replay(): Promise<void> {
     }
   });
   // The append's parameters: (ref, seed, schema, rows, stream, timestamp, streams, checks, …).
-  const params = structuredClone(appendStatement?.params ?? []) as [
+  const params = structuredClone(appendStatement.params) as [
     unknown,
     unknown,
     unknown,
@@ -105,7 +106,7 @@ async function replay(): Promise<void> {
   params[5] = new Date().toISOString();
   params[7][0] = { ...params[7][0], v: head };
   const [row] = await timed('replay: append', () =>
-    sql.unsafe(appendStatement?.text ?? '', params as postgres.ParameterOrJSON<never>[], PREPARED).execute(),
+    sql.unsafe(appendStatement.text, params as postgres.ParameterOrJSON<never>[], PREPARED).execute(),
   );
   if (row?.r_outcome !== 1) throw new Error(`the replayed append did not write: ${JSON.stringify(row)}`);
   head++;
