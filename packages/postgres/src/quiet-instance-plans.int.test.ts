@@ -15,7 +15,7 @@
  * first, then the busy one's 3,000, all of one type) and run each read as PostgreSQL runs it.
  */
 
-import { conditionProbe } from '@eventlog/sql';
+import { conditionProbe, createQueryCompiler } from '@eventlog/sql';
 import {
   appendRequest,
   describePostgres,
@@ -148,6 +148,18 @@ describePostgres('postgres reads of a quiet instance', () => {
     const path = await generic(general.sql, [], [...general.params]);
     expect(path.text).toMatch(/Index Only Scan using events_instance_type_idx/);
     expect(path.removed).toBeLessThanOrEqual(1);
+  });
+
+  it('given the head position read (where decide and live readers start), then for a quiet instance it is one index step, not a walk past a busy instance’s events', async () => {
+    // Sent as a prepared statement on the pool (SqlDriver.run): after five runs PostgreSQL may
+    // run its generic plan, which cannot see the instance.
+    const compiler = createQueryCompiler(POSTGRES_DIALECT, { layout: postgresEventLayout(schema) });
+    const { head } = compiler.compileHeadPosition(quiet.id).statements;
+    const statement = head as NonNullable<typeof head>;
+    const { text, removed } = await generic(statement.sql, [], [...statement.params]);
+    expect(text).toMatch(/Index Only Scan Backward using events_instance_position_idx/);
+    expect(removed).toBeLessThanOrEqual(1);
+    expect(await adapter.headPosition(quiet.id)).toBe(quiet.head);
   });
 });
 
