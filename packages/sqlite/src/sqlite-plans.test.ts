@@ -68,6 +68,13 @@ describe('Given the SQLite schema', () => {
     expect(text).not.toMatch(/SCAN (e|instances|kv)\b/);
   });
 
+  it('when the head position is read, then it is one step of the (instance, position) index, never a scan', () => {
+    const { head } = compiler.compileHeadPosition({ id: 'i', key: 1 }).statements;
+    const text = plan(head as NonNullable<typeof head>);
+    expect(text).toMatch(/SEARCH e USING (COVERING )?INDEX events_instance_position \(instance_pk=\?\)/);
+    expect(text).not.toMatch(/SCAN e\b|TEMP B-TREE/);
+  });
+
   it('when an append condition is probed, then each item is an index search from `after`, never a scan', () => {
     const probe = conditionProbe(
       dialect,

@@ -878,12 +878,19 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
     compileHeadPosition(instance) {
       const scope = toScope(instance);
       const params = new ParamCollector();
+      // One backward step of the (instance, position) index, whatever the plan knows of the
+      // instance (see SqlDialect.leadingEquals): as `max(global_position)` with a plain `=`,
+      // PostgreSQL's generic plan (a prepared statement after five runs) walked the primary key
+      // from the table's end, past every event other instances wrote since this one's last.
+      const key = params.bind(scope.key);
+      const own = dialect.leadingEquals?.(columns.instance, key) ?? `${columns.instance} = ${key}`;
       const head = params.render(
-        `SELECT max(${columns.globalPosition}) AS p FROM ${from} WHERE ${columns.instance} = ${params.bind(scope.key)}`,
+        `SELECT ${columns.globalPosition} AS p FROM ${from} WHERE ${own} ORDER BY ${columns.instance} DESC, ${columns.globalPosition} DESC LIMIT 1`,
         placeholder,
       );
       return makeProgram({ head }, function* (): StatementProgram<number> {
-        return toNumber(((yield head)[0] as Row).p) ?? 0;
+        const [row] = yield head;
+        return toNumber(row?.p) ?? 0;
       });
     },
   };
