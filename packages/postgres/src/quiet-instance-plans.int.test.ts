@@ -15,7 +15,7 @@
  * first, then the busy one's 3,000, all of one type) and run each read as PostgreSQL runs it.
  */
 
-import { conditionProbe, createQueryCompiler } from '@eventlog/sql';
+import { buildStoreStatements, conditionProbe, createQueryCompiler } from '@eventlog/sql';
 import {
   appendRequest,
   describePostgres,
@@ -26,7 +26,7 @@ import {
 import { beforeAll, expect, it } from 'vitest';
 import { functionProbe } from './append-writer.js';
 import type { PostgresAdapter } from './index.js';
-import { POSTGRES_DIALECT, postgresEventLayout } from './postgres-layout.js';
+import { POSTGRES_DIALECT, postgresEventLayout, postgresStoreLayout } from './postgres-layout.js';
 import { buildStatements } from './statements.js';
 import { testAdapter } from './test/pg-env.js';
 
@@ -160,6 +160,20 @@ describePostgres('postgres reads of a quiet instance', () => {
     expect(text).toMatch(/Index Only Scan Backward using events_instance_position_idx/);
     expect(removed).toBeLessThanOrEqual(1);
     expect(await adapter.headPosition(quiet.id)).toBe(quiet.head);
+  });
+
+  it('given retention pruning of a quiet instance, then its reads of expired events seek the instance’s part of an index, not a walk past a busy instance’s events', async () => {
+    const S = buildStoreStatements(POSTGRES_DIALECT, postgresStoreLayout(schema));
+    // By count: none of the quiet instance's events has a newer one in its stream, so nothing is
+    // expired, and a walk in position order would go to the table's end.
+    const byCount = S.expiredByCount(quiet.id, 1, 100);
+    const count = await generic(byCount.sql, [], [...byCount.params]);
+    expect(count.text).not.toMatch(/events_pkey/);
+    expect(count.removed).toBeLessThanOrEqual(1);
+    const byAge = S.expiredByAge(quiet.id, '2000-01-01T00:00:00.000Z', 100);
+    const age = await generic(byAge.sql, [], [...byAge.params]);
+    expect(age.text).not.toMatch(/events_pkey/);
+    expect(age.removed).toBeLessThanOrEqual(1);
   });
 });
 
