@@ -9,7 +9,11 @@
  *   with generic plans (migration 0007), 1.6–2.7 ms since migration 0009
  *   (`bench/src/profile-quiet-append.ts`);
  * - a condition's item of types only looks for the first such event after `after`: when none
- *   matches (an append that may go ahead), the walk went to the table's end.
+ *   matches (an append that may go ahead), the walk went to the table's end;
+ * - the head position read (where `decide` and live readers start) took `max(global_position)`
+ *   of the instance: a walk back from the table's end;
+ * - retention pruning by count read the oldest expired events in position order: a walk from the
+ *   table's start, to its end when few were expired.
  *
  * These tests build that table in a schema of their own (two instances: the quiet one's event
  * first, then the busy one's 3,000, all of one type) and run each read as PostgreSQL runs it.

@@ -114,6 +114,8 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
   const doc = layout.documentParameter ?? json;
   const eventsInstance = q(layout.eventsInstanceColumn);
   const s = (text: string, changes = false) => fixed(dialect, text, changes);
+  /** `column = ?` for an index's leading column (see `SqlDialect.leadingEquals`). */
+  const leading = (column: string) => dialect.leadingEquals?.(column, '?') ?? `${column} = ?`;
   // The sequence number an entry's value names in `version` (a snapshot's anchor, see
   // `kvAnchored`), from the column `n` of a subquery holding that number (NULL when not a number).
   // Nested so that the cast only sees numbers in range (PostgreSQL may evaluate AND in any order).
@@ -202,12 +204,17 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
       `SELECT global_position AS p, stream_id AS s FROM ${events} WHERE ${eventsInstance} = ? AND timestamp < ?
        ORDER BY timestamp LIMIT ?`,
     ),
-    /** (key, maxEvents, limit) The oldest events with at least maxEvents newer ones in their stream. */
+    /**
+     * (key, maxEvents, limit) The oldest events with at least maxEvents newer ones in their stream.
+     * In the (instance, position) index's order, whatever the plan knows of the instance (see
+     * `SqlDialect.leadingEquals`): ordered by position alone, PostgreSQL's generic plan walked
+     * the primary key, past every event of other instances, to the table's end when few expired.
+     */
     expiredByCount: s(
-      `SELECT e.global_position AS p, e.stream_id AS s FROM ${events} AS e WHERE e.${eventsInstance} = ?
+      `SELECT e.global_position AS p, e.stream_id AS s FROM ${events} AS e WHERE ${leading(`e.${eventsInstance}`)}
        AND EXISTS (SELECT 1 FROM ${events} AS newer WHERE newer.${eventsInstance} = e.${eventsInstance}
          AND newer.stream_id = e.stream_id AND newer.sequence_number >= e.sequence_number + ?)
-       ORDER BY e.global_position LIMIT ?`,
+       ORDER BY e.${eventsInstance}, e.global_position LIMIT ?`,
     ),
     /** (positions JSON) The events at these positions, in any instance (an import's clashes). */
     eventsAt: s(
