@@ -14,6 +14,7 @@
  *   of the instance: a walk back from the table's end;
  * - retention pruning by count read the oldest expired events in position order: a walk from the
  *   table's start, to its end when few were expired.
+ * A live stream reader's page (kept in the plan cache) is checked too: it seeks the stream.
  *
  * These tests build that table in a schema of their own (two instances: the quiet one's event
  * first, then the busy one's 3,000, all of one type) and run each read as PostgreSQL runs it.
@@ -164,6 +165,20 @@ describePostgres('postgres reads of a quiet instance', () => {
     expect(text).toMatch(/Index Only Scan Backward using events_instance_position_idx/);
     expect(removed).toBeLessThanOrEqual(1);
     expect(await adapter.headPosition(quiet.id)).toBe(quiet.head);
+  });
+
+  it('given a live stream reader’s page of a quiet instance (kept in the plan cache), then it seeks the stream, not a walk past a busy instance’s events', async () => {
+    const compiler = createQueryCompiler(POSTGRES_DIALECT, { layout: postgresEventLayout(schema) });
+    // After the stream's only event: nothing to read, so a walk would go to the table's end.
+    const { statement } = compiler.compileReadAfter(quiet.id, {
+      stream: 's1',
+      after: quiet.head,
+      limit: 100,
+    });
+    expect(statement.planStable).toBe(true);
+    const { text, removed } = await generic(statement.sql, [], [...statement.params]);
+    expect(text).not.toMatch(/events_pkey/);
+    expect(removed).toBeLessThanOrEqual(1);
   });
 
   it('given retention pruning of a quiet instance, then its reads of expired events seek the instance’s part of an index, not a walk past a busy instance’s events', async () => {
