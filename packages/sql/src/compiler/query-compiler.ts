@@ -35,7 +35,7 @@ import {
 import { type CompiledStatement, ParamCollector } from './params.js';
 import { type Row, runProgram, runProgramSync, type StatementProgram } from './query-program.js';
 import { decodeEvent, decodePartialEvent, eventSelectList, partialSelectList } from './row-decoder.js';
-import type { Bind, SqlDialect } from './sql-dialect.js';
+import { type Bind, leadingEquals, type SqlDialect } from './sql-dialect.js';
 import { DEFAULT_EVENT_TABLE, type EventTableLayout } from './table-layout.js';
 
 /**
@@ -882,8 +882,7 @@ export function createQueryCompiler(dialect: SqlDialect, options: QueryCompilerO
       // instance (see SqlDialect.leadingEquals): as `max(global_position)` with a plain `=`,
       // PostgreSQL's generic plan (a prepared statement after five runs) walked the primary key
       // from the table's end, past every event other instances wrote since this one's last.
-      const key = params.bind(scope.key);
-      const own = dialect.leadingEquals?.(columns.instance, key) ?? `${columns.instance} = ${key}`;
+      const own = leadingEquals(dialect, columns.instance, params.bind(scope.key));
       const head = params.render(
         `SELECT ${columns.globalPosition} AS p FROM ${from} WHERE ${own} ORDER BY ${columns.instance} DESC, ${columns.globalPosition} DESC LIMIT 1`,
         placeholder,

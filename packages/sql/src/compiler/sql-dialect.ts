@@ -146,3 +146,11 @@ export function assertJsonPath(path: readonly PathSegment[]): void {
     }
   }
 }
+
+/**
+ * `column = value` for an index's leading column as the dialect writes it
+ * ({@link SqlDialect.leadingEquals}), a plain `=` when it has no form of its own.
+ */
+export function leadingEquals(dialect: SqlDialect, column: string, value: string): string {
+  return dialect.leadingEquals?.(column, value) ?? `${column} = ${value}`;
+}

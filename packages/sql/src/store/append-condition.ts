@@ -14,7 +14,7 @@
 import type { ConditionSpec } from '@eventlog/core';
 import { quoteTable } from '../compiler/field-ref.js';
 import { type CompiledStatement, ParamCollector } from '../compiler/params.js';
-import type { Bind, SqlDialect } from '../compiler/sql-dialect.js';
+import { type Bind, leadingEquals, type SqlDialect } from '../compiler/sql-dialect.js';
 import type { EventTableLayout } from '../compiler/table-layout.js';
 
 /**
@@ -78,7 +78,7 @@ export function conditionProbe(
       // walked the primary key from `after`, to the table's end when nothing matched.
       const column = `e.${q(c.instance)}`;
       for (const type of types) {
-        const own = dialect.leadingEquals?.(column, instance(bind)) ?? `${column} = ${instance(bind)}`;
+        const own = leadingEquals(dialect, column, instance(bind));
         probes.push(
           `(SELECT e.${q(c.globalPosition)} FROM ${events} AS e WHERE ${own} AND e.${q(c.eventType)} = ${bind(type)} AND e.${q(c.globalPosition)} > ${bind(condition.after)} ORDER BY ${column}, e.${q(c.globalPosition)} LIMIT 1)`,
         );

@@ -6,7 +6,7 @@
 
 import type { CompiledStatement } from '../compiler/params.js';
 import type { Row } from '../compiler/query-program.js';
-import type { Bind, SqlDialect } from '../compiler/sql-dialect.js';
+import { type Bind, leadingEquals, type SqlDialect } from '../compiler/sql-dialect.js';
 
 /**
  * A statement of the store. With `changes`, the driver answers with one row `{ changes }`: the
@@ -114,8 +114,6 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
   const doc = layout.documentParameter ?? json;
   const eventsInstance = q(layout.eventsInstanceColumn);
   const s = (text: string, changes = false) => fixed(dialect, text, changes);
-  /** `column = ?` for an index's leading column (see `SqlDialect.leadingEquals`). */
-  const leading = (column: string) => dialect.leadingEquals?.(column, '?') ?? `${column} = ?`;
   // The sequence number an entry's value names in `version` (a snapshot's anchor, see
   // `kvAnchored`), from the column `n` of a subquery holding that number (NULL when not a number).
   // Nested so that the cast only sees numbers in range (PostgreSQL may evaluate AND in any order).
@@ -211,7 +209,7 @@ export function buildStoreStatements(dialect: SqlDialect, layout: StoreTablesLay
      * the primary key, past every event of other instances, to the table's end when few expired.
      */
     expiredByCount: s(
-      `SELECT e.global_position AS p, e.stream_id AS s FROM ${events} AS e WHERE ${leading(`e.${eventsInstance}`)}
+      `SELECT e.global_position AS p, e.stream_id AS s FROM ${events} AS e WHERE ${leadingEquals(dialect, `e.${eventsInstance}`, '?')}
        AND EXISTS (SELECT 1 FROM ${events} AS newer WHERE newer.${eventsInstance} = e.${eventsInstance}
          AND newer.stream_id = e.stream_id AND newer.sequence_number >= e.sequence_number + ?)
        ORDER BY e.${eventsInstance}, e.global_position LIMIT ?`,
